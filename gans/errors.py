@@ -1,0 +1,26 @@
+"""Errors a user can act on. Each message names the problem and the fix.
+
+They subclass the builtin a caller would expect (ValueError, FileNotFoundError, RuntimeError), so
+``except ValueError`` still works, and the CLI prints any :class:`GansError` as one line with no
+traceback.
+"""
+
+
+class GansError(Exception):
+    """Base class: a problem with the user's input or environment, not a bug in the library."""
+
+
+class ConfigError(GansError, ValueError):
+    """A hyperparameter, shape or option that cannot work."""
+
+
+class DataError(GansError, ValueError):
+    """A data set that is missing, malformed, or too small for the request."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A data file or folder that does not exist, with where to put it."""
+
+
+class TrainingDiverged(GansError, RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint was kept."""
