@@ -1,0 +1,136 @@
+"""The thesis's 20 experiments (Tables 4.1-4.5) as data, and the per-variant defaults.
+
+Each experiment is a :class:`~gans.training.config.GANConfig`. Where the OCR'd tables are garbled
+(experiments 3 and 7 show "1" in the generator's Conv2D columns), the row follows the family it
+belongs to: LSGAN generators are fully connected.
+
+Filter widths are not in the tables; every convolutional row uses its family's widths
+(:mod:`gans.models.dcgan`, :mod:`gans.models.wgan`).
+"""
+
+from __future__ import annotations
+
+from gans.errors import ConfigError
+from gans.training.config import GANConfig, NetworkSpec, OptimizerSpec
+
+ADAM = OptimizerSpec("adam", 2e-4, 0.5)
+RMSPROP = OptimizerSpec("rmsprop", 5e-5, None)
+MNIST_SHAPE, CELEBA_SHAPE = (28, 28, 1), (40, 40, 3)
+
+# The thesis saves every 500 iterations for GAN/LSGAN families and every 200 for DCGAN/WGAN (4.3).
+INTERVALS = {"gan": 500, "lsgan": 500, "dcgan": 200, "wgan": 200}
+LOSS_OF_VARIANT = {"gan": "binary_crossentropy", "dcgan": "binary_crossentropy", "lsgan": "mse",
+                   "wgan": "wasserstein_loss"}
+
+
+def _mlp_generator(builder: str) -> NetworkSpec:
+    # Table 4.4 rows 1, 3, 7-9, 11, 13, 19, 20: leakyReLU 0.2, BatchNorm 0.8, no convolutions, tanh.
+    return NetworkSpec(builder, {"activation": "leaky_relu", "alpha": 0.2, "use_batchnorm": True, "momentum": 0.8,
+                                 "output_activation": "tanh"})
+
+
+def _mlp_discriminator(builder: str, output: str) -> NetworkSpec:
+    # Table 4.5 rows 1, 3, 7, 8, 11, 13, 19, 20: leakyReLU 0.2, no batch norm, no convolutions.
+    return NetworkSpec(builder, {"activation": "leaky_relu", "alpha": 0.2, "use_batchnorm": False,
+                                 "output_activation": output})
+
+
+def _conv_generator(builder: str, activation: str, kernel: int, batchnorm: bool) -> NetworkSpec:
+    return NetworkSpec(builder, {"activation": activation, "alpha": 0.2, "use_batchnorm": batchnorm, "momentum": 0.8,
+                                 "upsampling": True, "kernel_size": kernel, "output_activation": "tanh"})
+
+
+def _conv_discriminator(builder: str, batchnorm: bool, kernel: int, dropout: float, output: str) -> NetworkSpec:
+    return NetworkSpec(builder, {"activation": "leaky_relu", "alpha": 0.2, "use_batchnorm": batchnorm,
+                                 "momentum": 0.8, "kernel_size": kernel, "dropout": dropout,
+                                 "output_activation": output})
+
+
+def _experiment(number, variant, dataset, steps, latent, batch, generator, discriminator, fid, description):
+    optimizer = RMSPROP if variant == "wgan" else ADAM
+    loss = LOSS_OF_VARIANT[variant]
+    return GANConfig(
+        variant=variant, dataset=dataset, steps=steps, latent_dim=latent, batch_size=batch,
+        loss=loss, optimizer=optimizer, discriminator_loss=loss, discriminator_optimizer=optimizer,
+        generator=generator, discriminator=discriminator,
+        image_shape=MNIST_SHAPE if dataset == "mnist" else CELEBA_SHAPE,
+        n_critic=5 if variant == "wgan" else 1, experiment=number, interval=INTERVALS[variant],
+        published_fid=fid, description=description,
+    )
+
+
+_DC_G = _conv_generator("dcgan", "relu", 3, True)            # rows 2, 5, 12, 15
+_DC_G_LEAKY = _conv_generator("dcgan", "leaky_relu", 3, True)  # rows 6, 16
+_DC_G_K4_NOBN = _conv_generator("dcgan", "leaky_relu", 4, False)  # rows 17, 18
+_W_G = _conv_generator("wgan", "relu", 4, True)              # rows 4, 10, 14
+_DC_D_BN = _conv_discriminator("dcgan", True, 3, 0.25, "sigmoid")    # rows 2, 12
+_DC_D_04 = _conv_discriminator("dcgan", False, 3, 0.4, "sigmoid")    # rows 5, 6, 9, 15, 16
+_DC_D_K5 = _conv_discriminator("dcgan", False, 5, 0.4, "sigmoid")    # rows 17, 18
+_W_D = NetworkSpec("wgan", {**_conv_discriminator("wgan", True, 3, 0.25, "linear").options, "clip_value": 0.01})
+
+EXPERIMENTS: dict[int, GANConfig] = {e.experiment: e for e in (
+    _experiment(1, "gan", "mnist", 30000, 100, 32, _mlp_generator("gan"), _mlp_discriminator("gan", "sigmoid"),
+                53.7039, "original fully connected GAN"),
+    _experiment(2, "dcgan", "mnist", 4000, 100, 32, _DC_G, _DC_D_BN, 62.0163,
+                "DCGAN, batch-norm discriminator (mode collapse in the thesis, Figure 2.4)"),
+    _experiment(3, "lsgan", "mnist", 30000, 100, 32, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 52.4530, "LSGAN, fully connected (best MNIST FID)"),
+    _experiment(4, "wgan", "mnist", 4000, 100, 32, _W_G, _W_D, 55.5659, "WGAN, clipped critic"),
+    _experiment(5, "dcgan", "mnist", 4000, 100, 32, _DC_G, _DC_D_04, 53.3753, "DCGAN, dropout 0.4 discriminator"),
+    _experiment(6, "dcgan", "mnist", 4000, 100, 32, _DC_G_LEAKY, _DC_D_04, 53.1102,
+                "DCGAN, leakyReLU generator"),
+    _experiment(7, "lsgan", "mnist", 30000, 200, 32, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 53.8863, "LSGAN, latent 200"),
+    _experiment(8, "lsgan", "mnist", 30000, 200, 128, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 52.5877, "LSGAN, latent 200, batch 128"),
+    _experiment(9, "lsgan", "mnist", 30000, 200, 128, _mlp_generator("lsgan"), _DC_D_04, 56.3247,
+                "LSGAN generator against a convolutional sigmoid discriminator"),
+    _experiment(10, "wgan", "mnist", 5000, 100, 64, _W_G, _W_D, 55.4045, "WGAN, batch 64"),
+    _experiment(11, "gan", "celeba", 30000, 100, 32, _mlp_generator("gan"), _mlp_discriminator("gan", "sigmoid"),
+                0.4570, "original GAN on 40x40 faces"),
+    _experiment(12, "dcgan", "celeba", 4000, 100, 32, _DC_G, _DC_D_BN, 18.5712,
+                "DCGAN on faces (non-convergence in the thesis, Figure 2.5)"),
+    _experiment(13, "lsgan", "celeba", 30000, 100, 32, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 0.5618, "LSGAN on faces"),
+    _experiment(14, "wgan", "celeba", 4000, 100, 32, _W_G, _W_D, 0.1605, "WGAN on faces"),
+    _experiment(15, "dcgan", "celeba", 4000, 100, 32, _DC_G, _DC_D_04, 0.0793, "DCGAN, dropout 0.4 discriminator"),
+    _experiment(16, "dcgan", "celeba", 4000, 100, 32, _DC_G_LEAKY, _DC_D_04, 0.1015, "DCGAN, leakyReLU generator"),
+    _experiment(17, "dcgan", "celeba", 4000, 100, 32, _DC_G_K4_NOBN, _DC_D_K5, 0.0844,
+                "DCGAN, no batch norm, kernels 4/5"),
+    _experiment(18, "dcgan", "celeba", 4000, 100, 128, _DC_G_K4_NOBN, _DC_D_K5, 0.0681,
+                "DCGAN, no batch norm, batch 128 (best CelebA FID)"),
+    _experiment(19, "lsgan", "celeba", 30000, 100, 64, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 0.2844, "LSGAN on faces, batch 64"),
+    _experiment(20, "lsgan", "celeba", 30000, 200, 128, _mlp_generator("lsgan"),
+                _mlp_discriminator("lsgan", "linear"), 0.2584, "LSGAN on faces, latent 200, batch 128"),
+)}
+
+# `gans train VARIANT` starts from the thesis's first experiment of that family.
+VARIANT_BASE = {"gan": 1, "dcgan": 2, "lsgan": 3, "wgan": 4}
+
+
+def get_experiment(number: int) -> GANConfig:
+    """The configuration of thesis experiment ``number`` (1-20).
+
+    Raises:
+        ConfigError: naming the valid numbers.
+    """
+    try:
+        return EXPERIMENTS[int(number)]
+    except (KeyError, ValueError, TypeError):
+        raise ConfigError(
+            f"unknown experiment {number!r}; the thesis has experiments 1-{max(EXPERIMENTS)} "
+            "(run 'gans list' to see them)."
+        ) from None
+
+
+def variant_config(variant: str, dataset: str = "mnist") -> GANConfig:
+    """Defaults for a variant: its base thesis experiment, not tied to that experiment number."""
+    if variant not in VARIANT_BASE:
+        raise ConfigError(f"unknown variant {variant!r}; expected one of {sorted(VARIANT_BASE)}.")
+    base = EXPERIMENTS[VARIANT_BASE[variant]]
+    if dataset not in ("mnist", "celeba"):
+        raise ConfigError(f"dataset must be 'mnist' or 'celeba', got {dataset!r}.")
+    return base.replace(experiment=None, dataset=dataset, published_fid=None,
+                        image_shape=MNIST_SHAPE if dataset == "mnist" else CELEBA_SHAPE,
+                        description=f"{variant} with the defaults of thesis experiment {base.experiment}")

@@ -1,0 +1,41 @@
+"""Atomic file writes: a file is either the old version or the complete new one, never half of it.
+
+A run killed mid-write (kill -9, power loss) must not leave a truncated checkpoint behind, since the
+next ``--resume`` would read it. Everything a run writes goes through :func:`atomic_path`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path beside ``path``; on success, rename it over ``path`` (atomic on POSIX).
+
+    The temporary name keeps the suffix, so writers that dispatch on it (Keras' ``.h5``, numpy's
+    ``.npz``) behave as for the final name. On error the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:  # make the bytes durable before the rename makes them visible
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,171 @@
+"""Assemble and run one training from a :class:`GANConfig`: data, networks, step object, the
+default artefacts, ``config.json``, the loop. ``gans train`` and the examples call :func:`train`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from gans.datasets.base import ImageDataset
+from gans.errors import ConfigError, DataError
+from gans.io import write_json
+from gans.training.callbacks import (Callback, GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid,
+                                     StateCheckpoint)
+from gans.training.config import GANConfig
+from gans.training.data import BatchSource
+from gans.training.steps import make_step
+from gans.training.trainer import Trainer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run is carried out (not what is trained).
+
+    Attributes:
+        sample_every: steps between sample grids (default: the thesis interval of the family).
+        checkpoint_every: steps between generator .h5 files and resumable states (same default).
+        plot_every: steps between loss plots (default: ``sample_every``).
+        seed: seed of weights, latents, batches and labels.
+        batch_mode: "random" (the thesis: indices drawn with replacement) or "epoch".
+        progress: show a progress bar.
+    """
+
+    sample_every: int | None = None
+    checkpoint_every: int | None = None
+    plot_every: int | None = None
+    seed: int = 0
+    batch_mode: str = "random"
+    progress: bool = True
+
+
+def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None = None) -> ImageDataset:
+    """The images a configuration trains on.
+
+    MNIST comes from :func:`gans.datasets.mnist.load_mnist` (an explicit path uses every split in it;
+    otherwise the training split from Keras, or the offline subset). CelebA experiments train on an
+    .npz of face crops (``gans crop-faces``), which must be passed.
+    """
+    if isinstance(data, ImageDataset):
+        return data
+    if data is not None and Path(data).suffix == ".npz" and config.dataset != "mnist":
+        from gans.datasets.npz import load_images
+
+        return load_images(data)
+    if config.dataset == "mnist":
+        from gans.datasets.mnist import load_mnist
+
+        if data is not None and Path(data).suffix == ".npz":
+            try:
+                return load_mnist(data, split="all")
+            except DataError:  # not Keras' MNIST layout: any .npz of 28x28 images will do
+                from gans.datasets.npz import load_images
+
+                return load_images(data)
+        return load_mnist(data, split="all" if data is not None else "train")
+    raise DataError(
+        f"the {config.dataset} experiments train on face crops: pass --data FACES.npz "
+        "(make one with 'gans crop-faces SRC OUT.npz --size 40')."
+    )
+
+
+def default_callbacks(config: GANConfig, settings: RunSettings) -> list[Callback]:
+    """The thesis's artefacts: summaries, loss log and plot, sample grids, .h5 checkpoints, state."""
+    sample_every = settings.sample_every or config.interval
+    checkpoint_every = settings.checkpoint_every or config.interval
+    return [
+        ModelSummaries(),
+        LossLog(settings.plot_every or sample_every),
+        SampleGrid(sample_every),
+        GeneratorCheckpoint(checkpoint_every),
+        StateCheckpoint(checkpoint_every),  # last: it marks the step as safely on disk
+    ]
+
+
+def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSettings = RunSettings(),
+            extra_callbacks=()) -> Trainer:
+    """Build everything for a run without training: data, networks, step object, callbacks."""
+    import keras
+
+    dataset = load_training_data(config, data)
+    if dataset.image_shape != tuple(config.image_shape):
+        log.info("training images are %s; building the networks for that shape", dataset.image_shape)
+        config = config.replace(image_shape=dataset.image_shape)
+    batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed)
+    keras.utils.set_random_seed(settings.seed)
+    generator = config.generator.build("generator", config.latent_dim, config.image_shape)
+    discriminator = config.discriminator.build("discriminator", config.latent_dim, config.image_shape)
+    step_obj = make_step(config, generator, discriminator)
+    callbacks = default_callbacks(config, settings)
+    callbacks[-1:-1] = list(extra_callbacks)  # before the state checkpoint
+    return Trainer(step_obj, batches, run_dir, config=config, callbacks=callbacks, seed=settings.seed,
+                   dataset=dataset)
+
+
+def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None = None, epochs: int | None = None,
+          settings: RunSettings = RunSettings(), resume: bool = False, extra_callbacks=()) -> Trainer:
+    """Train ``config`` into ``run_dir`` and return the finished :class:`Trainer`.
+
+    Args:
+        config: what to train (an experiment from :mod:`gans.experiments`, or your own).
+        run_dir: the run folder.
+        data: a path (MNIST .npz / IDX folder, or a faces .npz) or an :class:`ImageDataset`;
+            None loads the configuration's default data set.
+        steps: iterations; defaults to ``config.steps`` when ``epochs`` is not given either.
+        epochs: passes over the data, instead of ``steps``.
+        settings: intervals, seed, batch mode, progress bar.
+        resume: continue the run saved in ``run_dir``.
+        extra_callbacks: more callbacks (e.g. FID), run before the state checkpoint.
+    """
+    run_dir = Path(run_dir)
+    if steps is None and epochs is None:
+        steps = config.steps
+    trainer = prepare(config, run_dir, data, settings, extra_callbacks)
+    _check_resumable(run_dir, trainer.config, resume)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", run_record(trainer, steps, epochs, settings, resume))
+    trainer.fit(steps=steps, epochs=epochs, resume=resume, progress=settings.progress)
+    return trainer
+
+
+def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: bool) -> dict:
+    """config.json: every hyperparameter of thesis section 4.4, plus how and on what the run went."""
+    import keras
+    import tensorflow as tf
+
+    record = trainer.config.to_dict()
+    record["steps"] = int(steps) if steps is not None else record["steps"]
+    record["run"] = {
+        "epochs": epochs,
+        "data_source": trainer.dataset.source,
+        "n_images": len(trainer.dataset),
+        "sample_every": settings.sample_every or trainer.config.interval,
+        "checkpoint_every": settings.checkpoint_every or trainer.config.interval,
+        "seed": settings.seed,
+        "batch_mode": settings.batch_mode,
+        "resumed": bool(resume),
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
+    }
+    return record
+
+
+# Fields a resumed run may change: how long it runs, and nothing about what it trains.
+_RESUME_MAY_CHANGE = {"steps", "description", "run"}
+
+
+def _check_resumable(run_dir: Path, config: GANConfig, resume: bool) -> None:
+    path = run_dir / "config.json"
+    if not (resume and path.exists()):
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    current = json.loads(json.dumps(config.to_dict()))
+    changed = sorted(k for k in current if k not in _RESUME_MAY_CHANGE and saved.get(k) != current[k])
+    if changed:
+        raise ConfigError(
+            f"cannot resume {run_dir}: the configuration differs from the saved one in {changed}. "
+            "Resume with the original settings, or start a new run in another --out folder."
+        )
