@@ -69,6 +69,7 @@ class AdversarialStep:
         if self.n_critic < 1:
             raise ConfigError(f"n_critic must be >= 1, got {n_critic}.")
         self.latent_dim = int(generator.input_shape[-1])
+        self._generate_fn = None
         if tuple(generator.output_shape[1:]) != tuple(discriminator.input_shape[1:]):
             raise ConfigError(
                 f"generator output {generator.output_shape[1:]} does not match discriminator input "
@@ -85,8 +86,18 @@ class AdversarialStep:
         return rng.standard_normal((n, self.latent_dim), dtype=np.float32)
 
     def generate(self, z: np.ndarray) -> np.ndarray:
-        """Generator output for ``z`` in inference mode, as numpy float32 in [-1, 1]."""
-        return np.asarray(self.generator.predict_on_batch(z))
+        """Generator output for ``z`` in inference mode, as numpy float32 in [-1, 1].
+
+        A compiled function traced once: ``predict`` rebuilds a data adapter on every call and
+        ``predict_on_batch`` adds its own bookkeeping; both cost more than the call itself at GAN
+        batch sizes.
+        """
+        if self._generate_fn is None:
+            import tensorflow as tf
+
+            generator = self.generator
+            self._generate_fn = tf.function(lambda z: generator(z, training=False), reduce_retracing=True)
+        return self._generate_fn(z).numpy()
 
     # ------------------------------------------------------------------ training
     def discriminator_step(self, real: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
