@@ -1,0 +1,394 @@
+"""Find failed runs from what they record: non-convergence and mode collapse.
+
+Both the thesis and its companion papers found failed trainings by eye. The thesis (section 2.6,
+experiments 2 and 12) describes the signature in the loss curves: "while discriminator's loss
+converges, the generator's is oscillating ... the discriminator is very good at the classification,
+its loss value goes to zero". The CAAE paper (seed 000, result 14) shows a run whose generator stops
+learning while one discriminator's loss sits near zero. This module turns those descriptions into
+two checks with thresholds a reader can see, and a verdict with its evidence and the step it began:
+
+* **Non-convergence** (:func:`check_losses`): over windows of steps, the discriminator loss stays near
+  zero while the generator loss is high (climbing) or swings widely (oscillating), and this lasts to
+  the end of the run. A spell that recovers is reported as transient, not as a failure.
+* **Mode collapse** (:func:`check_diversity`): the mean pairwise distance between images generated
+  from a fixed batch of latent vectors, divided by the same figure for real images, falls below a
+  threshold and stays there. A generator that maps every z to nearly the same image has a ratio near
+  zero; a healthy one stays near one.
+
+The evidence comes from ``losses.csv`` and ``diversity.csv`` (written by
+:class:`gans.evaluation.callbacks.DiagnosticsCallback`) in a run folder; :func:`diagnose_run` reads
+them and :func:`write_diagnosis` writes ``diagnostics.json``, ``diagnostics.md`` and
+``diagnostics.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gans.errors import DataError, DataNotFoundError
+
+DIVERSITY_FILE = "diversity.csv"
+LOSSES_FILE = "losses.csv"
+
+
+@dataclass(frozen=True)
+class LossThresholds:
+    """What "near zero", "high" and "swinging" mean for one adversarial loss.
+
+    Attributes:
+        d_floor: a window's median discriminator loss below this counts as collapsed to zero.
+        g_high: a window's median generator loss above this counts as high (the generator is rejected).
+        g_swing: a window's generator-loss standard deviation above this counts as oscillating.
+    """
+
+    d_floor: float
+    g_high: float
+    g_swing: float
+
+
+# Minimax (BCE): d_loss is the mean of the real and fake BCE; below 0.05 the discriminator assigns
+# about 95% or more to the right side of both batches. g_loss = -log D(G(z)) above 3 means D(G(z)) is
+# below 0.05 on average. Least squares: d_loss below 0.01 means outputs within 0.1 of their targets;
+# g_loss = (D(G(z)) - 1)^2 above 0.6 means D(G(z)) below about 0.23.
+THRESHOLDS = {
+    "minimax": LossThresholds(d_floor=0.05, g_high=3.0, g_swing=1.5),
+    "least_squares": LossThresholds(d_floor=0.01, g_high=0.6, g_swing=0.25),
+}
+DIVERSITY_THRESHOLD = 0.5  # generated diversity below half the real diversity counts as collapse
+
+
+@dataclass
+class Finding:
+    """One check's result.
+
+    Attributes:
+        check: "non_convergence" or "mode_collapse".
+        flagged: whether the run fails this check (persistent to the end).
+        began_at_step: the first step of the failure (or of a transient spell), else None.
+        evidence: what was measured, in words and numbers.
+        transient: a spell that matched the pattern but recovered before the end.
+    """
+
+    check: str
+    flagged: bool
+    began_at_step: int | None
+    evidence: str
+    transient: bool = False
+
+
+@dataclass
+class Diagnosis:
+    """The verdict on one run and its findings.
+
+    Attributes:
+        verdict: "healthy", "non-convergence", "mode collapse" or "mode collapse and non-convergence".
+        findings: the checks behind it.
+        steps: the last step recorded.
+    """
+
+    verdict: str
+    findings: list[Finding] = field(default_factory=list)
+    steps: int = 0
+
+    @property
+    def healthy(self) -> bool:
+        return not any(f.flagged for f in self.findings)
+
+    @property
+    def began_at_step(self) -> int | None:
+        starts = [f.began_at_step for f in self.findings if f.flagged and f.began_at_step is not None]
+        return min(starts) if starts else None
+
+    def summary(self) -> str:
+        """One line: the verdict, and for a failure the step it began."""
+        if self.healthy:
+            return "healthy"
+        return f"{self.verdict} (from step {self.began_at_step})"
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "healthy": self.healthy, "began_at_step": self.began_at_step,
+                "steps": self.steps, "findings": [asdict(f) for f in self.findings]}
+
+    def to_markdown(self, title: str = "Training diagnostics") -> str:
+        lines = [f"# {title}", "", f"**Verdict: {self.verdict}**" + (
+            f" (began at step {self.began_at_step} of {self.steps})" if not self.healthy else
+            f" after {self.steps} steps"), ""]
+        for f in self.findings:
+            state = "FAILED" if f.flagged else ("transient" if f.transient else "passed")
+            start = f", from step {f.began_at_step}" if f.began_at_step is not None else ""
+            lines.append(f"- **{f.check.replace('_', ' ')}**: {state}{start}. {f.evidence}")
+        return "\n".join(lines) + "\n"
+
+
+def _windows(steps: np.ndarray, n_windows: int) -> list[np.ndarray]:
+    n_windows = max(1, min(n_windows, len(steps) // 5 or 1))
+    return [w for w in np.array_split(np.arange(len(steps)), n_windows) if len(w)]
+
+
+def _persistent_onset(flags: list[bool], tolerance: float = 0.8) -> int | None:
+    """The first flagged index k from which the flags hold at the end and in >= ``tolerance`` of flags[k:].
+
+    Requiring the last window to be flagged separates a failure from a spell the run recovered from;
+    the tolerance lets a failing run have the odd window that misses a threshold.
+    """
+    if not flags or not flags[-1]:
+        return None
+    for k, flag in enumerate(flags):
+        if flag and np.mean(flags[k:]) >= tolerance:
+            return k
+    return None
+
+
+def check_losses(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray, loss: str = "minimax",
+                 n_windows: int = 20) -> Finding:
+    """Non-convergence from the loss curves: the discriminator wins while the generator loss climbs
+    or oscillates.
+
+    The run is cut into windows of consecutive steps. A window matches when either
+
+    * the discriminator loss has collapsed toward zero (median below ``d_floor``) while the generator
+      loss is high or swinging (thesis 2.6: "while discriminator's loss converges, the generator's is
+      oscillating"), or
+    * the generator loss is high (median above ``g_high``: the discriminator rejects the fakes) and
+      either the discriminator loss touches zero on at least a quarter of the steps or the generator
+      loss swings. This is the form a discriminator with a far too high learning rate takes: it wins,
+      overshoots, and wins again, so its median is not zero but the generator never recovers.
+
+    The run fails the check when the matching windows reach the end of the run (see
+    :func:`_persistent_onset`); an early spell that recovers, as most GANs show in their first few
+    hundred steps, is reported as transient.
+
+    Args:
+        steps: step numbers.
+        d_loss: discriminator loss per step (mean of its real and fake losses).
+        g_loss: generator loss per step.
+        loss: "minimax", "least_squares" or "wasserstein" (whose critic values have no natural zero,
+            so the check does not apply).
+        n_windows: number of windows.
+
+    Returns:
+        A :class:`Finding` with check "non_convergence".
+    """
+    steps, d_loss, g_loss = (np.asarray(a, dtype=np.float64) for a in (steps, d_loss, g_loss))
+    if loss not in THRESHOLDS:
+        return Finding("non_convergence", False, None,
+                       f"not applicable: {loss} losses have no level that means 'the discriminator wins'.")
+    if len(steps) < 2:
+        return Finding("non_convergence", False, None, "too few steps recorded to judge.")
+    th = THRESHOLDS[loss]
+    windows = _windows(steps, n_windows)
+    # Medians, not means: one spike of a discriminator that is otherwise at zero must not hide a
+    # window that is plainly collapsed, nor one huge generator loss make a healthy window look high.
+    d_med = np.array([np.median(d_loss[w]) for w in windows])
+    d_low = np.array([np.mean(d_loss[w] < th.d_floor) for w in windows])
+    g_med = np.array([np.median(g_loss[w]) for w in windows])
+    g_std = np.array([g_loss[w].std() for w in windows])
+    high, swinging = g_med > th.g_high, g_std > th.g_swing
+    flags = [bool((d < th.d_floor and (h or sw)) or (h and (low >= 0.25 or sw)))
+             for d, low, h, sw in zip(d_med, d_low, high, swinging)]
+    onset = _persistent_onset(flags)
+    last = windows[-1]
+    tail = (f"last window (steps {int(steps[last[0]])}-{int(steps[last[-1]])}): median D loss {d_med[-1]:.4g} "
+            f"(below {th.d_floor} on {d_low[-1]:.0%} of steps), median G loss {g_med[-1]:.4g}, G loss std "
+            f"{g_std[-1]:.4g}; thresholds: D < {th.d_floor}, G > {th.g_high}, G std > {th.g_swing} ({loss} loss)")
+    if onset is not None:
+        began = int(steps[windows[onset][0]])
+        span = slice(onset, None)
+        pattern = ("oscillating" if not high[-1] else "climbing" if g_med[-1] > g_med[onset] else
+                   "high (the discriminator rejects the fakes)")
+        return Finding("non_convergence", True, began,
+                       f"from step {began} the discriminator wins (median D loss {np.median(d_med[span]):.3g}, "
+                       f"below {th.d_floor} on {np.mean(d_low[span]):.0%} of steps) while "
+                       f"the generator loss is {pattern} (median {np.median(g_med[span]):.3g}, std up to "
+                       f"{g_std[span].max():.3g}); {sum(flags[onset:])} of {len(flags) - onset} windows from "
+                       f"there match; {tail}.")
+    if any(flags):
+        first = flags.index(True)
+        return Finding("non_convergence", False, int(steps[windows[first][0]]),
+                       f"{sum(flags)} of {len(flags)} windows matched the pattern but the run recovered; {tail}.",
+                       transient=True)
+    return Finding("non_convergence", False, None, f"no window matched; {tail}.")
+
+
+def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np.ndarray,
+                    threshold: float = DIVERSITY_THRESHOLD) -> Finding:
+    """Mode collapse from the diversity of a fixed-z batch relative to real images.
+
+    Args:
+        steps: the steps at which diversity was measured.
+        diversity: mean pairwise feature distance within the generated batch.
+        real_diversity: the same for a batch of real images.
+        threshold: a ratio below this counts as collapsed.
+
+    Returns:
+        A :class:`Finding` with check "mode_collapse".
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    ratio = np.asarray(diversity, dtype=np.float64) / np.maximum(np.asarray(real_diversity, np.float64), 1e-12)
+    if len(ratio) == 0:
+        return Finding("mode_collapse", False, None, "no diversity measurements recorded.")
+    flags = [bool(r < threshold) for r in ratio]
+    onset = _persistent_onset(flags, tolerance=1.0)
+    history = ", ".join(f"{int(s)}: {r:.2f}" for s, r in zip(steps[-6:], ratio[-6:]))
+    tail = (f"generated/real diversity ratio, peak {ratio.max():.2f} at step {int(steps[ratio.argmax()])}, "
+            f"last {ratio[-1]:.2f} (threshold {threshold}); recent steps {history}")
+    if onset is not None:
+        return Finding("mode_collapse", True, int(steps[onset]),
+                       f"diversity of the fixed-z batch fell below {threshold} of the real images' at step "
+                       f"{int(steps[onset])} and stayed there; {tail}.")
+    if any(flags):
+        return Finding("mode_collapse", False, int(steps[flags.index(True)]),
+                       f"the ratio dipped below {threshold} at {sum(flags)} of {len(flags)} measurements but "
+                       f"recovered; {tail}.", transient=True)
+    return Finding("mode_collapse", False, None, f"{tail}.")
+
+
+def mean_pairwise_distance(features: np.ndarray) -> float:
+    """Mean Euclidean distance over all pairs of rows: a batch's spread (0 when all rows are equal)."""
+    from scipy.spatial.distance import pdist
+
+    features = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
+    if len(features) < 2:
+        raise DataError("need at least two samples to measure diversity.")
+    return float(pdist(features).mean())
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    """The one-phrase verdict from the findings."""
+    failed = {f.check for f in findings if f.flagged}
+    if failed == {"mode_collapse", "non_convergence"}:
+        return "mode collapse and non-convergence"
+    if "mode_collapse" in failed:
+        return "mode collapse"
+    if "non_convergence" in failed:
+        return "non-convergence"
+    return "healthy"
+
+
+def read_table(path: Path) -> dict[str, np.ndarray]:
+    """A numeric CSV with a header row, as columns (non-numeric columns are skipped)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    columns = {}
+    for key in rows[0]:
+        try:
+            columns[key] = np.array([float(r[key]) for r in rows])
+        except (TypeError, ValueError):
+            continue
+    return columns
+
+
+def loss_family(config: dict) -> str:
+    """The adversarial loss of a run ("minimax", "least_squares", "wasserstein") from its config.json."""
+    from gans.losses import get_loss
+
+    name = config.get("discriminator_loss") or config.get("loss")
+    if name:
+        try:
+            return get_loss(name).name
+        except ValueError:
+            pass
+    return {"lsgan": "least_squares", "wgan": "wasserstein"}.get(str(config.get("variant", "")).lower(), "minimax")
+
+
+def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:
+    """The verdict on a run folder, from ``losses.csv``, ``diversity.csv`` and ``config.json``.
+
+    Args:
+        run_dir: the run folder.
+        n_windows: loss windows (see :func:`check_losses`).
+
+    Returns:
+        :class:`Diagnosis`.
+
+    Raises:
+        DataNotFoundError: the folder has no ``losses.csv``.
+    """
+    run_dir = Path(run_dir)
+    losses_path = run_dir / LOSSES_FILE
+    if not losses_path.is_file():
+        raise DataNotFoundError(f"{run_dir} has no {LOSSES_FILE}; is it a run folder written by 'gans train'?")
+    config_path = run_dir / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    losses = read_table(losses_path)
+    if not losses or "d_loss" not in losses or "g_loss" not in losses:
+        raise DataError(f"{losses_path} has no d_loss/g_loss columns or no rows.")
+    findings = [check_losses(losses["step"], losses["d_loss"], losses["g_loss"], loss_family(config), n_windows)]
+    diversity_path = run_dir / DIVERSITY_FILE
+    if diversity_path.is_file():
+        div = read_table(diversity_path)
+        if div:
+            findings.append(check_diversity(div["step"], div["diversity"], div["real_diversity"]))
+    else:
+        findings.append(Finding("mode_collapse", False, None,
+                                f"not measured: no {DIVERSITY_FILE} (add DiagnosticsCallback to the run)."))
+    return Diagnosis(verdict_of(findings), findings, steps=int(losses["step"][-1]))
+
+
+def write_diagnosis(run_dir: str | Path, diagnosis: Diagnosis | None = None, title: str | None = None) -> Diagnosis:
+    """Write ``diagnostics.json``, ``diagnostics.md`` and ``diagnostics.png`` into a run folder.
+
+    Args:
+        run_dir: the run folder.
+        diagnosis: a diagnosis to write; None computes it with :func:`diagnose_run`.
+        title: heading of the Markdown file and the figure.
+
+    Returns:
+        The diagnosis written.
+    """
+    from gans.io import write_json, write_text
+
+    run_dir = Path(run_dir)
+    diagnosis = diagnosis or diagnose_run(run_dir)
+    title = title or f"Training diagnostics: {run_dir.name}"
+    write_json(run_dir / "diagnostics.json", diagnosis.to_dict())
+    write_text(run_dir / "diagnostics.md", diagnosis.to_markdown(title) + "\n![diagnostics](diagnostics.png)\n")
+    plot_diagnosis(run_dir, diagnosis, run_dir / "diagnostics.png", title)
+    return diagnosis
+
+
+def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -> None:
+    """Losses (top) and the diversity ratio (bottom), with the onset of each failure marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    losses = read_table(run_dir / LOSSES_FILE)
+    diversity = read_table(run_dir / DIVERSITY_FILE) if (run_dir / DIVERSITY_FILE).is_file() else {}
+    fig, axes = plt.subplots(2 if diversity else 1, 1, figsize=(9, 6 if diversity else 3.5), sharex=True,
+                             squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(losses["step"], losses["d_loss"], lw=0.7, label="discriminator")
+    ax.plot(losses["step"], losses["g_loss"], lw=0.7, label="generator")
+    ax.set_ylabel("loss")
+    if np.nanmax(np.abs(losses["g_loss"])) > 50:  # a diverging run's spikes would flatten everything else
+        ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_title(f"{title}\nverdict: {diagnosis.summary()}", fontsize=10)
+    if diversity:
+        ratio = diversity["diversity"] / np.maximum(diversity["real_diversity"], 1e-12)
+        axes[1, 0].plot(diversity["step"], ratio, marker="o", ms=3, color="tab:green")
+        axes[1, 0].axhline(DIVERSITY_THRESHOLD, color="grey", ls=":", label="collapse threshold")
+        axes[1, 0].set_ylabel("diversity / real")
+        axes[1, 0].set_ylim(bottom=0)
+    for f in diagnosis.findings:
+        if f.flagged and f.began_at_step is not None:
+            for row in axes[:, 0]:
+                row.axvline(f.began_at_step, color="tab:red", ls="--", lw=1,
+                            label=f"{f.check.replace('_', ' ')} from {f.began_at_step}")
+    for row in axes[:, 0]:
+        row.legend(fontsize=8, loc="upper left")
+    axes[-1, 0].set_xlabel("step")
+    fig.tight_layout()
+    from gans.io import atomic_path
+
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
