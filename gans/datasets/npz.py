@@ -1,24 +1,36 @@
 """Image sets stored as one compressed .npz (the output of the face-cropping pipeline).
 
-Loading never unpickles: ``np.load(..., allow_pickle=False)``.
+Loading never unpickles: ``np.load(..., allow_pickle=False)``. The progressive GAN (seed 001)
+loads its 256x256 crops once, scales them to [-1, 1] and, before each growth phase, resizes the
+set to the phase's resolution: :func:`load_scaled` and :func:`resize_images` are those two steps.
 """
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from gans.datasets.base import ImageDataset
-from gans.errors import DataError, DataNotFoundError
+from gans.datasets.scaling import scale_images
+from gans.errors import ConfigError, DataError, DataNotFoundError
+
+# Per-image arrays the crop pipeline writes next to ``images``; loaded into ``meta`` when present.
+COMPANION_KEYS = ("filenames", "boxes", "crop_boxes", "confidences")
 
 
 def load_images(path: str | Path, key: str = "images") -> ImageDataset:
     """Load uint8 images (N, H, W, C) from an .npz, checking dtype, rank and channels.
 
     Args:
-        path: the .npz file.
+        path: the .npz file (a bare .npy array is accepted too).
         key: the array that holds the images.
+
+    Returns:
+        An :class:`ImageDataset` of uint8 NHWC images. Arrays of the crop pipeline that have one
+        row per image (``filenames``, ``boxes``, ``crop_boxes``, ``confidences``) are in ``meta``.
 
     Raises:
         DataNotFoundError: the file does not exist.
@@ -30,15 +42,26 @@ def load_images(path: str | Path, key: str = "images") -> ImageDataset:
             f"image file {path} does not exist. Make one with 'gans crop-faces SRC OUT.npz', or "
             "pass any .npz holding an 'images' array of uint8 (N, H, W, C)."
         )
+    meta = {}
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if key not in data.files:
-                raise DataError(f"{path} has no {key!r} array (it holds {sorted(data.files)}).")
-            images = data[key]
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"cannot read {path} as an .npz of images: {exc}") from exc
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):  # a .npy file: the array itself
+            images = data
+        else:
+            with data:
+                if key not in data.files:
+                    raise DataError(f"{path} has no {key!r} array (it holds {sorted(data.files)}).")
+                images = data[key]
+                for name in COMPANION_KEYS:
+                    if name != key and name in data.files:
+                        meta[name] = data[name]
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(
+            f"cannot read {path} as an .npz of images: {exc}. Recreate it (np.savez_compressed, or "
+            "'gans crop-faces'); object arrays are refused because loading them could run code."
+        ) from exc
     if images.ndim == 3:  # (N, H, W): a grayscale set saved without its channel axis
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
@@ -49,4 +72,99 @@ def load_images(path: str | Path, key: str = "images") -> ImageDataset:
         raise DataError(f"{path}:{key} has dtype {images.dtype}; expected uint8 pixels (0-255).")
     if len(images) == 0:
         raise DataError(f"{path}:{key} holds no images.")
-    return ImageDataset(images, source=str(path))
+    meta = {name: value for name, value in meta.items() if len(value) == len(images)}
+    return ImageDataset(images, source=str(path), meta=meta)
+
+
+def load_scaled(path: str | Path, key: str = "images", size: int | None = None) -> np.ndarray:
+    """Load images from an .npz as float32 in [-1, 1], optionally resized first.
+
+    Args:
+        path: the .npz file.
+        key: the array that holds the images.
+        size: resize to ``size`` x ``size`` before scaling (see :func:`resize_images`).
+
+    Returns:
+        float32 (N, H, W, C) in [-1, 1], through the library's one scaling function.
+    """
+    images = load_images(path, key).images
+    if size is not None:
+        images = resize_images(images, size)
+    return scale_images(images)
+
+
+def resize_images(images: np.ndarray, size: int | tuple[int, int], batch_size: int = 1024) -> np.ndarray:
+    """Resize a whole set to another resolution (the progressive GAN's per-phase data).
+
+    Shrinking by a whole factor (256 -> 128, 64, ..., 4) averages each block of pixels, which is
+    exact area resampling and needs no image library. Other sizes go through TensorFlow's "area"
+    filter when shrinking and "bicubic" when enlarging, a batch at a time so memory holds the output
+    and one batch.
+
+    Args:
+        images: uint8 in [0, 255] or float in [-1, 1], shape (N, H, W, C).
+        size: output side, or (height, width).
+        batch_size: images resized at once on the TensorFlow path.
+
+    Returns:
+        The resized set, uint8 for uint8 input (rounded), float32 otherwise.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ConfigError(f"images must be (N, H, W, C); got shape {images.shape}.")
+    height, width = (size, size) if np.isscalar(size) else tuple(size)
+    height, width = int(height), int(width)
+    if height < 1 or width < 1:
+        raise ConfigError(f"size must be positive, got {size!r}.")
+    n, src_h, src_w, channels = images.shape
+    is_uint8 = images.dtype == np.uint8
+    out_dtype = np.uint8 if is_uint8 else np.float32
+    if (src_h, src_w) == (height, width):
+        return images.astype(out_dtype, copy=False)
+    out = np.empty((n, height, width, channels), out_dtype)
+    if src_h % height == 0 and src_w % width == 0:
+        fy, fx = src_h // height, src_w // width
+        for start in range(0, n, batch_size):
+            block = images[start : start + batch_size].astype(np.float32)
+            block = block.reshape(-1, height, fy, width, fx, channels).mean(axis=(2, 4))
+            out[start : start + batch_size] = _to_dtype(block, out_dtype)
+        return out
+    import tensorflow as tf
+
+    method = "area" if height * width < src_h * src_w else "bicubic"
+    for start in range(0, n, batch_size):
+        block = tf.image.resize(images[start : start + batch_size].astype(np.float32), (height, width), method=method)
+        out[start : start + batch_size] = _to_dtype(block.numpy(), out_dtype)
+    return out
+
+
+def _to_dtype(block: np.ndarray, dtype) -> np.ndarray:
+    if dtype == np.uint8:
+        return np.clip(np.rint(block), 0, 255).astype(np.uint8)
+    return np.clip(block, -1.0, 1.0).astype(np.float32)  # bicubic overshoots the tanh range slightly
+
+
+def save_images(path: str | Path, images: np.ndarray, **arrays) -> Path:
+    """Write uint8 images (and any per-image arrays) to a compressed .npz, atomically.
+
+    Args:
+        path: the .npz to write (its folder is created).
+        images: uint8 (N, H, W, C).
+        **arrays: more arrays to store, e.g. ``filenames=...``; object arrays are refused.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path).expanduser()
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise DataError(f"images must be uint8 (N, H, W, C); got {images.dtype} {images.shape}.")
+    for name, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise DataError(f"array {name!r} has dtype object, which cannot be loaded without pickle.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, images=images, **arrays)
+    os.replace(tmp, path)
+    return path

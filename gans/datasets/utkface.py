@@ -1,0 +1,299 @@
+"""UTKFace with age and gender labels read from file names, deduplicated, for the CAAE.
+
+UTKFace (Zhang, Song and Qi 2017) names each face ``[age]_[gender]_[race]_[datetime].jpg`` (the
+aligned crops add ``.chip.jpg``): age 0-116, gender 0 male / 1 female, race 0-4. The CAAE ("Age
+Progression/Regression by Conditional Adversarial Autoencoder", Zhang et al., CVPR 2017; seed 000)
+conditions on ten age groups and on gender, each as a one-hot vector whose values are -1 and +1 to
+match the generator's tanh range.
+
+Cleaning, before any split (so that no image can sit in both train and validation):
+
+* names with a missing or invalid field are skipped and counted;
+* byte-identical files are grouped by a SHA-1 of their bytes; each group keeps one deterministic
+  representative (its first name in sorted order);
+* a group whose copies carry different labels (age, gender or race) cannot be trusted: by default
+  (``disagreeing="drop"``) the whole group is dropped; ``disagreeing="first"`` keeps the
+  representative's labels instead. Either way the groups are reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gans.datasets.base import ImageDataset
+from gans.errors import ConfigError, DataError, DataNotFoundError
+
+log = logging.getLogger(__name__)
+
+# CAAE's ten age groups (Zhang et al. 2017, section 4.1): upper bounds, inclusive; the last is >70.
+AGE_GROUP_UPPER = (5, 10, 15, 20, 30, 40, 50, 60, 70)
+AGE_GROUPS = ("0-5", "6-10", "11-15", "16-20", "21-30", "31-40", "41-50", "51-60", "61-70", ">70")
+GENDERS = ("male", "female")
+RACES = ("white", "black", "asian", "indian", "other")
+MAX_AGE = 116  # the oldest age UTKFace documents
+SPLITS = ("all", "train", "validation")
+DISAGREEING_POLICIES = ("drop", "first")
+_NAME = re.compile(r"^(?P<age>[^_]*)_(?P<gender>[^_]*)_(?P<race>[^_]*)_(?P<datetime>[^_.]*)\.jpg(\.chip\.jpg)?$",
+                   re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class UTKFaceRecord:
+    """One file's labels, as its name states them."""
+
+    filename: str
+    age: int
+    gender: int
+    race: int
+    datetime: str
+
+
+@dataclass
+class UTKFaceIndex:
+    """The cleaned list of UTKFace files and what cleaning did.
+
+    Attributes:
+        folder: where the files are.
+        records: kept files, sorted by name, one per distinct image.
+        files: files counted in the folder.
+        skipped_names: names that do not parse, with the reason.
+        duplicate_groups: groups of byte-identical files (lists of names, sorted).
+        duplicates_removed: files dropped as copies (or as members of dropped groups).
+        disagreeing_groups: the duplicate groups whose copies carry different age, gender or race.
+        disagreeing: the policy applied to those groups.
+    """
+
+    folder: Path
+    records: list
+    files: int
+    skipped_names: list = field(default_factory=list)
+    duplicate_groups: list = field(default_factory=list)
+    duplicates_removed: int = 0
+    disagreeing_groups: list = field(default_factory=list)
+    disagreeing: str = "drop"
+    disagreeing_age_gender: int = 0
+
+    def age_histogram(self) -> dict:
+        """Kept images per CAAE age group, in group order."""
+        counts = np.bincount(age_group([r.age for r in self.records]), minlength=len(AGE_GROUPS))
+        return dict(zip(AGE_GROUPS, counts.tolist()))
+
+    def report(self) -> dict:
+        """The cleaning figures as plain numbers (for logs, config.json and the notebook)."""
+        extra = sum(len(g) - 1 for g in self.duplicate_groups)
+        return {
+            "files": self.files,
+            "skipped_names": len(self.skipped_names),
+            "duplicate_groups": len(self.duplicate_groups),
+            "duplicate_extra_files": extra,
+            "disagreeing_groups": len(self.disagreeing_groups),
+            "disagreeing_age_or_gender": self.disagreeing_age_gender,
+            "disagreeing_policy": self.disagreeing,
+            "removed": self.duplicates_removed,
+            "kept": len(self.records),
+            "age_groups": self.age_histogram(),
+            "genders": dict(zip(GENDERS, np.bincount([r.gender for r in self.records], minlength=2).tolist())),
+        }
+
+
+def parse_utkface_name(name: str) -> UTKFaceRecord | None:
+    """Parse ``[age]_[gender]_[race]_[datetime].jpg`` (optionally ``.chip.jpg``).
+
+    Args:
+        name: a file name (not a path).
+
+    Returns:
+        The labels, or ``None`` when a field is missing or out of range.
+    """
+    match = _NAME.match(name)
+    if match is None:
+        return None
+    fields = match.groupdict()
+    if not all(fields[k].isdigit() for k in ("age", "gender", "race", "datetime")):
+        return None
+    age, gender, race = int(fields["age"]), int(fields["gender"]), int(fields["race"])
+    if age > MAX_AGE or gender not in (0, 1) or race >= len(RACES):
+        return None
+    return UTKFaceRecord(name, age, gender, race, fields["datetime"])
+
+
+def _why_unparsable(name: str) -> str:
+    stem = name.split(".", 1)[0]
+    parts = stem.split("_")
+    if len(parts) != 4:
+        return f"{len(parts)} fields, expected age_gender_race_datetime"
+    return "a field is not a number in range (age 0-116, gender 0/1, race 0-4)"
+
+
+def age_group(ages) -> np.ndarray:
+    """CAAE age group (0-9) of each age: 0-5, 6-10, 11-15, 16-20, 21-30, ..., 61-70, >70."""
+    return np.searchsorted(np.asarray(AGE_GROUP_UPPER), np.asarray(ages), side="left").astype(np.int64)
+
+
+def one_hot_pm1(indices, depth: int) -> np.ndarray:
+    """One-hot rows with -1 for off and +1 for on (float32, the tanh range the CAAE uses).
+
+    Args:
+        indices: class ids in [0, depth).
+        depth: number of classes.
+
+    Returns:
+        float32 array (N, depth).
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    if indices.size and (indices.min() < 0 or indices.max() >= depth):
+        raise ValueError(f"class ids must be in [0, {depth}); got {indices.min()}..{indices.max()}.")
+    out = np.full((len(indices), depth), -1.0, np.float32)
+    out[np.arange(len(indices)), indices] = 1.0
+    return out
+
+
+def index_utkface(folder: str | Path, disagreeing: str = "drop") -> UTKFaceIndex:
+    """List, parse and deduplicate a UTKFace folder without decoding any image.
+
+    Args:
+        folder: a folder of UTKFace files (e.g. ``crop_part1`` or ``UTKFace``).
+        disagreeing: what to do with byte-identical copies whose labels differ: "drop" the
+            group, or keep the "first" name's labels.
+
+    Returns:
+        A :class:`UTKFaceIndex`; ``report()`` gives the figures.
+
+    Raises:
+        DataNotFoundError: the folder does not exist.
+        DataError: no file in it has a UTKFace name.
+    """
+    if disagreeing not in DISAGREEING_POLICIES:
+        raise ConfigError(f"disagreeing must be one of {DISAGREEING_POLICIES}, got {disagreeing!r}.")
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataNotFoundError(
+            f"UTKFace folder {folder} does not exist. Download UTKFace (crop_part1 or the aligned "
+            "'UTKFace' folder) from https://susanqq.github.io/UTKFace/ and pass the folder."
+        )
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    records, skipped = [], []
+    for name in names:
+        record = parse_utkface_name(name)
+        if record is None:
+            skipped.append((name, _why_unparsable(name)))
+        else:
+            records.append(record)
+    if not records:
+        raise DataError(
+            f"{folder} holds {len(names)} files but none named age_gender_race_datetime.jpg; pass "
+            "the UTKFace folder itself."
+        )
+    if skipped:
+        log.warning("UTKFace: skipped %d files whose names lack a valid field: %s", len(skipped),
+                    ", ".join(n for n, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
+
+    by_hash: dict[str, list] = {}
+    for record in records:  # sorted by name, so each group's first member is deterministic
+        digest = hashlib.sha1((folder / record.filename).read_bytes()).hexdigest()
+        by_hash.setdefault(digest, []).append(record)
+    kept, groups, disagreeing_groups, removed, age_gender = [], [], [], 0, 0
+    for group in by_hash.values():
+        if len(group) > 1:
+            groups.append([r.filename for r in group])
+            if len({(r.age, r.gender, r.race) for r in group}) > 1:
+                disagreeing_groups.append([r.filename for r in group])
+                age_gender += len({(r.age, r.gender) for r in group}) > 1
+                if disagreeing == "drop":
+                    removed += len(group)
+                    continue
+        kept.append(group[0])
+        removed += len(group) - 1
+    kept.sort(key=lambda r: r.filename)
+    index = UTKFaceIndex(folder, kept, len(names), skipped, sorted(groups), removed, sorted(disagreeing_groups),
+                         disagreeing, age_gender)
+    if groups:
+        log.warning(
+            "UTKFace: %d groups of byte-identical files (%d extra copies); %d of them carry different "
+            "labels and were %s.", len(groups), sum(len(g) - 1 for g in groups),
+            len(disagreeing_groups), "dropped" if disagreeing == "drop" else "kept with the first name's labels",
+        )
+    return index
+
+
+def split_indices(n: int, validation_fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random train/validation split of ``n`` items (sorted index arrays).
+
+    The CAAE study holds a random part of UTKFace out as a validation set (seed 000, section 2.1).
+    """
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ConfigError(f"validation_fraction must be in [0, 1), got {validation_fraction}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * validation_fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def load_utkface(
+    folder: str | Path,
+    size: int | None = 128,
+    *,
+    split: str = "all",
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    limit: int | None = None,
+    disagreeing: str = "drop",
+) -> ImageDataset:
+    """Load deduplicated UTKFace faces with CAAE age-group and gender labels.
+
+    Args:
+        folder: the UTKFace folder.
+        size: output side in pixels (128 in the CAAE study); ``None`` keeps 200x200.
+        split: "all", or "train" / "validation" of a seeded split made after deduplication.
+        validation_fraction: share of the cleaned set held out for validation.
+        seed: seed of the split.
+        limit: load only the first ``limit`` images of the chosen split (for quick runs).
+        disagreeing: "drop" or "first", see :func:`index_utkface`.
+
+    Returns:
+        An :class:`ImageDataset` of uint8 (N, size, size, 3). ``labels`` is float32 (N, 12): the
+        age-group one-hot (10) then the gender one-hot (2), values -1/+1, which the CAAE
+        concatenates with z. ``meta`` holds ``age``, ``age_group``, ``gender``, ``race``,
+        ``filenames``, ``age_onehot``, ``gender_onehot`` and the cleaning ``report``.
+
+    Reference:
+        Zhang, Song and Qi, "Age Progression/Regression by Conditional Adversarial Autoencoder",
+        CVPR 2017.
+    """
+    from gans.datasets.faces import read_images
+
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}.")
+    index = index_utkface(folder, disagreeing)
+    records = index.records
+    train, validation = split_indices(len(records), validation_fraction, seed)
+    chosen = {"all": np.arange(len(records)), "train": train, "validation": validation}[split]
+    if limit is not None:
+        chosen = chosen[: int(limit)]
+    records = [records[i] for i in chosen]
+    if not records:
+        raise DataError(f"UTKFace split {split!r} is empty; lower validation_fraction or use split='all'.")
+    images = read_images([index.folder / r.filename for r in records], size=size)
+    ages = np.asarray([r.age for r in records], np.int64)
+    groups = age_group(ages)
+    genders = np.asarray([r.gender for r in records], np.int64)
+    age_onehot, gender_onehot = one_hot_pm1(groups, len(AGE_GROUPS)), one_hot_pm1(genders, len(GENDERS))
+    meta = {
+        "age": ages,
+        "age_group": groups,
+        "gender": genders,
+        "race": np.asarray([r.race for r in records], np.int64),
+        "filenames": [r.filename for r in records],
+        "age_onehot": age_onehot,
+        "gender_onehot": gender_onehot,
+        "split": split,
+        "seed": seed,
+        "report": index.report(),
+    }
+    return ImageDataset(images, np.concatenate([age_onehot, gender_onehot], axis=1),
+                        source=f"{index.folder} [utkface {split}]", meta=meta)
