@@ -17,6 +17,8 @@ from gans.errors import GansError
 # Modules that add subcommands, in the order their commands appear in --help.
 COMMAND_MODULES = (
     "gans.training.commands",
+    "gans.datasets.commands",
+    "gans.evaluation.commands",
 )
 
 
