@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -49,6 +50,16 @@ def register(sub) -> None:
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
     p.add_argument("--checkpoint-every", type=int, metavar="K",
                    help="steps between generator .h5 checkpoints and resumable states (same default)")
+    p.add_argument("--fid-every", type=int, metavar="K", help="steps between FID evaluations into fid.csv (off by default)")
+    p.add_argument("--fid-extractor", choices=("lenet", "inception"),
+                   help="FID features: lenet (offline; default for MNIST) or inception (the thesis's InceptionV3; "
+                        "default for faces; downloads ImageNet weights once)")
+    p.add_argument("--fid-n", type=int, default=5000, metavar="N",
+                   help="generated and real images per FID evaluation (default 5000, as the thesis)")
+    p.add_argument("--inception-weights", metavar="PATH",
+                   help="local InceptionV3 'notop' weights .h5, for machines with no network")
+    p.add_argument("--diagnose-every", type=int, metavar="K",
+                   help="steps between diversity checks for the run's diagnosis (default: --sample-every)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--batch-mode", choices=("random", "epoch"), default="random",
                    help="random: indices drawn with replacement each step, as the thesis; epoch: shuffled passes")
@@ -119,17 +130,24 @@ def cmd_train(args) -> int:
     config = config_from_args(args)
     if args.steps is not None and args.epochs is not None:
         raise ConfigError("give --steps or --epochs, not both.")
-    for name in ("sample_every", "checkpoint_every"):
+    for name in ("sample_every", "checkpoint_every", "fid_every", "diagnose_every", "fid_n"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}.")
     name = f"exp{config.experiment:02d}" if config.experiment else f"{config.variant}-{config.dataset}"
     out = Path(args.out or Path("runs") / name)
     settings = RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
-                           batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty())
+                           batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
+                           fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
+                           inception_weights=args.inception_weights, diagnose_every=args.diagnose_every)
     trainer = train(config, out, data=args.data, steps=None if args.epochs else config.steps, epochs=args.epochs,
                     settings=settings, resume=args.resume)
     print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps})")
+    diagnosis = out / "diagnostics.json"
+    if diagnosis.exists():
+        found = json.loads(diagnosis.read_text(encoding="utf-8"))
+        began = "" if found["healthy"] else f" from step {found['began_at_step']}"
+        print(f"diagnosis: {found['verdict']}{began}  (evidence in {out / 'diagnostics.md'})")
     return 0
 
 

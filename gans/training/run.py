@@ -33,6 +33,13 @@ class RunSettings:
         seed: seed of weights, latents, batches and labels.
         batch_mode: "random" (the thesis: indices drawn with replacement) or "epoch".
         progress: show a progress bar.
+        fid_every: steps between FID evaluations written to ``fid.csv`` (None or 0: off).
+        fid_extractor: "lenet" (offline; the default for MNIST) or "inception" (the thesis's
+            InceptionV3; the default for face data).
+        fid_n: generated and real images per FID evaluation (the thesis: 5,000).
+        inception_weights: a local InceptionV3 "notop" weights file, for machines with no network.
+        diagnose_every: steps between diversity measurements for the run's diagnosis
+            (default: ``sample_every``); the verdict is written at the end of every run.
     """
 
     sample_every: int | None = None
@@ -41,6 +48,11 @@ class RunSettings:
     seed: int = 0
     batch_mode: str = "random"
     progress: bool = True
+    fid_every: int | None = None
+    fid_extractor: str | None = None
+    fid_n: int = 5000
+    inception_weights: str | None = None
+    diagnose_every: int | None = None
 
 
 def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None = None) -> ImageDataset:
@@ -73,17 +85,31 @@ def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None
     )
 
 
-def default_callbacks(config: GANConfig, settings: RunSettings) -> list[Callback]:
-    """The thesis's artefacts: summaries, loss log and plot, sample grids, .h5 checkpoints, state."""
+def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDataset | None = None) -> list[Callback]:
+    """The thesis's artefacts (summaries, loss log and plot, sample grids, .h5 checkpoints, state), the
+    run's diagnosis and, when asked for, FID at its own interval."""
+    from gans.evaluation.callbacks import DiagnosticsCallback, FIDCallback
+
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
-    return [
+    callbacks: list[Callback] = [
         ModelSummaries(),
         LossLog(settings.plot_every or sample_every),
         SampleGrid(sample_every),
         GeneratorCheckpoint(checkpoint_every),
-        StateCheckpoint(checkpoint_every),  # last: it marks the step as safely on disk
     ]
+    if settings.fid_every:
+        extractor = settings.fid_extractor or ("lenet" if config.dataset == "mnist" else "inception")
+        if extractor == "inception":
+            options = {"weights": settings.inception_weights} if settings.inception_weights else {}
+        else:  # LeNet learns from the run's own MNIST source when it has one, so no download is needed
+            source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
+            options = {"data_path": source} if source and Path(source).exists() else {}
+        n = min(settings.fid_n, len(dataset)) if dataset is not None else settings.fid_n
+        callbacks.append(FIDCallback(settings.fid_every, extractor=extractor, n=n, extractor_options=options))
+    callbacks.append(DiagnosticsCallback(settings.diagnose_every or sample_every))
+    callbacks.append(StateCheckpoint(checkpoint_every))  # last: it marks the step as safely on disk
+    return callbacks
 
 
 def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSettings = RunSettings(),
@@ -100,7 +126,7 @@ def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSett
     generator = config.generator.build("generator", config.latent_dim, config.image_shape)
     discriminator = config.discriminator.build("discriminator", config.latent_dim, config.image_shape)
     step_obj = make_step(config, generator, discriminator)
-    callbacks = default_callbacks(config, settings)
+    callbacks = default_callbacks(config, settings, dataset)
     callbacks[-1:-1] = list(extra_callbacks)  # before the state checkpoint
     return Trainer(step_obj, batches, run_dir, config=config, callbacks=callbacks, seed=settings.seed,
                    dataset=dataset)
@@ -147,6 +173,9 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "checkpoint_every": settings.checkpoint_every or trainer.config.interval,
         "seed": settings.seed,
         "batch_mode": settings.batch_mode,
+        "fid_every": settings.fid_every,
+        "fid_extractor": settings.fid_extractor,
+        "fid_n": settings.fid_n,
         "resumed": bool(resume),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }
