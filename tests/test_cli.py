@@ -100,3 +100,22 @@ def test_kill_minus_nine_then_resume_continues_without_gaps(digits_npz, tmp_path
     steps = np.loadtxt(losses, delimiter=",", skiprows=1)[:, 0]
     assert steps[0] == 1 and np.all(np.diff(steps) == 1), "the loss log has a gap or a duplicate"
     assert "resuming" in result.stderr
+
+
+def test_celeba_experiment_trains_on_a_faces_npz(tmp_path, capsys):
+    faces = tmp_path / "faces.npz"
+    np.savez_compressed(faces, images=np.random.default_rng(0).integers(0, 256, (40, 40, 40, 3), dtype=np.uint8),
+                        filenames=np.array([f"{i:06d}.jpg" for i in range(40)]))
+    out = tmp_path / "exp17"
+    assert main(["train", "--experiment", "17", "--steps", "2", "--batch-size", "8", "--data", str(faces),
+                 "--out", str(out), "--no-progress"]) == 0
+    assert "run folder" in capsys.readouterr().out
+    import json
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["image_shape"] == [40, 40, 3] and config["dataset"] == "celeba"
+    assert (out / "checkpoints" / "generator_step_000002.h5").exists()
+    bad = tmp_path / "gray.npz"
+    np.savez(bad, images=np.zeros((4, 40, 40, 2), np.uint8))
+    assert main(["train", "--experiment", "17", "--data", str(bad), "--out", str(tmp_path / "x")]) == 2
+    assert "C = 1 or 3" in capsys.readouterr().err

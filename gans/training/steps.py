@@ -26,6 +26,16 @@ def _loss_value(logs) -> float:
     return float(logs["loss"])
 
 
+class _Ready:
+    """A finished result with the interface of a future."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
 class AdversarialStep:
     """One iteration for the minimax and least-squares families (GAN, DCGAN, LSGAN).
 
@@ -70,6 +80,7 @@ class AdversarialStep:
             raise ConfigError(f"n_critic must be >= 1, got {n_critic}.")
         self.latent_dim = int(generator.input_shape[-1])
         self._generate_fn = None
+        self._executor = None
         if tuple(generator.output_shape[1:]) != tuple(discriminator.input_shape[1:]):
             raise ConfigError(
                 f"generator output {generator.output_shape[1:]} does not match discriminator input "
@@ -101,16 +112,33 @@ class AdversarialStep:
 
     # ------------------------------------------------------------------ training
     def discriminator_step(self, real: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
-        """D on the real batch, then D on an equally large generated batch (kept separate, 3.2.7)."""
+        """D on the real batch, then D on an equally large generated batch (kept separate, 3.2.7).
+
+        The fakes are generated on a worker thread while D trains on the real batch: a D update does
+        not touch G's weights, so the fakes are exactly those of the sequential order, and the two
+        computations share the cores instead of waiting for each other (TensorFlow releases the GIL
+        while its kernels run). The first call runs in order, so tracing never happens concurrently.
+        """
         n = len(real)
-        fake = self.generate(self.sample_latents(n, rng))
+        z = self.sample_latents(n, rng)
         real_targets = real_labels_for_discriminator(self.discriminator_loss, n, rng, self.label_smoothing,
                                                      self.label_flip)
         set_trainable(self.discriminator, True)
+        if self._generate_fn is None:
+            fakes = _Ready(self.generate(z))
+        else:
+            fakes = self._worker().submit(self.generate, z)
         d_real = _loss_value(self.discriminator.train_on_batch(real, real_targets, return_dict=True))
         d_fake = _loss_value(self.discriminator.train_on_batch(
-            fake, self.discriminator_loss.labels(n, real=False), return_dict=True))
+            fakes.result(), self.discriminator_loss.labels(n, real=False), return_dict=True))
         return d_real, d_fake
+
+    def _worker(self):
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gans-generate")
+        return self._executor
 
     def generator_step(self, n: int, rng: np.random.Generator) -> float:
         """G through the combined model, D frozen, fakes labelled real."""
