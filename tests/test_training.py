@@ -198,3 +198,18 @@ def test_epochs_mode_visits_every_image_once_per_epoch():
 def test_batch_larger_than_the_dataset_is_a_clear_error():
     with pytest.raises(DataError, match=r"batch size 64 is larger than the dataset \(10 images\)"):
         BatchSource(random_images(10), 64)
+
+
+def test_model_plot_is_written_when_pydot_and_graphviz_are_installed(tmp_path, caplog):
+    import importlib.util
+    import logging
+    import shutil
+
+    cfg = tiny_config(1)
+    with caplog.at_level(logging.INFO, logger="gans.training.callbacks"):
+        train(cfg, tmp_path, data=ImageDataset(random_images()), steps=1, settings=RunSettings(progress=False))
+    if importlib.util.find_spec("pydot") and shutil.which("dot"):
+        assert (tmp_path / "model_plot.png").stat().st_size > 1000
+    else:  # the run says why there is no plot instead of failing
+        assert not (tmp_path / "model_plot.png").exists()
+        assert "model_plot.png not written" in caplog.text and "graphviz" in caplog.text
