@@ -132,3 +132,24 @@ def test_callbacks_in_a_real_training_run(tmp_path, shared_data):
     assert [int(r["step"]) for r in read_csv(run_dir / "diversity.csv")] == [15, 30]
     report = json.loads((run_dir / "diagnostics.json").read_text())
     assert report["steps"] == 30 and report["verdict"] in ("healthy", "non-convergence")
+
+
+def test_diagnostics_callback_records_class_coverage_with_a_classifier(tmp_path):
+    """With a classifier the callback writes coverage.csv; a generator that drops to one image is
+    caught by the class-coverage check even where pixel diversity alone would also be needed."""
+    trainer = StandInTrainer(tmp_path, total_steps=400, collapse=True)
+    (tmp_path / "losses.csv").write_text("step,d_loss_real,d_loss_fake,d_loss,g_loss\n" + "".join(
+        f"{s},0.6,0.6,0.6,0.9\n" for s in range(1, 401)))
+    inputs = keras.Input((8, 8, 1))
+    logits = keras.layers.Dense(4, kernel_initializer=keras.initializers.RandomNormal(stddev=5.0, seed=1))(
+        keras.layers.Flatten()(inputs))
+    callback = DiagnosticsCallback(50, n=64, classifier_options={})
+    callback.classifier = keras.Model(inputs, keras.layers.Softmax()(logits))  # stands in for the LeNet
+    trainer.fit([callback], until=400)
+    rows = read_csv(tmp_path / "coverage.csv")
+    assert [int(r["step"]) for r in rows] == list(range(50, 401, 50))
+    entropy = [float(r["label_entropy"]) for r in rows]
+    assert max(entropy[:4]) > 0.5 and entropy[-1] == 0.0  # one repeated image: one class
+    findings = json.loads((tmp_path / "diagnostics.json").read_text())["findings"]
+    coverage = [f for f in findings if "class coverage" in f["evidence"]]
+    assert coverage and coverage[0]["flagged"]

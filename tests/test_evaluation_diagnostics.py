@@ -121,3 +121,38 @@ def test_diagnose_and_write_run_folder(tmp_path):
 
     with pytest.raises(DataNotFoundError):
         diagnose_run(tmp_path / "missing")
+
+
+def test_label_entropy_counts_the_classes_read():
+    from gans.evaluation.diagnostics import label_entropy
+
+    eye = np.eye(10)
+    assert label_entropy(np.tile(eye, (5, 1))) == pytest.approx(1.0)
+    assert label_entropy(np.tile(eye[3], (50, 1))) == 0.0
+    assert 0.25 < label_entropy(np.tile(eye[:2], (10, 1))) < 0.35  # two classes of ten: log 2 / log 10
+
+
+# Measured on real runs (LeNet label entropy of a fixed 512-z batch, from their checkpoints):
+EXP02_COLLAPSE = ([200, 600, 1000, 1400, 1600, 1800], [0.88, 0.92, 0.86, 0.85, 0.50, 0.30])
+EXP03_HEALTHY = ([500, 1000, 3000, 8000], [0.13, 0.62, 0.86, 0.96])
+
+
+def test_class_coverage_flags_a_loss_of_classes_not_a_slow_start():
+    from gans.evaluation.diagnostics import check_label_coverage
+
+    collapse = check_label_coverage(*EXP02_COLLAPSE)
+    assert collapse.flagged and collapse.check == "mode_collapse" and collapse.began_at_step == 1600
+    assert "peak 0.92 at step 600" in collapse.evidence
+    assert not check_label_coverage(*EXP03_HEALTHY).flagged  # early samples in few classes is no collapse
+    recovered = check_label_coverage([1, 2, 3, 4], [0.9, 0.4, 0.85, 0.9])
+    assert not recovered.flagged and recovered.transient
+
+
+def test_diagnose_run_reads_coverage_csv(tmp_path):
+    s, d, g = healthy_losses()
+    (tmp_path / "losses.csv").write_text("step,d_loss_real,d_loss_fake,d_loss,g_loss\n" + "".join(
+        f"{a},{b},{b},{b},{c}\n" for a, b, c in zip(s, d, g)))
+    (tmp_path / "coverage.csv").write_text("step,label_entropy,classes\n" + "".join(
+        f"{a},{b},3\n" for a, b in zip(*EXP02_COLLAPSE)))
+    diagnosis = diagnose_run(tmp_path)
+    assert diagnosis.verdict == "mode collapse" and diagnosis.began_at_step == 1600

@@ -127,21 +127,29 @@ class DiagnosticsCallback(IntervalCallback):
         extractor: None for pixel space, or ``"lenet"``/``"inception"``/a FeatureExtractor.
         seed: seed of the fixed latent batch and the real batch.
         extractor_options: keyword arguments for the extractor's constructor.
+        classifier_options: when given, the MNIST LeNet
+            (:func:`gans.evaluation.classifier.load_or_train_lenet` with these arguments) also reads the
+            classes of the same batch, into ``coverage.csv`` for the class-coverage check.
     """
 
     FILE = "diversity.csv"
     COLUMNS = ("step", "diversity", "real_diversity", "ratio")
+    COVERAGE_FILE = "coverage.csv"
+    COVERAGE_COLUMNS = ("step", "label_entropy", "classes")
 
     def __init__(self, every: int | None, n: int = 256, extractor=None, seed: int = 4321,
-                 extractor_options: dict | None = None):
+                 extractor_options: dict | None = None, classifier_options: dict | None = None):
         super().__init__(every)
         self.n = int(n)
         self.extractor_spec = extractor
         self.extractor_options = dict(extractor_options or {})
+        self.classifier_options = None if classifier_options is None else dict(classifier_options)
         self.seed = int(seed)
         self.extractor = None
+        self.classifier = None
         self.real_diversity: float | None = None
         self.rows: list[dict] = []
+        self.coverage_rows: list[dict] = []
 
     def _features(self, images: np.ndarray) -> np.ndarray:
         if self.extractor is None:
@@ -161,17 +169,32 @@ class DiagnosticsCallback(IntervalCallback):
         chosen = real[np.random.default_rng(self.seed).choice(len(real), n, replace=False)]
         self.real_diversity = mean_pairwise_distance(self._features(chosen))
         self.rows = _read_rows(Path(trainer.run_dir) / self.FILE, trainer.step)
+        if self.classifier_options is not None and self.classifier is None:
+            from gans.evaluation.classifier import load_or_train_lenet
+
+            self.classifier, _ = load_or_train_lenet(**{"progress": False, **self.classifier_options})
+        self.coverage_rows = _read_rows(Path(trainer.run_dir) / self.COVERAGE_FILE, trainer.step)
 
     def run(self, trainer, step: int) -> None:
         from gans.evaluation.diagnostics import mean_pairwise_distance
 
         if self.rows and int(float(self.rows[-1]["step"])) >= step:
             return
-        diversity = mean_pairwise_distance(self._features(trainer.generate(self.n, seed=self.seed)))
+        images = trainer.generate(self.n, seed=self.seed)
+        diversity = mean_pairwise_distance(self._features(images))
         self.rows.append({"step": int(step), "diversity": f"{diversity:.6g}",
                           "real_diversity": f"{self.real_diversity:.6g}",
                           "ratio": f"{diversity / max(self.real_diversity, 1e-12):.4f}"})
         _write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
+        if self.classifier is not None:
+            from gans.evaluation.classifier import predict_probabilities
+            from gans.evaluation.diagnostics import label_entropy
+
+            probabilities = predict_probabilities(self.classifier, images)
+            shares = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1]) / len(images)
+            self.coverage_rows.append({"step": int(step), "label_entropy": f"{label_entropy(probabilities):.4f}",
+                                       "classes": int((shares >= 0.02).sum())})
+            _write_rows(Path(trainer.run_dir) / self.COVERAGE_FILE, self.COVERAGE_COLUMNS, self.coverage_rows)
 
     def on_train_end(self, trainer) -> None:
         from gans.evaluation.diagnostics import write_diagnosis

@@ -98,6 +98,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
         SampleGrid(sample_every),
         GeneratorCheckpoint(checkpoint_every),
     ]
+    classifier_options = None
     if settings.fid_every:
         extractor = settings.fid_extractor or ("lenet" if config.dataset == "mnist" else "inception")
         if extractor == "inception":
@@ -105,9 +106,10 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
         else:  # LeNet learns from the run's own MNIST source when it has one, so no download is needed
             source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
             options = {"data_path": source} if source and Path(source).exists() else {}
+            classifier_options = options  # the same LeNet also counts the classes the generator covers
         n = min(settings.fid_n, len(dataset)) if dataset is not None else settings.fid_n
         callbacks.append(FIDCallback(settings.fid_every, extractor=extractor, n=n, extractor_options=options))
-    callbacks.append(DiagnosticsCallback(settings.diagnose_every or sample_every))
+    callbacks.append(DiagnosticsCallback(settings.diagnose_every or sample_every, classifier_options=classifier_options))
     callbacks.append(StateCheckpoint(checkpoint_every))  # last: it marks the step as safely on disk
     return callbacks
 
