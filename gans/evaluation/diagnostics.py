@@ -242,20 +242,30 @@ def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np
     ratio = np.asarray(diversity, dtype=np.float64) / np.maximum(np.asarray(real_diversity, np.float64), 1e-12)
     if len(ratio) == 0:
         return Finding("mode_collapse", False, None, "no diversity measurements recorded.")
-    flags = [bool(r < threshold) for r in ratio]
-    onset = _persistent_onset(flags, tolerance=1.0)
     history = ", ".join(f"{int(s)}: {r:.2f}" for s, r in zip(steps[-6:], ratio[-6:]))
     tail = (f"generated/real diversity ratio, peak {ratio.max():.2f} at step {int(steps[ratio.argmax()])}, "
             f"last {ratio[-1]:.2f} (threshold {threshold}); recent steps {history}")
+    return _collapse_finding(
+        steps, [bool(r < threshold) for r in ratio], tail,
+        failed=f"diversity of the fixed-z batch fell below {threshold} of the real images' at step {{onset}} "
+               "and stayed there",
+        recovered=f"the ratio dipped below {threshold} at {{count}} of {{total}} measurements but recovered")
+
+
+def _collapse_finding(steps: np.ndarray, flags: list[bool], tail: str, failed: str, recovered: str,
+                      passed: str = "") -> Finding:
+    """A "mode_collapse" finding from per-measurement flags: failed when the flags hold from some
+    measurement to the end, transient when they appeared and cleared, passed otherwise.
+
+    ``failed`` may use {onset}; ``recovered`` {count} and {total}.
+    """
+    onset = _persistent_onset(flags, tolerance=1.0)
     if onset is not None:
-        return Finding("mode_collapse", True, int(steps[onset]),
-                       f"diversity of the fixed-z batch fell below {threshold} of the real images' at step "
-                       f"{int(steps[onset])} and stayed there; {tail}.")
+        return Finding("mode_collapse", True, int(steps[onset]), f"{failed.format(onset=int(steps[onset]))}; {tail}.")
     if any(flags):
         return Finding("mode_collapse", False, int(steps[flags.index(True)]),
-                       f"the ratio dipped below {threshold} at {sum(flags)} of {len(flags)} measurements but "
-                       f"recovered; {tail}.", transient=True)
-    return Finding("mode_collapse", False, None, f"{tail}.")
+                       f"{recovered.format(count=sum(flags), total=len(flags))}; {tail}.", transient=True)
+    return Finding("mode_collapse", False, None, f"{passed}{tail}.")
 
 
 def label_entropy(probabilities: np.ndarray) -> float:
@@ -293,21 +303,16 @@ def check_label_coverage(steps: np.ndarray, entropy: np.ndarray, drop: float = C
     if len(entropy) == 0:
         return Finding("mode_collapse", False, None, "class coverage not measured.")
     peak = np.maximum.accumulate(entropy)
-    flags = [bool(e < p - drop) for e, p in zip(entropy, peak)]
-    onset = _persistent_onset(flags, tolerance=1.0)
     history = ", ".join(f"{int(s)}: {e:.2f}" for s, e in zip(steps[-6:], entropy[-6:]))
     tail = (f"label entropy of the fixed-z batch (1 = all classes equally often), peak {entropy.max():.2f} at "
             f"step {int(steps[entropy.argmax()])}, last {entropy[-1]:.2f} (a fall of more than {drop} counts); "
             f"recent steps {history}")
-    if onset is not None:
-        return Finding("mode_collapse", True, int(steps[onset]),
-                       f"class coverage collapsed at step {int(steps[onset])}: the classifier reads far fewer "
-                       f"classes than the run had reached, to the end; {tail}.")
-    if any(flags):
-        return Finding("mode_collapse", False, int(steps[flags.index(True)]),
-                       f"class coverage fell at {sum(flags)} of {len(flags)} measurements but recovered; {tail}.",
-                       transient=True)
-    return Finding("mode_collapse", False, None, f"class coverage held; {tail}.")
+    return _collapse_finding(
+        steps, [bool(e < p - drop) for e, p in zip(entropy, peak)], tail,
+        failed="class coverage collapsed at step {onset}: the classifier reads far fewer classes than the run "
+               "had reached, to the end",
+        recovered="class coverage fell at {count} of {total} measurements but recovered",
+        passed="class coverage held; ")
 
 
 def mean_pairwise_distance(features: np.ndarray) -> float:
