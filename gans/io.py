@@ -7,6 +7,7 @@ next ``--resume`` would read it. Everything a run writes goes through :func:`ato
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 from pathlib import Path
@@ -39,3 +40,24 @@ def write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def read_rows_until(path: str | Path, step: int) -> list[dict[str, str]]:
+    """The rows of a per-step CSV log (a ``step`` column first) up to and including ``step``.
+
+    This is how every log of a run is cut back on resume: rows after the restored state are dropped,
+    so the resumed run neither repeats nor skips a step. A row left incomplete by a killed process
+    (missing fields) is dropped too.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row for row in csv.DictReader(f)
+                if all(v not in (None, "") for v in row.values()) and int(float(row["step"])) <= step]
+
+
+def write_rows(path: str | Path, columns, rows) -> None:
+    """Write a CSV log atomically: the header ``columns``, then each row's values in that order."""
+    lines = [",".join(columns)] + [",".join(str(row[c]) for c in columns) for row in rows]
+    write_text(path, "\n".join(lines) + "\n")

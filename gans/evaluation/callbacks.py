@@ -17,30 +17,16 @@ On resume, rows after the restored step are dropped, as the loss log does.
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
+from gans.io import read_rows_until, write_rows
 from gans.training.callbacks import IntervalCallback
 
 log = logging.getLogger(__name__)
-
-
-def _read_rows(path: Path, up_to_step: int) -> list[dict]:
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return [row for row in csv.DictReader(f) if int(float(row["step"])) <= up_to_step]
-
-
-def _write_rows(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
-    from gans.io import write_text
-
-    lines = [",".join(columns)] + [",".join(str(row[c]) for c in columns) for row in rows]
-    write_text(path, "\n".join(lines) + "\n")
 
 
 def _dataset_name(trainer) -> str:
@@ -96,7 +82,7 @@ class FIDCallback(IntervalCallback):
                 trainer.data.images, dataset=_dataset_name(trainer), split="train", extractor=self.extractor,
                 n=self.n, seed=self.seed, batch_size=self.batch_size, progress=False)
             self.reference.save(Path(trainer.run_dir) / self.STATS_FILE)
-        self.rows = _read_rows(Path(trainer.run_dir) / self.FILE, trainer.step)
+        self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
 
     def run(self, trainer, step: int) -> None:
         from gans.evaluation.fid import compute_statistics, fid_from_statistics
@@ -109,7 +95,7 @@ class FIDCallback(IntervalCallback):
         result = fid_from_statistics(fake, self.reference)
         self.rows.append({"step": int(step), "fid": f"{result.fid:.6g}", "extractor": result.extractor,
                           "n": result.n_a, "seconds": f"{time.perf_counter() - start:.1f}"})
-        _write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
+        write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
         log.info("step %d: %s", step, result)
 
 
@@ -168,12 +154,12 @@ class DiagnosticsCallback(IntervalCallback):
         n = min(self.n, len(real))
         chosen = real[np.random.default_rng(self.seed).choice(len(real), n, replace=False)]
         self.real_diversity = mean_pairwise_distance(self._features(chosen))
-        self.rows = _read_rows(Path(trainer.run_dir) / self.FILE, trainer.step)
+        self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
         if self.classifier_options is not None and self.classifier is None:
             from gans.evaluation.classifier import load_or_train_lenet
 
             self.classifier, _ = load_or_train_lenet(**{"progress": False, **self.classifier_options})
-        self.coverage_rows = _read_rows(Path(trainer.run_dir) / self.COVERAGE_FILE, trainer.step)
+        self.coverage_rows = read_rows_until(Path(trainer.run_dir) / self.COVERAGE_FILE, trainer.step)
 
     def run(self, trainer, step: int) -> None:
         from gans.evaluation.diagnostics import mean_pairwise_distance
@@ -185,7 +171,7 @@ class DiagnosticsCallback(IntervalCallback):
         self.rows.append({"step": int(step), "diversity": f"{diversity:.6g}",
                           "real_diversity": f"{self.real_diversity:.6g}",
                           "ratio": f"{diversity / max(self.real_diversity, 1e-12):.4f}"})
-        _write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
+        write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
         if self.classifier is not None:
             from gans.evaluation.classifier import predict_probabilities
             from gans.evaluation.diagnostics import label_entropy
@@ -194,7 +180,7 @@ class DiagnosticsCallback(IntervalCallback):
             shares = np.bincount(probabilities.argmax(axis=1), minlength=probabilities.shape[1]) / len(images)
             self.coverage_rows.append({"step": int(step), "label_entropy": f"{label_entropy(probabilities):.4f}",
                                        "classes": int((shares >= 0.02).sum())})
-            _write_rows(Path(trainer.run_dir) / self.COVERAGE_FILE, self.COVERAGE_COLUMNS, self.coverage_rows)
+            write_rows(Path(trainer.run_dir) / self.COVERAGE_FILE, self.COVERAGE_COLUMNS, self.coverage_rows)
 
     def on_train_end(self, trainer) -> None:
         from gans.evaluation.diagnostics import write_diagnosis

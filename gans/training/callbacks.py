@@ -77,19 +77,13 @@ class LossLog(IntervalCallback):
         self._file = None
 
     def on_train_begin(self, trainer):
-        from gans.io import write_text
+        from gans.io import read_rows_until, write_rows
         from gans.training.steps import LOSS_KEYS
 
         path = trainer.run_dir / self.FILE
-        header = ",".join(("step",) + LOSS_KEYS)
-        self.rows = []
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()[1:]
-            for line in lines:
-                fields = line.split(",")
-                if len(fields) == len(LOSS_KEYS) + 1 and int(fields[0]) <= trainer.step:
-                    self.rows.append([int(fields[0])] + [float(v) for v in fields[1:]])
-        write_text(path, "\n".join([header] + [self._format(r) for r in self.rows]) + "\n")
+        kept = read_rows_until(path, trainer.step)
+        self.rows = [[int(r["step"])] + [float(r[k]) for k in LOSS_KEYS] for r in kept]
+        write_rows(path, ("step",) + LOSS_KEYS, kept)
         self._file = open(path, "a", encoding="utf-8")
 
     @staticmethod
