@@ -76,7 +76,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="InceptionV3 batch size (default 32)")
     args = parser.parse_args(argv)
 
-    from gans.evaluation.fid import frechet_distance
+    from gans.evaluation.frechet import frechet_distance
 
     print(f"# Frechet distance on {args.dim}-d statistics from {args.n} samples, median of {args.repeats}")
     mu1, s1 = synthetic_statistics(args.dim, args.n, seed=1)
@@ -97,7 +97,7 @@ def main(argv=None) -> None:
 
     print(f"\n# Feature extraction, {args.images} MNIST-sized images (28x28x1), median of {args.repeats}")
     from gans.evaluation.classifier import build_lenet5, lenet_extractor
-    from gans.evaluation.fid import inception_extractor
+    from gans.evaluation.inception import inception_extractor
 
     images = np.random.default_rng(0).integers(0, 256, (args.images, 28, 28, 1), dtype=np.uint8)
     inception = inception_extractor(weights=None, batch_size=args.batch_size)

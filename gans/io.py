@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
@@ -36,6 +38,26 @@ def atomic_path(path: str | Path):
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
+
+
+def save_npz(path: str | Path, *, compressed: bool = False, **arrays) -> Path:
+    """Write ``arrays`` to an .npz atomically; return ``path``.
+
+    The archive is written through a file handle, so numpy never appends ``.npz`` to a name that
+    lacks it: the file is exactly ``path``.
+
+    Args:
+        path: the file to write (its folder is created).
+        compressed: deflate the arrays (``np.savez_compressed``) instead of storing them.
+        **arrays: the arrays, by name.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    save = np.savez_compressed if compressed else np.savez
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        save(f, **arrays)
+    return Path(path)
 
 
 def write_json(path: str | Path, data) -> None:

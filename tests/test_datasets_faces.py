@@ -17,7 +17,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from gans.datasets import faces  # noqa: E402
+from gans.datasets import face_chunks, faces  # noqa: E402
 from gans.datasets.faces import CropOptions, choose_face, crop_faces, read_manifest, square_crop_box  # noqa: E402
 from gans.datasets.npz import load_images  # noqa: E402
 from gans.errors import ConfigError, DataError, DataNotFoundError  # noqa: E402
@@ -266,7 +266,7 @@ def _assembly_peak(folder: Path, n_chunks: int, per_chunk: int = 40, size: int =
     parts.mkdir(parents=True)
     rng = np.random.default_rng(n_chunks)
     for k in range(n_chunks):
-        result = faces._ChunkResult()
+        result = face_chunks.ChunkResult()
         for i in range(per_chunk):
             result.images.append(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
             result.filenames.append(f"{k:03d}_{i:03d}.jpg")
@@ -274,10 +274,10 @@ def _assembly_peak(folder: Path, n_chunks: int, per_chunk: int = 40, size: int =
             result.crop_boxes.append([i, i, 10, 10])
             result.confidences.append(0.95)
         result.skips.append((f"{k:03d}_zz.jpg", "no_face", "none"))
-        faces._save_chunk(parts / faces._chunk_name(k), result, size)
+        face_chunks.save_chunk(parts / face_chunks.chunk_name(k), result, size)
     expected = np.concatenate([np.load(p)["images"] for p in sorted(parts.glob("chunk_*.npz"))])
     tracemalloc.start()
-    n, counts = faces._assemble(parts, n_chunks, folder / "all.npz", folder / "all.csv", size)
+    n, counts = face_chunks.assemble(parts, n_chunks, folder / "all.npz", folder / "all.csv", size)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert n == n_chunks * per_chunk and counts == {"no_face": n_chunks}

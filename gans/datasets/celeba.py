@@ -189,7 +189,7 @@ def load_celeba(
     Reference:
         Liu, Luo, Wang and Tang, "Deep Learning Face Attributes in the Wild", ICCV 2015.
     """
-    from gans.datasets.faces import read_images
+    from gans.datasets.image_files import read_images
 
     image_dir = Path(image_dir).expanduser()
     if not image_dir.is_dir():

@@ -7,7 +7,6 @@ set to the phase's resolution: :func:`load_scaled` and :func:`resize_images` are
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from gans.datasets.base import ImageDataset
 from gans.datasets.scaling import scale_images
 from gans.errors import ConfigError, DataError, DataNotFoundError
+from gans.io import save_npz
 
 # Per-image arrays the crop pipeline writes next to ``images``; loaded into ``meta`` when present.
 COMPANION_KEYS = ("filenames", "boxes", "crop_boxes", "confidences")
@@ -162,9 +162,4 @@ def save_images(path: str | Path, images: np.ndarray, **arrays) -> Path:
     for name, value in arrays.items():
         if np.asarray(value).dtype == object:
             raise DataError(f"array {name!r} has dtype object, which cannot be loaded without pickle.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, images=images, **arrays)
-    os.replace(tmp, path)
-    return path
+    return save_npz(path, compressed=True, images=images, **arrays)

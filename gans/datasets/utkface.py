@@ -265,7 +265,7 @@ def load_utkface(
         Zhang, Song and Qi, "Age Progression/Regression by Conditional Adversarial Autoencoder",
         CVPR 2017.
     """
-    from gans.datasets.faces import read_images
+    from gans.datasets.image_files import read_images
 
     if split not in SPLITS:
         raise ConfigError(f"split must be one of {SPLITS}, got {split!r}.")

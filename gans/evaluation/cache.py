@@ -2,7 +2,7 @@
 
 The cache lives in a user folder, never inside the installed package: ``$GANS_CACHE_DIR`` when set,
 else ``$XDG_CACHE_HOME/gans``, else ``~/.cache/gans``. Every cache file name in the evaluation
-package is built by one function per artefact (:func:`gans.evaluation.fid.stats_cache_key` and
+package is built by one function per artefact (:func:`gans.evaluation.reference.stats_cache_key` and
 :func:`gans.evaluation.classifier.lenet_cache_path`), both on top of :func:`cache_dir`.
 """
 

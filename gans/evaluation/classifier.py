@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 import warnings
 from pathlib import Path
@@ -29,7 +28,8 @@ import numpy as np
 from gans.datasets.scaling import scale_images
 from gans.errors import ConfigError, DataError
 from gans.evaluation.cache import cache_dir, slug
-from gans.evaluation.fid import FeatureExtractor
+from gans.evaluation.features import FeatureExtractor
+from gans.io import atomic_path, write_json
 
 log = logging.getLogger(__name__)
 
@@ -293,10 +293,9 @@ def load_or_train_lenet(data_path: str | Path | None = None, allow_download: boo
         "epochs": epochs, "seed": seed, "train_seconds": round(time.perf_counter() - start, 1),
         "source": source, "path": str(path),
     }
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-    meta_path.write_text(json.dumps(info, indent=2))
+    with atomic_path(path) as tmp:  # the temporary name keeps ".keras", which Keras' saver requires
+        model.save(tmp)
+    write_json(meta_path, info)  # written last: a model without its metadata is never used
     log.info("LeNet-5 trained: %s test accuracy %s; cached at %s", data["protocol"], info["test_accuracy"], path)
     return model, info
 

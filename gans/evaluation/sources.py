@@ -1,8 +1,8 @@
 """What ``gans fid`` can compare: image .npz files, image folders, statistics .npz files, generators.
 
-:func:`statistics_of` turns any of them into :class:`~gans.evaluation.fid.ActivationStatistics`. The
-extractor is built only when a source needs it, so comparing two saved statistics files never loads
-(or downloads) a network.
+:func:`statistics_of` turns any of them into
+:class:`~gans.evaluation.statistics.ActivationStatistics`. The extractor is built only when a source
+needs it, so comparing two saved statistics files never loads (or downloads) a network.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from gans.datasets.image_files import IMAGE_SUFFIXES
 from gans.errors import DataError, DataNotFoundError
-from gans.evaluation.fid import ActivationStatistics, FeatureExtractor, compute_statistics, generate_images
+from gans.evaluation.features import FeatureExtractor
+from gans.evaluation.fid import generate_images
+from gans.evaluation.statistics import ActivationStatistics, compute_statistics
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 GENERATOR_SUFFIXES = {".h5", ".keras"}
 
 
