@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from keras import layers
 
 from gans.errors import ConfigError
-from gans.layers import ClipConstraint
+from gans.layers import ClipConstraint, VirtualBatchNormalization
 
-ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu"}
+ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu",
+               "elu": "elu"}
 OUTPUT_ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "linear": None, "none": None, "-": None}
 
 
 def normalize_activation(name: str) -> str:
-    """Accept the thesis's spellings (``leakyReLU``, ``Relu``) and return ``relu`` or ``leaky_relu``."""
+    """Accept the thesis's spellings (``leakyReLU``, ``Relu``) and return ``relu``, ``leaky_relu`` or ``elu``
+    (the MNIST DCGAN/CCGAN paper's discriminator)."""
     key = str(name).replace("-", "_").lower()
     if key not in ACTIVATIONS:
-        raise ConfigError(f"activation must be 'relu' or 'leaky_relu', got {name!r}.")
+        raise ConfigError(f"activation must be 'relu' or 'leaky_relu' (or 'elu'), got {name!r}.")
     return ACTIVATIONS[key]
 
 
@@ -69,16 +71,22 @@ def clip_constraint(clip_value: float | None) -> ClipConstraint | None:
 
 
 def apply_activation(x, activation: str, alpha: float = 0.2):
-    """ReLU, or LeakyReLU with slope ``alpha`` (the thesis's two hidden activations)."""
-    if normalize_activation(activation) == "relu":
+    """ReLU, LeakyReLU with slope ``alpha`` (the thesis's two hidden activations), or ELU (its own
+    default scale 1; ``alpha`` is the leaky slope only)."""
+    key = normalize_activation(activation)
+    if key == "relu":
         return layers.ReLU()(x)
+    if key == "elu":
+        return layers.ELU()(x)
     return layers.LeakyReLU(negative_slope=alpha)(x)
 
 
-def apply_batchnorm(x, momentum: float, clip_value: float | None = None):
-    """BatchNormalization with the Keras-2 style momentum the thesis quotes (0.8)."""
+def apply_batchnorm(x, momentum: float, clip_value: float | None = None, virtual: bool = False):
+    """BatchNormalization with the Keras-2 style momentum the thesis quotes (0.8), or with ``virtual``
+    :class:`~gans.layers.VirtualBatchNormalization` (statistics from half of the batch)."""
     constraint = clip_constraint(clip_value)
-    return layers.BatchNormalization(momentum=momentum, beta_constraint=constraint, gamma_constraint=constraint)(x)
+    norm = VirtualBatchNormalization if virtual else layers.BatchNormalization
+    return norm(momentum=momentum, beta_constraint=constraint, gamma_constraint=constraint)(x)
 
 
 def apply_dense_block(x, units: int, activation: str, alpha: float, use_batchnorm: bool, momentum: float,
@@ -95,7 +103,7 @@ def apply_dense_block(x, units: int, activation: str, alpha: float, use_batchnor
 
 
 def apply_upsample_block(x, filters: int, kernel_size: int, upsampling: bool, activation: str, alpha: float,
-                         use_batchnorm: bool, momentum: float):
+                         use_batchnorm: bool, momentum: float, virtual_batchnorm: bool = False):
     """Double the resolution: UpSampling2D + Conv2D (the thesis's "Up Sampling 2D +" rows) or a
     stride-2 Conv2DTranspose (the DCGAN paper's fractionally-strided convolution), then
     [BatchNorm] -> activation."""
@@ -105,19 +113,20 @@ def apply_upsample_block(x, filters: int, kernel_size: int, upsampling: bool, ac
     else:
         x = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same")(x)
     if use_batchnorm:
-        x = apply_batchnorm(x, momentum)
+        x = apply_batchnorm(x, momentum, virtual=virtual_batchnorm)
     return apply_activation(x, activation, alpha)
 
 
 def apply_downsample_block(x, filters: int, kernel_size: int, strides: int, activation: str, alpha: float,
-                           use_batchnorm: bool, momentum: float, dropout: float, clip_value: float | None = None):
+                           use_batchnorm: bool, momentum: float, dropout: float, clip_value: float | None = None,
+                           virtual_batchnorm: bool = False):
     """Strided Conv2D (thesis 3.2.1: strides instead of pooling) -> [BatchNorm] -> activation ->
     [Dropout]."""
     constraint = clip_constraint(clip_value)
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
                       kernel_constraint=constraint, bias_constraint=constraint)(x)
     if use_batchnorm:
-        x = apply_batchnorm(x, momentum, clip_value)
+        x = apply_batchnorm(x, momentum, clip_value, virtual_batchnorm)
     x = apply_activation(x, activation, alpha)
     if dropout:
         x = layers.Dropout(dropout)(x)
