@@ -1,23 +1,29 @@
-"""The hyperparameters of one GAN, as the thesis lists them (section 4.4), in one serialisable object.
+"""What is trained: the hyperparameters of one GAN (thesis section 4.4) in one serialisable object.
 
-A :class:`GANConfig` is what the experiment registry stores for each row of Tables 4.1-4.5, what
-``gans train`` builds from its options, and what a run writes to ``config.json``.
+A :class:`GANConfig` is what the experiment registry stores for each row of Tables 4.1-4.5 (and for
+the companion papers' named configurations), what ``gans train`` builds from its options, and what a
+run writes to ``config.json``. How a run goes (intervals, seed, FID) is kept apart, in
+:class:`gans.training.run.RunSettings`.
+
+This module sits low in the library: the experiments (plain data) import it, and it imports only
+:mod:`gans.losses` and, to build a network, :mod:`gans.models`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from gans.errors import ConfigError
 from gans.losses import check_label_options, get_loss
 
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
 OPTIMIZERS = ("adam", "rmsprop")
-DATASETS = ("mnist", "celeba")
-DATASET_IMAGE_SHAPES = {"mnist": (28, 28, 1), "celeba": (40, 40, 3)}
+DATASETS = ("mnist", "celeba", "utkface")
+DATASET_IMAGE_SHAPES = {"mnist": (28, 28, 1), "celeba": (40, 40, 3), "utkface": (128, 128, 3)}
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,10 @@ class OptimizerSpec:
         if self.name == "adam" and self.beta_1 is not None and not 0.0 <= self.beta_1 < 1.0:
             raise ConfigError(f"Adam beta1 must be in [0, 1), got {self.beta_1}.")
 
-    def build(self) -> keras.optimizers.Optimizer:
+    def build(self) -> "keras.optimizers.Optimizer":
         """A fresh optimizer (each compiled model needs its own)."""
+        import keras
+
         if self.name == "adam":
             return keras.optimizers.Adam(learning_rate=self.learning_rate,
                                          beta_1=0.9 if self.beta_1 is None else self.beta_1)
@@ -46,43 +54,63 @@ class OptimizerSpec:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """Which builder makes a network, and with which keyword arguments (Tables 4.4/4.5)."""
+    """Which builder module makes a network, and with which keyword arguments (Tables 4.4/4.5).
+
+    Attributes:
+        builder: a variant name of :mod:`gans.models` ("gan", "dcgan", "cgan", ...) whose module
+            has a ``build_<role>`` function for the role this spec fills.
+        options: keyword arguments for that function.
+    """
 
     builder: str
     options: dict[str, Any] = field(default_factory=dict)
 
-    def build(self, role: str, latent_dim: int, image_shape: tuple[int, int, int]) -> keras.Model:
-        """Build the generator (``role="generator"``) or discriminator of this spec."""
-        from gans.models import get_variant
+    def build(self, role: str, **context) -> "keras.Model":
+        """Build the network for ``role`` ("generator", "discriminator", "encoder", ...).
 
-        module = get_variant(self.builder)
-        options = dict(self.options)
+        Args:
+            role: the network's role; ``build_<role>`` of the builder module is called.
+            **context: values the run decides (``latent_dim``, ``image_shape``, ``num_classes``);
+                each is passed only if the builder takes it, and ``options`` may not repeat them.
+        """
+        import inspect
+
+        from gans.models import get_builder
+
+        builder = get_builder(self.builder, role)
+        accepted = inspect.signature(builder).parameters
+        clash = sorted(set(self.options) & set(context))
+        if clash:
+            raise ConfigError(f"{self.builder}.build_{role}: {clash} are set by the run, not the network options.")
+        kwargs = {k: v for k, v in context.items() if k in accepted and v is not None}
         try:
-            if role == "generator":
-                return module.build_generator(latent_dim=latent_dim, image_shape=image_shape, **options)
-            return module.build_discriminator(image_shape=image_shape, **options)
+            return builder(**kwargs, **self.options)
         except TypeError as exc:  # an option the builder does not take
             raise ConfigError(f"{self.builder}.build_{role}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Every hyperparameter of one GAN training (thesis section 4.4).
+    """Every hyperparameter of one GAN training (thesis section 4.4), for any family.
 
     Attributes:
-        variant: the family the experiment is derived from: gan, dcgan, lsgan or wgan.
-        dataset: mnist or celeba.
+        variant: the family, a key of :data:`gans.training.steps.FAMILIES` (gan, dcgan, lsgan, wgan,
+            cgan, ...); it picks the step object.
+        dataset: mnist, celeba or utkface.
         steps: training iterations (the thesis calls them epochs).
         latent_dim: size of z.
         batch_size: real images per discriminator step (and as many generated ones).
         loss / optimizer: the combined GAN's loss and optimizer (Table 4.2).
         discriminator_loss / discriminator_optimizer: the discriminator's (Table 4.3).
-        generator / discriminator: structures (Tables 4.4 and 4.5).
+        networks: role -> :class:`NetworkSpec`, in build order ("generator" and "discriminator" for
+            the thesis's families; a family with more networks names more roles).
         image_shape: (H, W, C); a run replaces it by the shape of the data it trains on.
+        num_classes: classes of a conditional family (None for unconditional ones).
         n_critic: discriminator steps per generator step (5 for WGAN).
         label_smoothing / label_flip: one-sided soft labels and flip probability for real samples.
-        experiment: the thesis's experiment number, or None for a custom configuration.
-        interval: the thesis's save interval for this family (500 GAN/LSGAN, 200 DCGAN/WGAN).
+        step_options: keyword arguments of the family's step object beyond the ones above.
+        experiment: the thesis's experiment number, a companion paper's configuration name, or None.
+        interval: the save interval for this family (thesis: 500 GAN/LSGAN, 200 DCGAN/WGAN).
         published_fid: the FID the thesis reports for this experiment (Tables 4.6/4.7), if any.
         description: one line for ``gans list``.
     """
@@ -96,13 +124,14 @@ class GANConfig:
     optimizer: OptimizerSpec
     discriminator_loss: str
     discriminator_optimizer: OptimizerSpec
-    generator: NetworkSpec
-    discriminator: NetworkSpec
+    networks: dict[str, NetworkSpec]
     image_shape: tuple[int, int, int] = (28, 28, 1)
+    num_classes: int | None = None
     n_critic: int = 1
     label_smoothing: float = 0.0
     label_flip: float = 0.0
-    experiment: int | None = None
+    step_options: dict[str, Any] = field(default_factory=dict)
+    experiment: int | str | None = None
     interval: int = 500
     published_fid: float | None = None
     description: str = ""
@@ -112,14 +141,33 @@ class GANConfig:
             raise ConfigError(f"dataset must be one of {DATASETS}, got {self.dataset!r}.")
         for name in ("steps", "latent_dim", "batch_size", "n_critic", "interval"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+        if self.num_classes is not None and (not isinstance(self.num_classes, int) or self.num_classes < 2):
+            raise ConfigError(f"num_classes must be an integer >= 2 for a conditional GAN, got {self.num_classes!r}.")
+        if not self.networks or not all(isinstance(s, NetworkSpec) for s in self.networks.values()):
+            raise ConfigError("networks must map each role (generator, discriminator, ...) to a NetworkSpec.")
         for name in ("loss", "discriminator_loss"):
             get_loss(getattr(self, name))
         check_label_options(get_loss(self.discriminator_loss), self.label_smoothing, self.label_flip)
 
+    @property
+    def generator(self) -> NetworkSpec:
+        return self.networks["generator"]
+
+    @property
+    def discriminator(self) -> NetworkSpec:
+        return self.networks["discriminator"]
+
     def replace(self, **changes) -> "GANConfig":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        A network role may be given as a keyword (``replace(generator=NetworkSpec(...))``) to replace
+        that one network and keep the others.
+        """
+        roles = {k: changes.pop(k) for k in list(changes) if k in self.networks}
+        if roles:
+            changes["networks"] = {**changes.get("networks", self.networks), **roles}
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,12 +178,16 @@ class GANConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GANConfig":
-        """Rebuild from :meth:`to_dict` output; unknown keys (such as a run's "run" block) are ignored."""
+        """Rebuild from :meth:`to_dict` output; unknown keys (such as a run's "run" block) are ignored.
+
+        config.json files written before ``networks`` existed (top-level "generator" and
+        "discriminator") are read too.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["optimizer"] = OptimizerSpec(**values["optimizer"])
         values["discriminator_optimizer"] = OptimizerSpec(**values["discriminator_optimizer"])
-        values["generator"] = NetworkSpec(**values["generator"])
-        values["discriminator"] = NetworkSpec(**values["discriminator"])
+        networks = values.get("networks") or {role: data[role] for role in ("generator", "discriminator") if role in data}
+        values["networks"] = {role: NetworkSpec(**spec) for role, spec in networks.items()}
         values["image_shape"] = tuple(values.get("image_shape", (28, 28, 1)))
         return cls(**values)

@@ -57,13 +57,25 @@ def save_image_grid(images: np.ndarray, path: str | Path, rows: int | None = Non
     return path
 
 
-def plot_losses(steps: Sequence[int], d_loss: Sequence[float], g_loss: Sequence[float], path: str | Path,
-                title: str = "") -> Path:
-    """The thesis's loss figure (4.8): discriminator in blue, generator in orange, over iterations."""
+def plot_losses(steps: Sequence[int], losses: dict[str, Sequence[float]], path: str | Path, title: str = "",
+                labels: dict[str, str] | None = None) -> Path:
+    """Loss curves over iterations, one line per named loss, in the order given.
+
+    With the adversarial families' ``{"d_loss": ..., "g_loss": ...}`` this is the thesis's Figure 4.8:
+    the discriminator in blue, the generator in orange (matplotlib's first two colours).
+
+    Args:
+        steps: the x values.
+        losses: loss name -> values, one per step.
+        path: the PNG to write.
+        title: figure title.
+        labels: legend text per loss name (default: the name).
+    """
+    labels = {"d_loss": "discriminator", "g_loss": "generator", **(labels or {})}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    ax.plot(steps, d_loss, color="tab:blue", linewidth=0.8, label="discriminator")
-    ax.plot(steps, g_loss, color="tab:orange", linewidth=0.8, label="generator")
+    for name, values in losses.items():
+        ax.plot(steps, values, linewidth=0.8, label=labels.get(name, name))
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     if title:
@@ -71,8 +83,14 @@ def plot_losses(steps: Sequence[int], d_loss: Sequence[float], g_loss: Sequence[
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str | Path, dpi: int | None = None) -> Path:
+    """Save a matplotlib figure as PNG atomically and close it."""
+    plt = _pyplot()
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+        fig.savefig(tmp, format="png", dpi=dpi)
     plt.close(fig)
     return path

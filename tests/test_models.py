@@ -76,19 +76,19 @@ def test_specialized_builders_document_their_own_defaults():
 @pytest.mark.parametrize("number", sorted(EXPERIMENTS))
 def test_every_thesis_experiment_builds(number):
     e = EXPERIMENTS[number]
-    g = e.generator.build("generator", e.latent_dim, e.image_shape)
-    d = e.discriminator.build("discriminator", e.latent_dim, e.image_shape)
+    g = e.generator.build("generator", latent_dim=e.latent_dim, image_shape=e.image_shape)
+    d = e.discriminator.build("discriminator", image_shape=e.image_shape)
     assert g.output_shape[1:] == e.image_shape == d.input_shape[1:]
     assert g.input_shape[-1] == e.latent_dim
 
 
 def test_table_4_5_structure_switches_reach_the_networks():
-    d17 = EXPERIMENTS[17].discriminator.build("discriminator", 100, (40, 40, 3))
+    d17 = EXPERIMENTS[17].discriminator.build("discriminator", image_shape=(40, 40, 3))
     convs = [layer for layer in d17.layers if isinstance(layer, keras.layers.Conv2D)]
     assert {c.kernel_size for c in convs} == {(5, 5)}
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in d17.layers)
     assert {layer.rate for layer in d17.layers if isinstance(layer, keras.layers.Dropout)} == {0.4}
-    g4 = EXPERIMENTS[4].generator.build("generator", 100, (28, 28, 1))
+    g4 = EXPERIMENTS[4].generator.build("generator", latent_dim=100, image_shape=(28, 28, 1))
     assert {layer.kernel_size for layer in g4.layers if isinstance(layer, keras.layers.Conv2D)} == {(4, 4)}
     assert any(isinstance(layer, keras.layers.UpSampling2D) for layer in g4.layers)
     g_transpose = dcgan.build_generator(upsampling=False)

@@ -12,7 +12,7 @@ from gans.errors import ConfigError, DataError, TrainingDiverged
 from gans.experiments import get_experiment
 from gans.training import RunSettings, prepare, train
 from gans.training.data import BatchSource
-from gans.training.steps import AdversarialStep, WGANStep, make_step
+from gans.training.steps import AdversarialStep, WGANStep, build_networks, make_step
 
 TINY = {
     "gan": {"generator": {"units": (16, 32)}, "discriminator": {"units": (32, 16)}},
@@ -24,7 +24,7 @@ TINY = {
 
 def tiny_config(experiment: int, **changes):
     """A thesis experiment with narrow layers, so a step takes milliseconds."""
-    from gans.training.config import NetworkSpec
+    from gans.config import NetworkSpec
 
     cfg = get_experiment(experiment)
     sizes = TINY[cfg.variant]
@@ -50,9 +50,9 @@ def changed(before, after):
 def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(experiment):
     cfg = tiny_config(experiment)
     keras.utils.set_random_seed(0)
-    g = cfg.generator.build("generator", cfg.latent_dim, cfg.image_shape)
-    d = cfg.discriminator.build("discriminator", cfg.latent_dim, cfg.image_shape)
-    step = make_step(cfg, g, d)
+    nets = build_networks(cfg)
+    g, d = nets["generator"], nets["discriminator"]
+    step = make_step(cfg, nets)
     assert isinstance(step, WGANStep) == (cfg.variant == "wgan")
     rng = np.random.default_rng(0)
     data = BatchSource(random_images(), cfg.batch_size)
@@ -81,8 +81,8 @@ def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(experiment):
 def test_keras2_freeze_recipe_would_leave_d_untrained_which_is_why_the_rule_exists():
     """Documents the trap: freezing once before the D step's first trace makes D's step a no-op."""
     cfg = tiny_config(1)
-    g = cfg.generator.build("generator", cfg.latent_dim, cfg.image_shape)
-    d = cfg.discriminator.build("discriminator", cfg.latent_dim, cfg.image_shape)
+    nets = build_networks(cfg)
+    g, d = nets["generator"], nets["discriminator"]
     step = AdversarialStep(g, d, "minimax", keras.optimizers.Adam(), keras.optimizers.Adam())
     d.trainable = False  # the Keras 2 recipe, then train D directly
     before = weights(d)
@@ -94,7 +94,7 @@ def test_keras2_freeze_recipe_would_leave_d_untrained_which_is_why_the_rule_exis
 
 def test_wgan_step_refuses_an_unclipped_critic():
     cfg = tiny_config(4)
-    g = cfg.generator.build("generator", cfg.latent_dim, cfg.image_shape)
+    g = build_networks(cfg)["generator"]
     opts = {**cfg.discriminator.options, **TINY["wgan"]["discriminator"], "clip_value": None}
     from gans.models import wgan
 
@@ -109,7 +109,7 @@ def test_wgan_does_n_critic_discriminator_updates_per_generator_update():
     step = trainer.step_obj
     calls = []
     original = step.discriminator_step
-    step.discriminator_step = lambda real, rng: calls.append(len(real)) or original(real, rng)
+    step.discriminator_step = lambda batch, rng: calls.append(len(batch.images)) or original(batch, rng)
     step.train_step(1, trainer.data, trainer.rng)
     assert calls == [cfg.batch_size] * 5
     assert int(step.discriminator.optimizer.iterations) == 10  # real + fake batch per critic step
@@ -131,10 +131,10 @@ def test_run_writes_every_artefact(tmp_path):
     assert rows[:, 0].tolist() == [1, 2, 3, 4, 5, 6] and np.isfinite(rows).all()
     config = json.loads((run / "config.json").read_text())
     for key in ("experiment", "variant", "dataset", "steps", "latent_dim", "batch_size", "loss", "optimizer",
-                "discriminator_loss", "discriminator_optimizer", "generator", "discriminator"):
+                "discriminator_loss", "discriminator_optimizer", "networks", "num_classes"):
         assert key in config
     assert config["optimizer"] == {"name": "adam", "learning_rate": 0.0002, "beta_1": 0.5}
-    assert config["generator"]["options"]["momentum"] == 0.8 and config["run"]["checkpoint_every"] == 3
+    assert config["networks"]["generator"]["options"]["momentum"] == 0.8 and config["run"]["checkpoint_every"] == 3
 
 
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
@@ -188,7 +188,7 @@ def test_epochs_mode_visits_every_image_once_per_epoch():
     images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1, 1).repeat(2, axis=1)
     source = BatchSource(images, 5, mode="epoch", seed=3)
     rng = np.random.default_rng(0)
-    seen = np.concatenate([source.batch(i, rng)[:, 0, 0, 0] for i in range(4)])
+    seen = np.concatenate([source.batch(i, rng).images[:, 0, 0, 0] for i in range(4)])
     assert sorted(np.rint((seen + 1) * 127.5).astype(int).tolist()) == list(range(20))
     cfg = tiny_config(3, batch_size=5)
     trainer = prepare(cfg, "unused", ImageDataset(random_images(20)), RunSettings(progress=False))

@@ -1,6 +1,7 @@
-"""The thesis's 20 experiments (Tables 4.1-4.5) as data, and the per-variant defaults.
+"""The thesis's 20 experiments (Tables 4.1-4.5) and the companion papers' named configurations, as
+data, and the per-variant defaults.
 
-Each experiment is a :class:`~gans.training.config.GANConfig`. Where the OCR'd tables are garbled
+Each experiment is a :class:`~gans.config.GANConfig`. Where the OCR'd tables are garbled
 (experiments 3 and 7 show "1" in the generator's Conv2D columns), the row follows the family it
 belongs to: LSGAN generators are fully connected.
 
@@ -11,11 +12,11 @@ Filter widths are not in the tables; every convolutional row uses its family's w
 from __future__ import annotations
 
 from gans.errors import ConfigError
-from gans.training.config import GANConfig, NetworkSpec, OptimizerSpec
+from gans.config import DATASET_IMAGE_SHAPES, GANConfig, NetworkSpec, OptimizerSpec
 
 ADAM = OptimizerSpec("adam", 2e-4, 0.5)
 RMSPROP = OptimizerSpec("rmsprop", 5e-5, None)
-MNIST_SHAPE, CELEBA_SHAPE = (28, 28, 1), (40, 40, 3)
+MNIST_SHAPE, CELEBA_SHAPE = DATASET_IMAGE_SHAPES["mnist"], DATASET_IMAGE_SHAPES["celeba"]
 
 # The thesis saves every 500 iterations for GAN/LSGAN families and every 200 for DCGAN/WGAN (4.3).
 INTERVALS = {"gan": 500, "lsgan": 500, "dcgan": 200, "wgan": 200}
@@ -52,7 +53,7 @@ def _experiment(number, variant, dataset, steps, latent, batch, generator, discr
     return GANConfig(
         variant=variant, dataset=dataset, steps=steps, latent_dim=latent, batch_size=batch,
         loss=loss, optimizer=optimizer, discriminator_loss=loss, discriminator_optimizer=optimizer,
-        generator=generator, discriminator=discriminator,
+        networks={"generator": generator, "discriminator": discriminator},
         image_shape=MNIST_SHAPE if dataset == "mnist" else CELEBA_SHAPE,
         n_critic=5 if variant == "wgan" else 1, experiment=number, interval=INTERVALS[variant],
         published_fid=fid, description=description,
@@ -105,32 +106,55 @@ EXPERIMENTS: dict[int, GANConfig] = {e.experiment: e for e in (
                 _mlp_discriminator("lsgan", "linear"), 0.2584, "LSGAN on faces, latent 200, batch 128"),
 )}
 
-# `gans train VARIANT` starts from the thesis's first experiment of that family.
-VARIANT_BASE = {"gan": 1, "dcgan": 2, "lsgan": 3, "wgan": 4}
+# The MNIST paper (seed 004): its best class-conditional GAN, F=1, D=1, B=64 with label smoothing,
+# Adam 1e-4 for both networks, 20 epochs of the 60,000 training digits (18,750 iterations at B=64).
+# The paper gives no beta1 or smoothing width: 0.5 and 0.1 are the DCGAN/Salimans et al. values.
+NAMED: dict[str, GANConfig] = {c.experiment: c for c in (
+    GANConfig(
+        variant="cgan", dataset="mnist", steps=18750, latent_dim=100, batch_size=64,
+        loss="binary_crossentropy", optimizer=OptimizerSpec("adam", 1e-4, 0.5),
+        discriminator_loss="binary_crossentropy", discriminator_optimizer=OptimizerSpec("adam", 1e-4, 0.5),
+        networks={"generator": NetworkSpec("cgan", {"capacity": 1}),
+                  "discriminator": NetworkSpec("cgan", {"capacity": 1, "depth": 1})},
+        image_shape=MNIST_SHAPE, num_classes=10, label_smoothing=0.1, experiment="ccgan-mnist", interval=500,
+        description="MNIST paper: class-conditional GAN, F=1 D=1 B=64, label smoothing (best, 97.6% IS)"),
+)}
+
+# `gans train VARIANT` starts from the first configuration of that family.
+VARIANT_BASE: dict[str, int | str] = {"gan": 1, "dcgan": 2, "lsgan": 3, "wgan": 4, "cgan": "ccgan-mnist"}
 
 
-def get_experiment(number: int) -> GANConfig:
-    """The configuration of thesis experiment ``number`` (1-20).
+def get_experiment(key: int | str) -> GANConfig:
+    """A thesis experiment by number (1-20), or a companion paper's configuration by name.
 
     Raises:
-        ConfigError: naming the valid numbers.
+        ConfigError: naming the valid numbers and names.
     """
+    if isinstance(key, str):
+        key = key.strip().lower()
+        if key in NAMED:
+            return NAMED[key]
+        key = int(key) if key.isdigit() else key
     try:
-        return EXPERIMENTS[int(number)]
+        return EXPERIMENTS[int(key)]
     except (KeyError, ValueError, TypeError):
         raise ConfigError(
-            f"unknown experiment {number!r}; the thesis has experiments 1-{max(EXPERIMENTS)} "
-            "(run 'gans list' to see them)."
+            f"unknown experiment {key}; the thesis has experiments 1-{max(EXPERIMENTS)}, and the named "
+            f"configurations are {sorted(NAMED)} (run 'gans list' to see them)."
         ) from None
 
 
 def variant_config(variant: str, dataset: str = "mnist") -> GANConfig:
-    """Defaults for a variant: its base thesis experiment, not tied to that experiment number."""
+    """Defaults for a variant: its base configuration, not tied to that experiment."""
     if variant not in VARIANT_BASE:
         raise ConfigError(f"unknown variant {variant!r}; expected one of {sorted(VARIANT_BASE)}.")
-    base = EXPERIMENTS[VARIANT_BASE[variant]]
-    if dataset not in ("mnist", "celeba"):
-        raise ConfigError(f"dataset must be 'mnist' or 'celeba', got {dataset!r}.")
+    base = get_experiment(VARIANT_BASE[variant])
+    if dataset not in DATASET_IMAGE_SHAPES:
+        raise ConfigError(f"dataset must be one of {sorted(DATASET_IMAGE_SHAPES)}, got {dataset!r}.")
     return base.replace(experiment=None, dataset=dataset, published_fid=None,
-                        image_shape=MNIST_SHAPE if dataset == "mnist" else CELEBA_SHAPE,
-                        description=f"{variant} with the defaults of thesis experiment {base.experiment}")
+                        image_shape=DATASET_IMAGE_SHAPES[dataset],
+                        description=f"{variant} with the defaults of {_label(base.experiment)}")
+
+
+def _label(experiment: int | str | None) -> str:
+    return f"thesis experiment {experiment}" if isinstance(experiment, int) else f"configuration {experiment!r}"

@@ -6,35 +6,68 @@ arguments, returning named functional ``keras.Model`` objects:
 - :mod:`gans.models.gan`: the fully connected GAN of Goodfellow et al. (thesis experiments 1, 11);
 - :mod:`gans.models.dcgan`: the convolutional DCGAN of Radford et al. (experiments 2, 5, 6, 12, 15-18);
 - :mod:`gans.models.lsgan`: least-squares GAN, fully connected with a linear output (3, 7-9, 13, 19, 20);
-- :mod:`gans.models.wgan`: convolutional WGAN with a clipped linear critic (4, 10, 14).
+- :mod:`gans.models.wgan`: convolutional WGAN with a clipped linear critic (4, 10, 14);
+- :mod:`gans.models.cgan`: the class-conditional GAN (CCGAN) and the capacity/depth DCGAN of the
+  MNIST paper.
+
+This package imports Keras only inside its functions and builder modules, so the variant names can
+be read without loading TensorFlow.
 """
 
 from __future__ import annotations
 
 import importlib
-
-import keras
+from typing import TYPE_CHECKING
 
 from gans.errors import ConfigError
 
-VARIANTS = ("gan", "dcgan", "lsgan", "wgan")
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+# The builder modules, one per variant name. The training registry
+# (:data:`gans.training.steps.FAMILIES`) maps each of them to its step class.
+VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan")
 
 
 def get_variant(name: str):
-    """The builder module for a variant name ('gan', 'dcgan', 'lsgan', 'wgan')."""
+    """The builder module of a variant name (one of :data:`VARIANTS`)."""
     key = str(name).lower()
     if key not in VARIANTS:
         raise ConfigError(f"unknown variant {name!r}; expected one of {list(VARIANTS)}.")
     return importlib.import_module(f"gans.models.{key}")
 
 
-def build_combined(generator: keras.Model, discriminator: keras.Model, name: str = "gan") -> keras.Model:
-    """z -> G -> D: the model through which the generator is trained (thesis Figure 4.6).
+def get_builder(variant: str, role: str):
+    """``build_<role>`` of a variant's module, e.g. ``get_builder("cgan", "discriminator")``."""
+    module = get_variant(variant)
+    builder = getattr(module, f"build_{role}", None)
+    if builder is None:
+        roles = sorted(n[len("build_"):] for n in dir(module) if n.startswith("build_"))
+        raise ConfigError(f"the {variant} builders have no {role!r} network; they build {roles}.")
+    return builder
+
+
+def build_combined(generator: "keras.Model", discriminator: "keras.Model", name: str = "gan") -> "keras.Model":
+    """inputs -> G -> D: the model through which the generator is trained (thesis Figure 4.6).
+
+    The combined model takes the generator's inputs. Its first input is the noise z; any further ones
+    (a class label) condition both networks: a discriminator with more than one input receives the
+    generated image followed by those same inputs, as a conditional GAN's does (Mirza and Osindero
+    2014). With one input this is exactly the thesis's z -> G -> D.
 
     Freezing D inside it is the training step's job (see :func:`gans.training.freeze.set_trainable`).
     """
-    z = keras.Input(shape=generator.input_shape[1:], name="z")
-    return keras.Model(z, discriminator(generator(z)), name=name)
+    import keras
+
+    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name) for t in generator.inputs]
+    if len(discriminator.inputs) not in (1, len(inputs)):
+        raise ConfigError(
+            f"the discriminator takes {len(discriminator.inputs)} inputs and the generator {len(inputs)}: a "
+            "conditional discriminator takes the image plus the generator's conditioning inputs."
+        )
+    image = generator(inputs[0] if len(inputs) == 1 else inputs)
+    score = discriminator(image if len(discriminator.inputs) == 1 else [image, *inputs[1:]])
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, score, name=name)
 
 
 def specialize(builder, name: str, doc: str, **defaults):
@@ -67,7 +100,7 @@ def specialize(builder, name: str, doc: str, **defaults):
     return specialized
 
 
-def load_generator(path) -> keras.Model:
+def load_generator(path) -> "keras.Model":
     """Load a generator saved by a run (``checkpoints/generator_step_N.h5``), with safe mode on.
 
     Raises:
@@ -75,6 +108,8 @@ def load_generator(path) -> keras.Model:
         DataError: it is not a Keras model file.
     """
     from pathlib import Path
+
+    import keras
 
     from gans.errors import DataError, DataNotFoundError
 

@@ -1,65 +1,21 @@
-"""Side effects of a training run, each on its own interval.
+"""The thesis's artefacts of a training run, each a callback on its own interval: the loss log and plot,
+sample grids, generator checkpoints, model summaries and the resumable state.
 
-A callback sees the :class:`~gans.training.trainer.Trainer` and acts at the start, after steps, and at
-the end of a run. The trainer owns the step counter, the run folder and the loss history; a callback
-reads them and writes its artefact into ``trainer.run_dir``.
+The callback contract itself (:class:`gans.callbacks.Callback`) sits below training and evaluation.
+Everything here reads the family through the step contract (:class:`gans.training.steps.Step`):
+loss names, sampling, the generator and the model summaries.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from gans.training.trainer import Trainer
+from gans.callbacks import Callback, IntervalCallback, step_name
 
 log = logging.getLogger(__name__)
-
-
-class Callback:
-    """Base class. Override what you need; every hook gets the trainer."""
-
-    def on_train_begin(self, trainer: "Trainer") -> None:
-        """Called once before the first step (also on resume)."""
-
-    def on_step_end(self, trainer: "Trainer", step: int, logs: dict[str, float]) -> None:
-        """Called after every step with that step's losses (step counts from 1)."""
-
-    def on_train_end(self, trainer: "Trainer") -> None:
-        """Called once after the last step, and when a run stops early."""
-
-
-class IntervalCallback(Callback):
-    """A callback that acts every ``every`` steps and once more at the last step.
-
-    Args:
-        every: interval in steps, >= 1. ``None`` or 0 disables the callback.
-    """
-
-    def __init__(self, every: int | None):
-        if every is not None and every < 0:
-            raise ValueError(f"interval must be >= 0 steps, got {every}.")
-        self.every = every or 0
-
-    def due(self, trainer: "Trainer", step: int) -> bool:
-        if not self.every:
-            return False
-        return step % self.every == 0 or step == trainer.total_steps
-
-    def on_step_end(self, trainer: "Trainer", step: int, logs: dict[str, float]) -> None:
-        if self.due(trainer, step):
-            self.run(trainer, step)
-
-    def run(self, trainer: "Trainer", step: int) -> None:
-        """The interval's work. Subclasses implement it."""
-        raise NotImplementedError
-
-
-def _step_name(step: int) -> str:
-    return f"step_{step:06d}"
 
 
 class LossLog(IntervalCallback):
@@ -78,12 +34,12 @@ class LossLog(IntervalCallback):
 
     def on_train_begin(self, trainer):
         from gans.io import read_rows_until, write_rows
-        from gans.training.steps import LOSS_KEYS
 
+        self.names = tuple(trainer.step_obj.loss_names)
         path = trainer.run_dir / self.FILE
         kept = read_rows_until(path, trainer.step)
-        self.rows = [[int(r["step"])] + [float(r[k]) for k in LOSS_KEYS] for r in kept]
-        write_rows(path, ("step",) + LOSS_KEYS, kept)
+        self.rows = [[int(r["step"])] + [float(r[k]) for k in self.names] for r in kept]
+        write_rows(path, ("step",) + self.names, kept)
         self._file = open(path, "a", encoding="utf-8")
 
     @staticmethod
@@ -91,9 +47,7 @@ class LossLog(IntervalCallback):
         return ",".join([str(int(row[0]))] + [f"{v:.6g}" for v in row[1:]])
 
     def on_step_end(self, trainer, step, logs):
-        from gans.training.steps import LOSS_KEYS
-
-        row = [step] + [logs[k] for k in LOSS_KEYS]
+        row = [step] + [logs[k] for k in self.names]
         self.rows.append(row)
         self._file.write(self._format(row) + "\n")
         self._file.flush()  # a killed run keeps every finished step
@@ -105,8 +59,9 @@ class LossLog(IntervalCallback):
         if not self.rows:
             return
         table = np.asarray(self.rows, dtype=np.float64)
-        title = trainer.title
-        plot_losses(table[:, 0], table[:, 3], table[:, 4], trainer.run_dir / self.PLOT, title=title)
+        shown = trainer.step_obj.plot_losses or self.names
+        plot_losses(table[:, 0], {k: table[:, 1 + self.names.index(k)] for k in shown}, trainer.run_dir / self.PLOT,
+                    title=trainer.title)
 
     def on_train_end(self, trainer):
         if self._file is not None:
@@ -117,24 +72,31 @@ class LossLog(IntervalCallback):
 
 
 class SampleGrid(IntervalCallback):
-    """A ``rows x cols`` grid from the same fixed z at every interval: ``samples/step_NNNNNN.png``.
+    """A grid from the same fixed inputs at every interval: ``samples/step_NNNNNN.png``.
 
-    z is drawn once from ``seed``, so grids of one run (and of its resumption) are comparable.
+    The inputs are drawn from ``seed`` the same way at every interval, so grids of one run (and of its
+    resumption) are comparable. An unconditional family gets a ``rows x cols`` grid (5x5, as the
+    thesis); a conditional one gets one class per row, ``cols`` images each (10x10 for MNIST).
     """
 
-    def __init__(self, every: int | None, rows: int = 5, cols: int = 5, seed: int = 1234):
+    def __init__(self, every: int | None, rows: int = 5, cols: int | None = None, seed: int = 1234):
         super().__init__(every)
         self.rows, self.cols, self.seed = rows, cols, seed
-        self.z = None
 
-    def on_train_begin(self, trainer):
-        self.z = trainer.step_obj.sample_latents(self.rows * self.cols, np.random.default_rng(self.seed))
+    def layout(self, step_obj) -> tuple[int, int, np.ndarray | None]:
+        """(rows, cols, labels): one row per class for a conditional family."""
+        k = step_obj.num_classes
+        if k is None:
+            return self.rows, self.cols or self.rows, None
+        cols = self.cols or k
+        return k, cols, np.repeat(np.arange(k), cols)
 
     def run(self, trainer, step):
         from gans.visualize import save_image_grid
 
-        images = trainer.step_obj.generate(self.z)
-        save_image_grid(images, trainer.run_dir / "samples" / f"{_step_name(step)}.png", self.rows, self.cols)
+        rows, cols, labels = self.layout(trainer.step_obj)
+        images = trainer.step_obj.sample(rows * cols, np.random.default_rng(self.seed), labels)
+        save_image_grid(images, trainer.run_dir / "samples" / f"{step_name(step)}.png", rows, cols)
 
 
 class GeneratorCheckpoint(IntervalCallback):
@@ -146,7 +108,7 @@ class GeneratorCheckpoint(IntervalCallback):
     def run(self, trainer, step):
         from gans.io import atomic_path
 
-        path = trainer.run_dir / "checkpoints" / f"generator_{_step_name(step)}.h5"
+        path = trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5"
         with atomic_path(path) as tmp, _quiet_h5_legacy_notice():
             trainer.generator.save(tmp)
 
@@ -183,22 +145,19 @@ class StateCheckpoint(IntervalCallback):
 
 
 class ModelSummaries(Callback):
-    """``generator_modelsummary.txt``, ``discriminator_modelsummary.txt``, ``gan_modelsummary.txt``
-    and, when pydot and graphviz are installed, ``model_plot.png`` (thesis Figures 4.4-4.7)."""
+    """``NAME_modelsummary.txt`` for each model the step names (the thesis's ``generator``,
+    ``discriminator`` and ``gan``) and, when pydot and graphviz are installed, ``model_plot.png`` of the
+    last one (thesis Figures 4.4-4.7)."""
 
     def on_train_begin(self, trainer):
         from gans.io import write_text
-        from gans.training.freeze import set_trainable
 
-        step_obj = trainer.step_obj
-        summaries = {"generator": step_obj.generator, "discriminator": step_obj.discriminator}
-        set_trainable(step_obj.discriminator, True)
-        for name, model in summaries.items():
+        last = None
+        for name, model in trainer.step_obj.summaries():  # each in the trainable state of its own steps
             write_text(trainer.run_dir / f"{name}_modelsummary.txt", _summary(model))
-        # The combined model as the G step sees it: the discriminator's weights frozen.
-        set_trainable(step_obj.discriminator, False)
-        write_text(trainer.run_dir / "gan_modelsummary.txt", _summary(step_obj.combined))
-        self._plot(step_obj.combined, trainer.run_dir / "model_plot.png")
+            last = model
+        if last is not None:
+            self._plot(last, trainer.run_dir / "model_plot.png")
 
     @staticmethod
     def _plot(model, path):

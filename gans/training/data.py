@@ -1,6 +1,8 @@
-"""Batches of real images for the training loop."""
+"""Batches of real images (and their labels, where the data has them) for the training loop."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -8,6 +10,13 @@ from gans.datasets.scaling import scale_images
 from gans.errors import DataError
 
 BATCH_MODES = ("random", "epoch")
+
+
+class Batch(NamedTuple):
+    """One batch: images float32 in [-1, 1], and the labels of the same rows (None for unlabelled data)."""
+
+    images: np.ndarray
+    labels: np.ndarray | None = None
 
 
 class BatchSource:
@@ -28,9 +37,11 @@ class BatchSource:
         batch_size: images per batch; must not exceed N.
         mode: "random" or "epoch".
         seed: seed of the epoch permutations.
+        labels: N labels (class ids, attribute rows, ...) that travel with their images, or None.
     """
 
-    def __init__(self, images: np.ndarray, batch_size: int, mode: str = "random", seed: int = 0):
+    def __init__(self, images: np.ndarray, batch_size: int, mode: str = "random", seed: int = 0,
+                 labels: np.ndarray | None = None):
         if mode not in BATCH_MODES:
             raise DataError(f"batch mode must be one of {BATCH_MODES}, got {mode!r}.")
         if images.ndim != 4:
@@ -40,7 +51,10 @@ class BatchSource:
                 f"batch size {batch_size} is larger than the dataset ({len(images)} images); "
                 f"use --batch-size {len(images)} or fewer, or more data."
             )
+        if labels is not None and len(labels) != len(images):
+            raise DataError(f"{len(labels)} labels for {len(images)} images; give one label per image.")
         self.images = images
+        self.labels = labels
         self.batch_size = int(batch_size)
         self.mode = mode
         self.seed = int(seed)
@@ -51,8 +65,8 @@ class BatchSource:
     def steps_per_epoch(self) -> int:
         return len(self.images) // self.batch_size
 
-    def batch(self, draw: int, rng: np.random.Generator) -> np.ndarray:
-        """The ``draw``-th real batch of the run (0-based), float32 in [-1, 1].
+    def batch(self, draw: int, rng: np.random.Generator) -> Batch:
+        """The ``draw``-th real batch of the run (0-based): images float32 in [-1, 1] and their labels.
 
         In "random" mode the indices come from ``rng`` (the run's generator, saved with each
         checkpoint); in "epoch" mode they come from ``draw`` alone.
@@ -65,4 +79,4 @@ class BatchSource:
                 self._order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
                 self._epoch = epoch
             idx = self._order[position * self.batch_size:(position + 1) * self.batch_size]
-        return scale_images(self.images[idx])
+        return Batch(scale_images(self.images[idx]), None if self.labels is None else self.labels[idx])

@@ -1,5 +1,9 @@
-"""Assemble and run one training from a :class:`GANConfig`: data, networks, step object, the
-default artefacts, ``config.json``, the loop. ``gans train`` and the examples call :func:`train`."""
+"""Assemble and run one training from a :class:`~gans.config.GANConfig`: data, networks, step object,
+the default artefacts, ``config.json``, the loop. ``gans train`` and the examples call :func:`train`.
+
+Nothing here knows a family by name: the registry (:mod:`gans.training.steps`) builds the step, and
+the artefacts follow from the step contract (a conditional family gets the conditional metrics).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,14 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
+from gans.callbacks import Callback
+from gans.config import GANConfig
 from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError, DataError
 from gans.io import write_json
-from gans.training.callbacks import (Callback, GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid,
-                                     StateCheckpoint)
-from gans.training.config import GANConfig
+from gans.training.callbacks import GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid, StateCheckpoint
 from gans.training.data import BatchSource
-from gans.training.steps import make_step
+from gans.training.steps import Step, make_step
 from gans.training.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -85,10 +89,13 @@ def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None
     )
 
 
-def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDataset | None = None) -> list[Callback]:
+def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDataset | None = None,
+                      step_obj: Step | None = None) -> list[Callback]:
     """The thesis's artefacts (summaries, loss log and plot, sample grids, .h5 checkpoints, state), the
-    run's diagnosis and, when asked for, FID at its own interval."""
-    from gans.evaluation.callbacks import DiagnosticsCallback, FIDCallback
+    run's diagnosis, the conditional metrics of a conditional family and, when asked for, FID at its
+    own interval."""
+    from gans.evaluation.callbacks import ConditionalMetrics, DiagnosticsCallback, FIDCallback
+    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options
 
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
@@ -98,18 +105,23 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
         SampleGrid(sample_every),
         GeneratorCheckpoint(checkpoint_every),
     ]
+    # LeNet learns from the run's own MNIST source when it has one, so no download is needed; it
+    # serves the LeNet FID, the class-coverage check and the conditional metrics.
+    source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
+    lenet_options = extractor_options("lenet", lenet_data=source if source and Path(source).exists() else None)
     classifier_options = None
     if settings.fid_every:
-        extractor = settings.fid_extractor or ("lenet" if config.dataset == "mnist" else "inception")
-        if extractor == "inception":
-            options = {"weights": settings.inception_weights} if settings.inception_weights else {}
-        else:  # LeNet learns from the run's own MNIST source when it has one, so no download is needed
-            source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
-            options = {"data_path": source} if source and Path(source).exists() else {}
+        extractor = settings.fid_extractor or default_extractor_name(config.dataset)
+        options = extractor_options(extractor, inception_weights=settings.inception_weights,
+                                    lenet_data=lenet_options.get("data_path"))
+        if extractor == "lenet":
             classifier_options = options  # the same LeNet also counts the classes the generator covers
         n = min(settings.fid_n, len(dataset)) if dataset is not None else settings.fid_n
         callbacks.append(FIDCallback(settings.fid_every, extractor=extractor, n=n, extractor_options=options))
     callbacks.append(DiagnosticsCallback(settings.diagnose_every or sample_every, classifier_options=classifier_options))
+    if step_obj is not None and step_obj.num_classes is not None and config.dataset in LENET_DATASETS:
+        callbacks.append(ConditionalMetrics(sample_every, classifier_options=lenet_options))
+    callbacks.append(RunRecord(settings))
     callbacks.append(StateCheckpoint(checkpoint_every))  # last: it marks the step as safely on disk
     return callbacks
 
@@ -123,12 +135,12 @@ def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSett
     if dataset.image_shape != tuple(config.image_shape):
         log.info("training images are %s; building the networks for that shape", dataset.image_shape)
         config = config.replace(image_shape=dataset.image_shape)
-    batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed)
     keras.utils.set_random_seed(settings.seed)
-    generator = config.generator.build("generator", config.latent_dim, config.image_shape)
-    discriminator = config.discriminator.build("discriminator", config.latent_dim, config.image_shape)
-    step_obj = make_step(config, generator, discriminator)
-    callbacks = default_callbacks(config, settings, dataset)
+    step_obj = make_step(config)
+    step_obj.check_data(dataset.labels)
+    batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed,
+                          labels=dataset.labels if step_obj.num_classes is not None else None)
+    callbacks = default_callbacks(config, settings, dataset, step_obj)
     callbacks[-1:-1] = list(extra_callbacks)  # before the state checkpoint
     return Trainer(step_obj, batches, run_dir, config=config, callbacks=callbacks, seed=settings.seed,
                    dataset=dataset)
@@ -154,10 +166,23 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
         steps = config.steps
     trainer = prepare(config, run_dir, data, settings, extra_callbacks)
     _check_resumable(run_dir, trainer.config, resume)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", run_record(trainer, steps, epochs, settings, resume))
+    trainer.record = {"steps": steps, "epochs": epochs, "resume": resume}
     trainer.fit(steps=steps, epochs=epochs, resume=resume, progress=settings.progress)
     return trainer
+
+
+class RunRecord(Callback):
+    """Writes ``config.json`` once the run has been accepted (after the resume checks), so a refused
+    command never changes the record of an existing run."""
+
+    def __init__(self, settings: RunSettings):
+        self.settings = settings
+
+    def on_train_begin(self, trainer) -> None:
+        record = getattr(trainer, "record", {})
+        write_json(trainer.run_dir / "config.json",
+                   run_record(trainer, record.get("steps", trainer.total_steps), record.get("epochs"),
+                              self.settings, record.get("resume", False)))
 
 
 def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: bool) -> dict:
@@ -179,6 +204,8 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "fid_extractor": settings.fid_extractor,
         "fid_n": settings.fid_n,
         "resumed": bool(resume),
+        "loss_names": list(trainer.step_obj.loss_names),
+        "adversarial_pair": list(trainer.step_obj.adversarial_pair or []),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }
     return record

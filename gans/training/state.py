@@ -1,8 +1,12 @@
-"""The resumable training state: all weights, optimizer slots, the step and the random generator.
+"""The resumable training state: every variable of every network and optimizer, the step, the run's
+random generator and the family's extra state (a phase, an alpha).
 
 One ``state.npz`` (numpy arrays only, loaded with ``allow_pickle=False``) plus its metadata as a JSON
 string inside it, written atomically. A run killed at any moment resumes from the last state and
 loses at most one checkpoint interval.
+
+Networks are saved as ``model.variables``, not ``get_weights()``: that also holds the seed states of
+dropout and noise layers, so the masks after a resume are the ones the uninterrupted run draws.
 """
 
 from __future__ import annotations
@@ -13,25 +17,25 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError, DataError
-from gans.io import atomic_path
+from gans.io import save_npz
 
 STATE_FILE = "state.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: get_weights() (no dropout seed states) and no extra state
 
 
 def save_state(path: Path, step_obj, step: int, rng: np.random.Generator, extra: dict | None = None) -> None:
-    """Write the state of ``step_obj`` after ``step`` completed steps."""
+    """Write the state of ``step_obj`` (a :class:`~gans.training.steps.Step`) after ``step`` steps."""
     arrays = {}
     for name, model in step_obj.models.items():
-        for i, w in enumerate(model.get_weights()):
-            arrays[f"model/{name}/{i}"] = w
+        for i, v in enumerate(model.variables):
+            arrays[f"model/{name}/{i}"] = np.asarray(v)
     for name, optimizer in step_obj.optimizers.items():
         for i, v in enumerate(optimizer.variables):
             arrays[f"optimizer/{name}/{i}"] = np.asarray(v)
-    meta = {"format": FORMAT_VERSION, "step": int(step), "rng": rng.bit_generator.state, **(extra or {})}
+    meta = {"format": FORMAT_VERSION, "step": int(step), "rng": rng.bit_generator.state,
+            "step_state": step_obj.get_extra_state(), **(extra or {})}
     arrays["meta"] = np.array(json.dumps(meta))
-    with atomic_path(path) as tmp:
-        np.savez(tmp, **arrays)
+    save_npz(path, **arrays)
 
 
 def read_meta(path: Path) -> dict:
@@ -40,7 +44,10 @@ def read_meta(path: Path) -> dict:
 
 
 def load_state(path: Path, step_obj) -> dict:
-    """Restore weights and optimizer slots into ``step_obj``; return the metadata (step, rng, ...).
+    """Restore ``step_obj`` from ``path``; return the metadata (step, rng, ...).
+
+    The family's extra state is restored first (a step may grow its networks to the saved phase), then
+    the optimizers are built and every saved variable is assigned.
 
     Raises:
         DataError: the file is unreadable.
@@ -52,13 +59,16 @@ def load_state(path: Path, step_obj) -> dict:
         raise DataError(f"cannot read training state {path}: {exc}. Delete it to start over.") from exc
     with data:
         meta = json.loads(str(data["meta"]))
+        step_obj.set_extra_state(meta.get("step_state") or {})
         step_obj.build_optimizers()
         for name, model in step_obj.models.items():
-            model.set_weights(_collect(data, f"model/{name}/", [w.shape for w in model.get_weights()], name))
+            if meta.get("format", 1) < 2:
+                model.set_weights(_collect(data, f"model/{name}/", [w.shape for w in model.get_weights()], name))
+                continue
+            _assign(model.variables, _collect(data, f"model/{name}/", [v.shape for v in model.variables], name))
         for name, optimizer in step_obj.optimizers.items():
-            values = _collect(data, f"optimizer/{name}/", [tuple(v.shape) for v in optimizer.variables], name)
-            for variable, value in zip(optimizer.variables, values):
-                variable.assign(value)
+            _assign(optimizer.variables,
+                    _collect(data, f"optimizer/{name}/", [v.shape for v in optimizer.variables], name))
     return meta
 
 
@@ -66,6 +76,11 @@ def restore_rng(meta: dict) -> np.random.Generator:
     rng = np.random.default_rng()
     rng.bit_generator.state = meta["rng"]
     return rng
+
+
+def _assign(variables, values) -> None:
+    for variable, value in zip(variables, values):
+        variable.assign(value)
 
 
 def _collect(data, prefix: str, shapes: list, name: str) -> list[np.ndarray]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError, TrainingDiverged
-from gans.training.callbacks import Callback
+from gans.callbacks import Callback
 from gans.training.data import BatchSource
 from gans.training.state import STATE_FILE, load_state, read_meta, restore_rng
 
@@ -21,10 +21,10 @@ class Trainer:
     """Runs a step object for a number of steps (or epochs), calling callbacks after each step.
 
     Args:
-        step_obj: an :class:`~gans.training.steps.AdversarialStep` (or subclass).
-        data: the real images as a :class:`~gans.training.data.BatchSource`.
+        step_obj: the family's step object (:class:`~gans.training.steps.Step`).
+        data: the real images (and labels) as a :class:`~gans.training.data.BatchSource`.
         run_dir: the run folder; every artefact goes there.
-        config: the run's :class:`~gans.training.config.GANConfig` (for callbacks and reports).
+        config: the run's :class:`~gans.config.GANConfig` (for callbacks and reports).
         callbacks: side effects, run in order after each step.
         seed: seed of the run's random generator (latents, batches, labels).
         dataset: the :class:`~gans.datasets.base.ImageDataset` behind ``data`` (for its source).
@@ -54,10 +54,6 @@ class Trainer:
         return self.step_obj.generator
 
     @property
-    def latent_dim(self) -> int:
-        return self.step_obj.latent_dim
-
-    @property
     def title(self) -> str:
         cfg = self.config
         if cfg is None:
@@ -65,11 +61,21 @@ class Trainer:
         name = f"experiment {cfg.experiment}" if cfg.experiment else cfg.variant
         return f"{name}: {cfg.variant.upper()} on {cfg.dataset}"
 
-    def generate(self, n: int, seed: int = 0, batch_size: int = 256) -> np.ndarray:
-        """``n`` generated images (float32 in [-1, 1]) from a generator seeded independently of training."""
+    def generate(self, n: int, seed: int = 0, batch_size: int = 256, labels=None) -> np.ndarray:
+        """``n`` generated images (float32 in [-1, 1]) from a generator seeded independently of training.
+
+        Args:
+            n: how many.
+            seed: seed of the latent vectors (and of the classes, for a conditional family without
+                ``labels``), so successive calls differ only by training.
+            batch_size: images per generator call.
+            labels: one class per image for a conditional family; None draws them uniformly.
+        """
         rng = np.random.default_rng(seed)
-        z = self.step_obj.sample_latents(n, rng)
-        return np.concatenate([self.step_obj.generate(z[i:i + batch_size]) for i in range(0, n, batch_size)])
+        labels = self.step_obj.check_labels(n, labels)
+        return np.concatenate([
+            self.step_obj.sample(min(batch_size, n - i), rng, None if labels is None else labels[i:i + batch_size])
+            for i in range(0, n, batch_size)])
 
     @property
     def state_path(self) -> Path:
@@ -83,7 +89,7 @@ class Trainer:
         Args:
             steps: total iterations of the run (the thesis's "epochs").
             epochs: alternatively, passes over the data; one pass is ``len(data) // batch_size``
-                iterations of ``n_critic`` real batches each.
+                real batches, and each iteration takes the step's ``batches_per_step`` of them.
             resume: continue from ``run_dir/state/state.npz`` if it exists.
             progress: show a progress bar with the latest losses.
 
@@ -114,12 +120,25 @@ class Trainer:
                     callback.on_step_end(self, step, logs)
                 bar.update(1)
                 if step % 10 == 0 or step == self.total_steps:
-                    bar.set_postfix(d=f"{logs['d_loss']:.4f}", g=f"{logs['g_loss']:.4f}", refresh=False)
-        finally:
-            bar.close()
-            for callback in self.callbacks:
-                callback.on_train_end(self)
+                    bar.set_postfix({k: f"{logs[k]:.4g}" for k in self.step_obj.loss_names}, refresh=False)
+        except BaseException:
+            self._end(bar, stopping=True)
+            raise
+        self._end(bar, stopping=False)
         return self.step
+
+    def _end(self, bar, stopping: bool) -> None:
+        """Close the bar, the step and every callback. When the run is already stopping on an error, a
+        callback's own failure is logged and the original error (say, the divergence message) goes on."""
+        bar.close()
+        self.step_obj.close()
+        for callback in self.callbacks:
+            try:
+                callback.on_train_end(self)
+            except Exception as exc:
+                if not stopping:
+                    raise
+                log.error("while stopping, %s failed: %s", type(callback).__name__, exc)
 
     def _resolve_total(self, steps, epochs) -> int:
         if (steps is None) == (epochs is None):
@@ -130,7 +149,7 @@ class Trainer:
             return int(steps)
         if int(epochs) < 1:
             raise ConfigError(f"epochs must be >= 1, got {epochs}.")
-        per_epoch = max(1, self.data.steps_per_epoch // self.step_obj.n_critic)
+        per_epoch = max(1, self.data.steps_per_epoch // self.step_obj.batches_per_step)
         return int(epochs) * per_epoch
 
     def _restore_or_start(self, resume: bool) -> None:

@@ -1,11 +1,9 @@
-"""Step objects: one training iteration of one GAN family, done with ``train_on_batch``.
-
-A step object owns its networks, its compiled models, its labels and losses. The :class:`Trainer`
-owns everything else (the loop, data, callbacks, checkpoints), so there is one loop for every family.
+"""The adversarial step of the thesis's families (GAN, DCGAN, LSGAN) and of the conditional GAN.
 
 The iteration follows the thesis (sections 2.5 and 3.2.7): the discriminator is trained on a batch of
 real images, then separately on a batch of generated ones, then the generator is trained through the
-combined model with the discriminator frozen, its fakes labelled real.
+combined model with the discriminator frozen, its fakes labelled real. Each update is one
+``train_on_batch``.
 """
 
 from __future__ import annotations
@@ -16,10 +14,9 @@ import numpy as np
 from gans.errors import ConfigError
 from gans.losses import AdversarialLoss, check_label_options, get_loss, real_labels_for_discriminator
 from gans.models import build_combined
-from gans.training.data import BatchSource
+from gans.training.data import Batch, BatchSource
 from gans.training.freeze import set_trainable
-
-LOSS_KEYS = ("d_loss_real", "d_loss_fake", "d_loss", "g_loss")
+from gans.training.steps.base import Step
 
 
 def _loss_value(logs) -> float:
@@ -36,8 +33,12 @@ class _Ready:
         return self.value
 
 
-class AdversarialStep:
+class AdversarialStep(Step):
     """One iteration for the minimax and least-squares families (GAN, DCGAN, LSGAN).
+
+    See :class:`~gans.training.steps.base.Step` for the contract. Models ``generator`` and
+    ``discriminator``; optimizers ``discriminator`` and ``gan``; losses ``d_loss_real``,
+    ``d_loss_fake``, ``d_loss`` (their mean) and ``g_loss``.
 
     Args:
         generator: maps (batch, latent_dim) noise to images in [-1, 1].
@@ -52,6 +53,9 @@ class AdversarialStep:
     """
 
     default_n_critic = 1
+    loss_names = ("d_loss_real", "d_loss_fake", "d_loss", "g_loss")
+    plot_losses = ("d_loss", "g_loss")  # the thesis's Figure 4.8: D in blue, G in orange
+    adversarial_pair = ("d_loss", "g_loss")
 
     def __init__(
         self,
@@ -67,7 +71,7 @@ class AdversarialStep:
     ):
         if optimizer is discriminator_optimizer:
             raise ConfigError("the generator and discriminator need separate optimizer objects.")
-        self.generator = generator
+        self._generator = generator
         self.discriminator = discriminator
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
         d_loss = loss if discriminator_loss is None else discriminator_loss
@@ -78,26 +82,68 @@ class AdversarialStep:
         self.n_critic = int(n_critic or self.default_n_critic)
         if self.n_critic < 1:
             raise ConfigError(f"n_critic must be >= 1, got {n_critic}.")
-        self.latent_dim = int(generator.input_shape[-1])
+        self.batches_per_step = self.n_critic
+        self.latent_dim = int(generator.inputs[0].shape[-1])  # by convention the first input is z
         self._generate_fn = None
         self._executor = None
-        if tuple(generator.output_shape[1:]) != tuple(discriminator.input_shape[1:]):
+        image_in = discriminator.inputs[0].shape[1:]
+        if tuple(generator.outputs[0].shape[1:]) != tuple(image_in):
             raise ConfigError(
-                f"generator output {generator.output_shape[1:]} does not match discriminator input "
-                f"{discriminator.input_shape[1:]}; build both with the same image_shape."
+                f"generator output {tuple(generator.outputs[0].shape[1:])} does not match discriminator input "
+                f"{tuple(image_in)}; build both with the same image_shape."
             )
 
         self.discriminator.compile(loss=self.discriminator_loss.make(), optimizer=discriminator_optimizer)
         self.combined = build_combined(generator, discriminator)
         self.combined.compile(loss=self.loss.make(), optimizer=optimizer)
 
+    @classmethod
+    def from_config(cls, config, networks):
+        return cls(
+            networks["generator"], networks["discriminator"],
+            loss=config.loss,
+            optimizer=config.optimizer.build(),
+            discriminator_optimizer=config.discriminator_optimizer.build(),
+            discriminator_loss=config.discriminator_loss,
+            label_smoothing=config.label_smoothing,
+            label_flip=config.label_flip,
+            n_critic=config.n_critic,
+            **config.step_options,
+        )
+
+    # ------------------------------------------------------------------ conditioning
+    # An unconditional family ignores labels; the conditional step overrides these three.
+    def generator_inputs(self, z: np.ndarray, labels: np.ndarray | None):
+        """What the generator (and the combined model) takes for noise ``z`` and class ``labels``."""
+        return z
+
+    def discriminator_inputs(self, images: np.ndarray, labels: np.ndarray | None):
+        """What the discriminator takes for ``images`` and their class ``labels``."""
+        return images
+
+    def draw_fake_labels(self, n: int, rng: np.random.Generator) -> np.ndarray | None:
+        """Classes for ``n`` generated images (None for an unconditional family)."""
+        return None
+
     # ------------------------------------------------------------------ sampling
+    @property
+    def generator(self) -> keras.Model:
+        return self._generator
+
     def sample_latents(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Standard Gaussian z (thesis 3.2.6), float32 (n, latent_dim)."""
         return rng.standard_normal((n, self.latent_dim), dtype=np.float32)
 
-    def generate(self, z: np.ndarray) -> np.ndarray:
-        """Generator output for ``z`` in inference mode, as numpy float32 in [-1, 1].
+    def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
+        """``n`` images from fresh z (drawn first) and the given classes (drawn next when None)."""
+        labels = self.check_labels(n, labels)
+        z = self.sample_latents(n, rng)
+        if labels is None:
+            labels = self.draw_fake_labels(n, rng)
+        return self.generate(self.generator_inputs(z, labels))
+
+    def generate(self, inputs) -> np.ndarray:
+        """Generator output for ``inputs`` in inference mode, as numpy float32 in [-1, 1].
 
         A compiled function traced once: ``predict`` rebuilds a data adapter on every call and
         ``predict_on_batch`` adds its own bookkeeping; both cost more than the call itself at GAN
@@ -107,11 +153,11 @@ class AdversarialStep:
             import tensorflow as tf
 
             generator = self.generator
-            self._generate_fn = tf.function(lambda z: generator(z, training=False), reduce_retracing=True)
-        return self._generate_fn(z).numpy()
+            self._generate_fn = tf.function(lambda x: generator(x, training=False), reduce_retracing=True)
+        return self._generate_fn(inputs).numpy()
 
     # ------------------------------------------------------------------ training
-    def discriminator_step(self, real: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    def discriminator_step(self, batch: Batch, rng: np.random.Generator) -> tuple[float, float]:
         """D on the real batch, then D on an equally large generated batch (kept separate, 3.2.7).
 
         The fakes are generated on a worker thread while D trains on the real batch: a D update does
@@ -119,18 +165,23 @@ class AdversarialStep:
         computations share the cores instead of waiting for each other (TensorFlow releases the GIL
         while its kernels run). The first call runs in order, so tracing never happens concurrently.
         """
+        real = batch.images
         n = len(real)
         z = self.sample_latents(n, rng)
+        fake_labels = self.draw_fake_labels(n, rng)
         real_targets = real_labels_for_discriminator(self.discriminator_loss, n, rng, self.label_smoothing,
                                                      self.label_flip)
+        g_inputs = self.generator_inputs(z, fake_labels)
         set_trainable(self.discriminator, True)
         if self._generate_fn is None:
-            fakes = _Ready(self.generate(z))
+            fakes = _Ready(self.generate(g_inputs))
         else:
-            fakes = self._worker().submit(self.generate, z)
-        d_real = _loss_value(self.discriminator.train_on_batch(real, real_targets, return_dict=True))
+            fakes = self._worker().submit(self.generate, g_inputs)
+        d_real = _loss_value(self.discriminator.train_on_batch(
+            self.discriminator_inputs(real, batch.labels), real_targets, return_dict=True))
         d_fake = _loss_value(self.discriminator.train_on_batch(
-            fakes.result(), self.discriminator_loss.labels(n, real=False), return_dict=True))
+            self.discriminator_inputs(fakes.result(), fake_labels), self.discriminator_loss.labels(n, real=False),
+            return_dict=True))
         return d_real, d_fake
 
     def _worker(self):
@@ -143,8 +194,9 @@ class AdversarialStep:
     def generator_step(self, n: int, rng: np.random.Generator) -> float:
         """G through the combined model, D frozen, fakes labelled real."""
         z = self.sample_latents(n, rng)
+        inputs = self.generator_inputs(z, self.draw_fake_labels(n, rng))
         set_trainable(self.discriminator, False)
-        return _loss_value(self.combined.train_on_batch(z, self.loss.labels(n, real=True), return_dict=True))
+        return _loss_value(self.combined.train_on_batch(inputs, self.loss.labels(n, real=True), return_dict=True))
 
     def train_step(self, step: int, data: BatchSource, rng: np.random.Generator) -> dict[str, float]:
         """Iteration ``step`` (1-based): ``n_critic`` discriminator updates, then one generator update.
@@ -155,8 +207,8 @@ class AdversarialStep:
         """
         reals, fakes = [], []
         for i in range(self.n_critic):
-            real = data.batch((step - 1) * self.n_critic + i, rng)
-            d_real, d_fake = self.discriminator_step(real, rng)
+            batch = data.batch((step - 1) * self.n_critic + i, rng)
+            d_real, d_fake = self.discriminator_step(batch, rng)
             reals.append(d_real)
             fakes.append(d_fake)
         g_loss = self.generator_step(data.batch_size, rng)
@@ -166,7 +218,6 @@ class AdversarialStep:
     # ------------------------------------------------------------------ state
     @property
     def models(self) -> dict[str, keras.Model]:
-        """The networks whose weights make up the training state."""
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     @property
@@ -183,39 +234,17 @@ class AdversarialStep:
         if not self.combined.optimizer.built:
             self.combined.optimizer.build(self.combined.trainable_variables)
 
+    # ------------------------------------------------------------------ artefacts
+    def summaries(self):
+        """generator and discriminator as D's own steps see them, then the combined model with D frozen
+        (thesis Figures 4.4-4.6)."""
+        set_trainable(self.discriminator, True)
+        yield "generator", self.generator
+        yield "discriminator", self.discriminator
+        set_trainable(self.discriminator, False)
+        yield "gan", self.combined
 
-class WGANStep(AdversarialStep):
-    """One WGAN iteration: 5 critic updates (labels -1 real / +1 fake), then one generator update.
-
-    The critic's weights must be clipped (Arjovsky et al. 2017): build it with ``clip_value`` (a
-    :class:`gans.layers.ClipConstraint` on every weight, applied inside the optimizer update). The
-    step refuses an unclipped critic rather than train a WGAN without its Lipschitz constraint.
-    """
-
-    default_n_critic = 5
-
-    def __init__(self, generator, discriminator, loss="wasserstein", *args, **kwargs):
-        super().__init__(generator, discriminator, loss, *args, **kwargs)
-        if self.discriminator_loss.name != "wasserstein":
-            raise ConfigError(f"WGANStep trains with the Wasserstein loss, got {self.discriminator_loss.name!r}.")
-        unclipped = [v.path for v in discriminator.trainable_variables if getattr(v, "constraint", None) is None]
-        if unclipped:
-            raise ConfigError(
-                f"the WGAN critic has unclipped weights ({', '.join(unclipped[:3])}...); build it with "
-                "clip_value=0.01 (gans.models.wgan.build_discriminator does by default)."
-            )
-
-
-def make_step(config, generator: keras.Model, discriminator: keras.Model) -> AdversarialStep:
-    """The step object for a :class:`~gans.training.config.GANConfig`."""
-    cls = WGANStep if get_loss(config.discriminator_loss).name == "wasserstein" else AdversarialStep
-    return cls(
-        generator, discriminator,
-        loss=config.loss,
-        optimizer=config.optimizer.build(),
-        discriminator_optimizer=config.discriminator_optimizer.build(),
-        discriminator_loss=config.discriminator_loss,
-        label_smoothing=config.label_smoothing,
-        label_flip=config.label_flip,
-        n_critic=config.n_critic,
-    )
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None

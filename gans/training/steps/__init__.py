@@ -1,0 +1,47 @@
+"""Step objects, one module per family, and the registry that maps a variant to its step class.
+
+The contract every step honours is :class:`~gans.training.steps.base.Step`. :data:`FAMILIES` is the
+one place a variant name meets code: its builders come from :func:`gans.models.get_variant`, its step
+class from here. The Trainer, run assembly and the CLI look families up; none of them branch on names.
+"""
+
+from __future__ import annotations
+
+from gans.errors import ConfigError
+from gans.training.steps.adversarial import AdversarialStep
+from gans.training.steps.base import Step
+from gans.training.steps.conditional import ConditionalStep
+from gans.training.steps.wgan import WGANStep
+
+# variant -> step class. Builders: gans.models.<variant> (gans.models.get_variant).
+FAMILIES: dict[str, type[Step]] = {
+    "gan": AdversarialStep,
+    "dcgan": AdversarialStep,
+    "lsgan": AdversarialStep,
+    "wgan": WGANStep,
+    "cgan": ConditionalStep,
+}
+
+
+def step_class(variant: str) -> type[Step]:
+    """The step class of a variant name."""
+    try:
+        return FAMILIES[str(variant).lower()]
+    except KeyError:
+        raise ConfigError(f"unknown variant {variant!r}; expected one of {sorted(FAMILIES)}.") from None
+
+
+def build_networks(config) -> dict:
+    """Every network of ``config`` (role -> keras.Model), built in the order the config lists them."""
+    context = {"latent_dim": config.latent_dim, "image_shape": tuple(config.image_shape),
+               "num_classes": config.num_classes}
+    return {role: spec.build(role, **context) for role, spec in config.networks.items()}
+
+
+def make_step(config, networks: dict | None = None) -> Step:
+    """The step object for a :class:`~gans.config.GANConfig`, around ``networks`` (built when None)."""
+    return step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
+
+
+__all__ = ["FAMILIES", "AdversarialStep", "ConditionalStep", "Step", "WGANStep", "build_networks", "make_step",
+           "step_class"]

@@ -1,0 +1,169 @@
+"""The step contract: what a GAN family gives the one :class:`~gans.training.trainer.Trainer`.
+
+Every family trains through the same loop; its difference is a step object, a subclass of
+:class:`Step`. The Trainer, the state file, the callbacks (loss log and plot, sample grids,
+checkpoints, FID, diagnostics) and the command line use only what this contract names, and never
+branch on a family's name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from gans.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from gans.config import GANConfig
+    from gans.training.data import BatchSource
+
+
+class Step:
+    """One training iteration of one GAN family, and everything the loop needs to know about it.
+
+    **State.** :attr:`models` (name -> ``keras.Model``) and :attr:`optimizers` (name -> optimizer)
+    are what the resumable state saves: every variable of each network (weights, batch-norm
+    statistics, the seed states of dropout and noise layers) and every optimizer variable (step
+    count, moments). :meth:`get_extra_state` returns anything else the family needs to continue
+    exactly where it stopped (a phase, a fade-in alpha), as JSON-ready values. On resume the loop
+    calls :meth:`set_extra_state` *first*, so a family whose networks change between phases grows
+    them to the saved phase; only then are the optimizers built (:meth:`build_optimizers`) and the
+    saved variables restored into networks of matching shapes.
+
+    **Losses.** :attr:`loss_names` are the keys of the dict :meth:`train_step` returns, in order.
+    They become the columns of ``losses.csv``, the values on the progress bar, the curves of
+    ``loss_plot.png`` (:attr:`plot_losses` chooses which) and what the diagnostics read
+    (:attr:`adversarial_pair` names the discriminator and generator losses of the non-convergence
+    check, or None where a family has no such pair).
+
+    **One iteration.** :meth:`train_step` gets the 1-based step number, the
+    :class:`~gans.training.data.BatchSource` (``batch(draw, rng)`` returns images in [-1, 1] and,
+    for labelled data, their labels) and the run's numpy generator, which is the only source of
+    randomness a step may draw from (it is saved with the state, so a resumed run draws the same
+    numbers). :attr:`batches_per_step` says how many real batches one iteration consumes, so the
+    loop can count epochs.
+
+    **Sampling.** :meth:`sample` (``n``, ``rng``, ``labels=None``) returns ``n`` generated images in
+    [-1, 1]. Grids, FID, diagnostics and ``gans sample`` all draw through it. A conditional family
+    sets :attr:`num_classes`; given ``labels`` it generates those classes, without them it draws
+    classes uniformly. Sample grids then put one class per row, and the conditional metrics (the
+    classifier's agreement, per-class FID, the confusion matrix) follow without special cases.
+    :attr:`generator` is the network saved as ``checkpoints/generator_step_N.h5``.
+
+    **Phases.** A family whose networks change during training (the progressive GAN) changes them
+    inside :meth:`train_step` when its schedule says so, recompiles what it must, and reports the
+    phase in :meth:`get_extra_state`; :meth:`set_extra_state` rebuilds the same networks from it.
+
+    How the other families map onto the contract:
+
+    - **GAN, DCGAN, LSGAN, WGAN, CCGAN** (:mod:`~gans.training.steps.adversarial`): models
+      ``generator`` and ``discriminator``; optimizers ``discriminator`` and ``gan`` (the combined
+      model's, which updates G only); losses ``d_loss_real``, ``d_loss_fake``, ``d_loss``,
+      ``g_loss``; no extra state. The CCGAN is the same step with ``num_classes`` set: real batches
+      carry their labels, fakes get uniformly drawn labels, and both networks see the label.
+    - **CAAE** (the UTKFace paper): models ``encoder``, ``generator``, ``discriminator_z``,
+      ``discriminator_img``; one optimizer per updated group (``eg`` for encoder + generator, ``dz``,
+      ``di``); losses ``eg`` (L1 reconstruction plus the weighted adversarial and total-variation
+      terms), ``dz``, ``di`` and the adversarial parts the paper tabulates; ``adversarial_pair``
+      ``("di", "eg")``; extra state none, or the two-stage schedule's stage. Batches carry the age
+      and gender labels; ``sample(n, rng, labels)`` decodes prior z with the asked labels.
+    - **Progressive GAN** (the CelebA-HQ paper): models ``generator`` and ``discriminator`` of the
+      current resolution (their lower-resolution weights carried into each grown pair); extra state
+      ``{"phase": k, "alpha": a, "images_shown": m}``; :meth:`train_step` sets alpha on the fade-in
+      layer every step and grows the networks at a phase boundary; :meth:`set_extra_state` grows
+      them to the saved phase before the saved variables are restored. Batches come at the phase's
+      resolution.
+
+    Subclasses implement :meth:`train_step`, :meth:`sample`, :attr:`models`, :attr:`optimizers`,
+    :meth:`build_optimizers` and :meth:`summaries`, and a ``from_config`` classmethod through which
+    :func:`~gans.training.steps.make_step` builds them.
+    """
+
+    loss_names: ClassVar[tuple[str, ...]] = ()
+    plot_losses: ClassVar[tuple[str, ...] | None] = None  # None: every loss
+    adversarial_pair: ClassVar[tuple[str, str] | None] = None
+    num_classes: int | None = None
+    batches_per_step: int = 1
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_config(cls, config: "GANConfig", networks: dict[str, "keras.Model"]) -> "Step":
+        """The step for ``config`` around freshly built ``networks`` (role -> model)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the iteration
+    def train_step(self, step: int, data: "BatchSource", rng: np.random.Generator) -> dict[str, float]:
+        """Iteration ``step`` (1-based); returns one float per name of :attr:`loss_names`."""
+        raise NotImplementedError
+
+    def check_data(self, labels: np.ndarray | None) -> None:
+        """Refuse training data the family cannot learn from (e.g. unlabelled data for a conditional
+        family), with a message naming the fix. Called before training starts."""
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def generator(self) -> "keras.Model":
+        """The network that makes images: saved as the run's .h5 checkpoints."""
+        raise NotImplementedError
+
+    def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
+        """``n`` generated images, float32 in [-1, 1], in inference mode."""
+        raise NotImplementedError
+
+    def check_labels(self, n: int, labels: np.ndarray | None) -> np.ndarray | None:
+        """``labels`` as int class ids, checked against ``n`` and :attr:`num_classes`.
+
+        Raises:
+            ConfigError: labels for an unconditional family, labels of another length than ``n``,
+                or a class outside ``0 .. num_classes - 1``.
+        """
+        if labels is None:
+            return None
+        if self.num_classes is None:
+            raise ConfigError("this generator is not conditional: it takes no labels; sample without them.")
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or len(labels) != n:
+            raise ConfigError(f"give one class label per image: {n} images but labels of shape {labels.shape}.")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ConfigError(f"class labels must be integers 0-{self.num_classes - 1}, got dtype {labels.dtype}.")
+        bad = labels[(labels < 0) | (labels >= self.num_classes)]
+        if bad.size:
+            raise ConfigError(f"label {int(bad[0])} is out of range: this model has {self.num_classes} classes "
+                              f"(0-{self.num_classes - 1}).")
+        return labels.astype(np.int64)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def models(self) -> dict[str, "keras.Model"]:
+        """The networks whose variables make up the training state."""
+        raise NotImplementedError
+
+    @property
+    def optimizers(self) -> dict[str, Any]:
+        """The optimizers whose variables make up the training state."""
+        raise NotImplementedError
+
+    def build_optimizers(self) -> None:
+        """Create every optimizer's variables as the first steps would, so saved ones can be restored."""
+        raise NotImplementedError
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """Family state beyond variables (a phase, an alpha), as JSON-ready values."""
+        return {}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_extra_state`'s values; called before any variable is restored."""
+        if state:
+            raise ConfigError(f"{type(self).__name__} keeps no extra state, but the saved state has {sorted(state)}.")
+
+    # ------------------------------------------------------------------ artefacts
+    def summaries(self):
+        """Yield ``(name, model)`` for the model summary files, the last one also drawn as
+        ``model_plot.png``; each model is yielded in the trainable state its own steps use."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release threads or other resources (called when training ends)."""
