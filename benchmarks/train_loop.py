@@ -50,9 +50,7 @@ def load_images() -> np.ndarray:
 def build(batch_size: int, seed: int = 0):
     config = get_experiment(2).replace(batch_size=batch_size)
     keras.utils.set_random_seed(seed)
-    g = config.generator.build("generator", config.latent_dim, config.image_shape)
-    d = config.discriminator.build("discriminator", config.latent_dim, config.image_shape)
-    return config, make_step(config, g, d)
+    return config, make_step(config)
 
 
 class LibraryLoop:
