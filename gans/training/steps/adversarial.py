@@ -108,8 +108,14 @@ class AdversarialStep(Step):
             label_smoothing=config.label_smoothing,
             label_flip=config.label_flip,
             n_critic=config.n_critic,
+            **cls.family_options(config),
             **config.step_options,
         )
+
+    @classmethod
+    def family_options(cls, config) -> dict:
+        """Constructor arguments a subclass takes from the config beyond the adversarial ones."""
+        return {}
 
     # ------------------------------------------------------------------ conditioning
     # An unconditional family ignores labels; the conditional step overrides these three.

@@ -40,21 +40,10 @@ class ConditionalStep(AdversarialStep):
         super().__init__(generator, discriminator, *args, **kwargs)
 
     @classmethod
-    def from_config(cls, config, networks):
+    def family_options(cls, config) -> dict:
         if config.num_classes is None:
             raise ConfigError(f"the {config.variant} family is conditional: set num_classes (e.g. 10 for MNIST).")
-        return cls(
-            networks["generator"], networks["discriminator"],
-            loss=config.loss,
-            optimizer=config.optimizer.build(),
-            discriminator_optimizer=config.discriminator_optimizer.build(),
-            discriminator_loss=config.discriminator_loss,
-            label_smoothing=config.label_smoothing,
-            label_flip=config.label_flip,
-            n_critic=config.n_critic,
-            num_classes=config.num_classes,
-            **config.step_options,
-        )
+        return {"num_classes": config.num_classes}
 
     def check_data(self, labels: np.ndarray | None) -> None:
         """Refuse training data whose labels cannot condition this model."""
