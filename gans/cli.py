@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import warnings
 
@@ -21,8 +22,56 @@ from gans.evaluation.frechet import FRECHET_METHODS
 from gans.models import VARIANTS
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line, ``gans COMMAND: error: ...``, like every other error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help').\n")
+
+
+def _count(minimum: int = 1):
+    """An integer option that must be at least ``minimum`` (checked before any work starts)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
+def _number(what: str = "the value", low: float | None = None, high: float | None = None,
+            low_open: bool = False, high_open: bool = False):
+    """A finite float option, optionally within bounds (``inf`` and ``nan`` are never accepted)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        below = low is not None and (value <= low if low_open else value < low)
+        above = high is not None and (value >= high if high_open else value > high)
+        if not math.isfinite(value) or below or above:
+            bounds = []
+            if low is not None:
+                bounds.append(f"{'>' if low_open else '>='} {low:g}")
+            if high is not None:
+                bounds.append(f"{'<' if high_open else '<='} {high:g}")
+            rule = " and ".join(bounds + ["finite"])
+            raise argparse.ArgumentTypeError(f"{what} must be {rule}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gans",
         description=(
             "Rebuild, rerun and compare the GAN experiments of the thesis (MLP GAN, DCGAN, LSGAN, "
@@ -65,32 +114,36 @@ def _add_training(sub) -> None:
     p.add_argument("--dataset", choices=DATASETS, help="data set of a VARIANT run (default mnist)")
     p.add_argument("--data", metavar="PATH",
                    help="MNIST: mnist.npz or a folder of IDX .gz files (labels included); faces: an .npz of crops")
-    p.add_argument("--steps", type=int, metavar="S", help="training iterations (default: the experiment's)")
-    p.add_argument("--epochs", type=int, metavar="E", help="passes over the data, instead of --steps")
-    p.add_argument("--batch-size", type=int, metavar="B", help="real images per discriminator step")
-    p.add_argument("--latent-dim", type=int, metavar="D", help="size of the noise vector z")
-    p.add_argument("--lr", type=float, help="learning rate of the generator (combined model) optimizer")
-    p.add_argument("--d-lr", type=float, help="learning rate of the discriminator optimizer")
-    p.add_argument("--beta1", type=float, help="Adam beta1 for both optimizers")
-    p.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
-    p.add_argument("--label-smoothing", type=float, help="one-sided soft real labels in [1-s, 1] (e.g. 0.1)")
-    p.add_argument("--label-flip", type=float, help="probability of flipping a real label to fake (e.g. 0.05)")
+    p.add_argument("--steps", type=_count(), metavar="S", help="training iterations (default: the experiment's)")
+    p.add_argument("--epochs", type=_count(), metavar="E", help="passes over the data, instead of --steps")
+    p.add_argument("--batch-size", type=_count(), metavar="B", help="real images per discriminator step")
+    p.add_argument("--latent-dim", type=_count(), metavar="D", help="size of the noise vector z")
+    learning_rate = _number("learning rate", 0, low_open=True)
+    p.add_argument("--lr", type=learning_rate, help="learning rate of the generator (combined model) optimizer")
+    p.add_argument("--d-lr", type=learning_rate, help="learning rate of the discriminator optimizer")
+    p.add_argument("--beta1", type=_number("beta1", 0, 1, high_open=True), help="Adam beta1 for both optimizers")
+    p.add_argument("--n-critic", type=_count(), help="discriminator steps per generator step")
+    p.add_argument("--label-smoothing", type=_number("label smoothing"),
+                   help="one-sided soft real labels in [1-s, 1] (e.g. 0.1)")
+    p.add_argument("--label-flip", type=_number("label flip probability"),
+                   help="probability of flipping a real label to fake (e.g. 0.05)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/expNN or runs/VARIANT-DATASET)")
-    p.add_argument("--sample-every", type=int, metavar="K", help="steps between sample grids "
+    p.add_argument("--sample-every", type=_count(), metavar="K", help="steps between sample grids "
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
-    p.add_argument("--checkpoint-every", type=int, metavar="K",
+    p.add_argument("--checkpoint-every", type=_count(), metavar="K",
                    help="steps between generator .h5 checkpoints and resumable states (same default)")
-    p.add_argument("--fid-every", type=int, metavar="K", help="steps between FID evaluations into fid.csv (off by default)")
+    p.add_argument("--fid-every", type=_count(), metavar="K",
+                   help="steps between FID evaluations into fid.csv (off by default)")
     p.add_argument("--fid-extractor", choices=EXTRACTORS,
                    help="FID features: lenet (offline; default for MNIST) or inception (the thesis's InceptionV3; "
                         "default for faces; downloads ImageNet weights once)")
-    p.add_argument("--fid-n", type=int, default=5000, metavar="N",
+    p.add_argument("--fid-n", type=_count(2), default=5000, metavar="N",
                    help="generated and real images per FID evaluation (default 5000, as the thesis)")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="local InceptionV3 'notop' weights .h5, for machines with no network")
-    p.add_argument("--diagnose-every", type=int, metavar="K",
+    p.add_argument("--diagnose-every", type=_count(), metavar="K",
                    help="steps between diversity checks for the run's diagnosis (default: --sample-every)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_count(0), default=0, help="random seed (default 0)")
     p.add_argument("--batch-mode", choices=("random", "epoch"), default="random",
                    help="random: indices drawn with replacement each step, as the thesis; epoch: shuffled passes")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
@@ -109,14 +162,16 @@ def _add_training(sub) -> None:
                "  gans sample runs/cgan-mnist/checkpoints/generator_step_003000.h5 --labels all --out classes.png",
     )
     p.add_argument("checkpoint", metavar="CHECKPOINT.h5")
-    p.add_argument("--n", type=int, metavar="N",
+    p.add_argument("--n", type=_count(), metavar="N",
                    help="number of images (default 25; with --labels all: images per class, default 10)")
-    p.add_argument("--out", default="grid.png", help="output PNG (default grid.png)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise vectors")
-    p.add_argument("--label", type=int, metavar="K", help="conditional generator: generate class K")
+    p.add_argument("--out", default="grid.png", help="output .png (default grid.png); an existing file is kept "
+                   "unless --overwrite")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of the noise vectors")
+    p.add_argument("--label", type=_count(0), metavar="K", help="conditional generator: generate class K")
     p.add_argument("--labels", metavar="all|K,K,...",
                    help="conditional generator: 'all' for one row per class, or one class per image")
     p.add_argument("--npz", metavar="PATH", help="also save the images as uint8 in an .npz (with their labels)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out (and --npz) if they exist")
     p.set_defaults(func=_sample)
 
 
@@ -155,21 +210,24 @@ def _add_data(sub) -> None:
     )
     parser.add_argument("src", metavar="SRC", help="folder of photos (searched recursively)")
     parser.add_argument("out", metavar="OUT.npz", help="the .npz file to write")
-    parser.add_argument("--size", type=int, default=40, help="side of the square crops in pixels (thesis: 40)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N files, sorted by name")
-    parser.add_argument("--margin", type=float, default=0.0,
+    parser.add_argument("--size", type=_count(), default=40, help="side of the square crops in pixels (thesis: 40)")
+    parser.add_argument("--limit", type=_count(), default=None, help="only the first N files, sorted by name")
+    parser.add_argument("--margin", type=_number("margin", 0), default=0.0,
                         help="border on each side of the face, as a fraction of the face box's longer side")
-    parser.add_argument("--min-confidence", type=float, default=0.9,
+    parser.add_argument("--min-confidence", type=_number("min confidence", 0, 1), default=0.9,
                         help="ignore faces the detector scores lower (0-1)")
-    parser.add_argument("--min-face-size", type=int, default=20,
+    parser.add_argument("--min-face-size", type=_count(0), default=20,
                         help="ignore faces whose shorter side is smaller, in source pixels")
     parser.add_argument("--select", choices=("confidence", "largest"), default="confidence",
                         help="which face to keep when a photo has several")
-    parser.add_argument("--max-side", type=int, default=1024,
+    parser.add_argument("--max-side", type=_count(), default=1024,
                         help="shrink larger photos to this longest side for detection (crops use full resolution)")
-    parser.add_argument("--batch-size", type=int, default=128,
+    parser.add_argument("--max-pixels", type=_count(), default=50_000_000,
+                        help="skip photos with more pixels than this (read from the file's header, before "
+                             "decoding), as 'too_large' in the manifest: a 20000x20000 PNG would take 1.2 GB")
+    parser.add_argument("--batch-size", type=_count(), default=128,
                         help="images per detector call (images of equal size are batched)")
-    parser.add_argument("--chunk-size", type=int, default=512,
+    parser.add_argument("--chunk-size", type=_count(), default=512,
                         help="files per resumable chunk (an interruption loses at most one chunk)")
     parser.add_argument("--restart", action="store_true", help="discard an interrupted run's work instead of resuming")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT.npz if it exists")
@@ -206,7 +264,7 @@ def _add_evaluation(sub) -> None:
     p.add_argument("--extractor", choices=EXTRACTORS, default="inception",
                    help="inception: InceptionV3 pool features, as the thesis (needs the ImageNet weights); "
                         "lenet: an MNIST LeNet-5 trained once and cached, works offline (default inception)")
-    p.add_argument("--n", type=int, default=5000, metavar="N",
+    p.add_argument("--n", type=_count(2), default=5000, metavar="N",
                    help="images drawn from each image source or generated (default 5000, as the thesis)")
     p.add_argument("--save-stats", metavar="DIR",
                    help="also write the statistics of A and B into DIR as .npz, to reuse as A or B later")
@@ -219,8 +277,8 @@ def _add_evaluation(sub) -> None:
     p.add_argument("--method", choices=FRECHET_METHODS, default="eigh",
                    help="eigh: exact symmetric-eigendecomposition route (fast, default); sqrtm: the "
                         "reference implementation's general matrix square root")
-    p.add_argument("--batch-size", type=int, default=64, metavar="B", help="images per batch (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of image draws and latent vectors (default 0)")
+    p.add_argument("--batch-size", type=_count(), default=64, metavar="B", help="images per batch (default 64)")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of image draws and latent vectors (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_fid)
 
@@ -263,8 +321,18 @@ def _diagnose(args):
 
 # ---------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``gans`` command; return its exit status.
+
+    The one boundary between the library and the user: a :class:`~gans.errors.GansError` (a problem
+    with the input or the environment, raised where the data enters) and an :class:`OSError` (a path
+    that cannot be read or written) become one line, ``gans COMMAND: error: ...``, and exit status 2.
+    Anything else is a bug and keeps its traceback.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or an argument error (2, already printed as one line)
+        return int(exc.code or 0)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
@@ -278,9 +346,20 @@ def main(argv: list[str] | None = None) -> int:
     except GansError as exc:
         print(f"gans {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"gans {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"gans {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def os_error_message(exc: OSError) -> str:
+    """An operating-system error as the user needs it: what went wrong, and with which path."""
+    if exc.filename is None:
+        return str(exc)
+    paths = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+    return f"{paths}: {exc.strerror or exc}"
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

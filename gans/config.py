@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gans.errors import ConfigError
-from gans.losses import check_label_options, get_loss
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -147,6 +146,8 @@ class GANConfig:
             raise ConfigError(f"num_classes must be an integer >= 2 for a conditional GAN, got {self.num_classes!r}.")
         if not self.networks or not all(isinstance(s, NetworkSpec) for s in self.networks.values()):
             raise ConfigError("networks must map each role (generator, discriminator, ...) to a NetworkSpec.")
+        from gans.losses import check_label_options, get_loss  # here, so reading DATASETS needs no Keras
+
         for name in ("loss", "discriminator_loss"):
             get_loss(getattr(self, name))
         check_label_options(get_loss(self.discriminator_loss), self.label_smoothing, self.label_flip)

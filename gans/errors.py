@@ -23,4 +23,16 @@ class DataNotFoundError(DataError, FileNotFoundError):
 
 
 class TrainingDiverged(GansError, RuntimeError):
-    """A loss became NaN or infinite; the last good checkpoint was kept."""
+    """A loss became NaN or infinite; the last good checkpoint was kept.
+
+    Attributes:
+        step: the step whose loss was not finite, when the raiser knows it.
+    """
+
+    def __init__(self, message: str, step: int | None = None):
+        super().__init__(message)
+        self.step = step
+
+
+class RunFolderInUse(GansError, RuntimeError):
+    """Another process is training into the same run folder; two writers would corrupt it."""

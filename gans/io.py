@@ -1,18 +1,95 @@
-"""Atomic file writes: a file is either the old version or the complete new one, never half of it.
+"""Atomic file writes, and reads that refuse a damaged file with one clear error.
 
 A run killed mid-write (kill -9, power loss) must not leave a truncated checkpoint behind, since the
 next ``--resume`` would read it. Everything a run writes goes through :func:`atomic_path`.
+
+Files that come from outside (a user's .npz, a config.json, a copied run folder) may still be
+truncated, corrupt or not what their name says. :func:`read_npz` and :func:`read_json` are where such
+files are opened: every way numpy, zipfile and json report a bad file becomes one
+:class:`~gans.errors.DataError` that names the file and the fix.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import json
+import logging
 import os
+import socket
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
+from gans.errors import ConfigError, DataError, DataNotFoundError, RunFolderInUse
+
+log = logging.getLogger(__name__)
+
+# How numpy and zipfile report a damaged or foreign file: a non-zip, non-.npy file is taken for a
+# pickle (ValueError with allow_pickle=False), a truncated zip has no directory (BadZipFile), a
+# damaged entry fails its CRC (BadZipFile) or inflation (zlib.error), an empty file is an EOFError,
+# an object array is a ValueError, an unknown compression a NotImplementedError.
+NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError)
+
+
+def read_npz(path: str | Path, keys: Iterable[str] | Callable[[list[str]], Iterable[str]] | None = None,
+             what: str = "an .npz file", fix: str = "") -> tuple[dict[str, np.ndarray], list[str]]:
+    """Read arrays from an .npz (or the one array of an .npy) with ``allow_pickle=False``.
+
+    Args:
+        path: the file.
+        keys: the arrays to read: names (missing ones are left out), a function from the names in the
+            file to the names to read, or None for all.
+        what: what the file should be, for the message ("an .npz of images").
+        fix: what the user can do about a damaged file, appended to the message.
+
+    Returns:
+        ``(arrays, names)``: the arrays read by name, and every name in the file (an .npy file holds
+        one array, named ``"arr_0"``).
+
+    Raises:
+        DataNotFoundError: the file does not exist.
+        DataError: it cannot be read as ``what`` (truncated, corrupt, not an .npz, object arrays).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataNotFoundError(f"{path} does not exist{' or is a folder' if path.exists() else ''}; "
+                                f"expected {what}.")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is an empty file; expected {what}.{' ' + fix if fix else ''}")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return {"arr_0": loaded}, ["arr_0"]
+        with loaded:
+            names = list(loaded.files)
+            wanted = names if keys is None else keys(names) if callable(keys) else keys
+            return {k: loaded[k] for k in wanted if k in names}, names
+    except NPZ_ERRORS as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        if "Object arrays" in detail:
+            detail = "it holds object arrays, which are refused because loading them could run code"
+        elif "pickle" in detail:
+            detail = "it is not a NumPy .npz or .npy file"
+        elif isinstance(exc, zipfile.BadZipFile) and "not a zip file" in detail:
+            detail = "it is not a complete .npz archive (truncated, or another kind of file)"
+        elif isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+            detail = f"it is damaged ({detail})"
+        raise DataError(f"cannot read {path} as {what}: {detail}.{' ' + fix if fix else ''}") from exc
+
+
+def read_json(path: str | Path, what: str = "a JSON file", fix: str = ""):
+    """The contents of a JSON file, or one :class:`~gans.errors.DataError` naming the file and why not."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {path} as {what}: {exc}.{' ' + fix if fix else ''}") from exc
 
 
 @contextlib.contextmanager
@@ -83,3 +160,76 @@ def write_rows(path: str | Path, columns, rows) -> None:
     """Write a CSV log atomically: the header ``columns``, then each row's values in that order."""
     lines = [",".join(columns)] + [",".join(str(row[c]) for c in columns) for row in rows]
     write_text(path, "\n".join(lines) + "\n")
+
+
+LOCK_FILE = "run.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | Path, what: str = "run folder"):
+    """Hold an exclusive lock on ``folder`` (created if needed) while the ``with`` block runs.
+
+    The lock is an ``flock`` on ``folder/run.lock``, which also records who holds it (process id,
+    host, start time, command). The kernel releases an ``flock`` when its process dies, however it
+    dies, so a lock left by a killed process is never mistaken for a live one: it is taken over, and
+    the takeover is logged with the dead process's id. The lock file is removed on release; a
+    folder this call created is removed again if it is still empty.
+
+    Raises:
+        ConfigError: ``folder`` is a file.
+        RunFolderInUse: another live process holds the lock (the message names its process id).
+    """
+    import fcntl
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} is a file; a {what} is a folder. Pass another path.")
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: EWOULDBLOCK
+            holder = _lock_holder(fd)
+            os.close(fd)
+            raise RunFolderInUse(
+                f"{folder} is in use by process {holder.get('pid', '?')}"
+                f"{' on ' + holder['host'] if holder.get('host') not in (None, socket.gethostname()) else ''}"
+                f" (started {holder.get('started', '?')}: {holder.get('command', '?')}). Wait for it to finish or "
+                f"stop it; two processes writing one {what} would corrupt it."
+            ) from None
+        try:  # a holder that was finishing may have removed the file we opened: lock the new one
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    previous = _lock_holder(fd)
+    if previous.get("pid") not in (None, os.getpid()):
+        log.warning("%s was left locked by process %s (%s), which is no longer running; taking it over.",
+                    folder, previous.get("pid"), previous.get("command", "?"))
+    record = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": datetime.datetime.now().isoformat(timespec="seconds"),
+              "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:300]}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(record) + "\n").encode("utf-8"), 0)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: a refused run leaves no trace
+
+
+def _lock_holder(fd: int) -> dict:
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}

@@ -70,17 +70,40 @@ def cmd_sample(args) -> int:
 
     if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be >= 1, got {args.n}.")
+    out = check_output(args.out, ".png", "--out", args.overwrite)
+    npz = check_output(args.npz, ".npz", "--npz", args.overwrite) if args.npz else None
     generator = load_generator(args.checkpoint)
+    shape = tuple(generator.output_shape) if not isinstance(generator.output_shape, list) else None
+    if shape is None or len(shape) != 4 or shape[-1] not in (1, 3):
+        raise ConfigError(f"{args.checkpoint} outputs {generator.output_shape}, not images (N, H, W, C) with C = 1 "
+                          "or 3: 'gans sample' needs a generator of images (RUN/checkpoints/generator_step_N.h5).")
     num_classes = num_classes_of(generator) if len(generator.inputs) > 1 else None
     labels, n, rows, cols = requested_labels(args.labels, args.label, args.n, num_classes)
     z = np.random.default_rng(args.seed).standard_normal((n, generator.inputs[0].shape[-1]), dtype=np.float32)
     inputs = z if labels is None else [z, label_inputs(generator, labels)]
     images = np.asarray(generator.predict(inputs, batch_size=256, verbose=0))
-    save_image_grid(images, args.out, rows, cols)
-    if args.npz:
+    save_image_grid(images, out, rows, cols)
+    if npz is not None:
         extra = {} if labels is None else {"labels": labels}
-        save_npz(Path(args.npz), compressed=True, images=unscale_images(images), **extra)
+        save_npz(npz, compressed=True, images=unscale_images(images), **extra)
     what = "" if labels is None else f" of class {int(labels[0])}" if args.label is not None else " by class"
-    print(f"{n} images{what} from {args.checkpoint} -> {args.out}"
+    print(f"{n} images{what} from {args.checkpoint} -> {out}"
           f" (values in [{images.min():.3f}, {images.max():.3f}])")
     return 0
+
+
+def check_output(path: str, suffix: str, option: str, overwrite: bool) -> Path:
+    """A file the command may write: the right suffix, not a folder, not an existing file unless
+    ``overwrite``; its folder is created. Checked before the generator is loaded."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() != suffix:
+        raise ConfigError(f"{option} {path} must end in {suffix} (the file written is {suffix[1:].upper()}).")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; pass a file name ending in {suffix}.")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{option} {path} already exists; pass --overwrite to replace it, or choose another name.")
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{option} {path}: {existing} is a file, not a folder.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

@@ -34,12 +34,15 @@ def test_grayscale_without_channel_axis_gets_one(tmp_path):
 @pytest.mark.parametrize(
     "arrays, key, match",
     [
-        (dict(images=_images().astype(np.float32)), "images", "dtype float32"),
+        (dict(images=_images().astype(np.float32) + 300), "images", "floats from 300"),
+        (dict(images=_images().astype(np.float32) * np.nan), "images", "NaN or infinite"),
+        (dict(images=_images().astype(np.int32) * 300), "images", "outside 0-255"),
+        (dict(images=np.zeros((28, 28, 3), np.uint8)), "images", "ambiguous|one 28x28 image"),
         (dict(images=_images(channels=4)), "images", "C = 1 or 3"),
         (dict(images=np.zeros((4, 4), np.uint8)), "images", "shape"),
         (dict(images=np.zeros((0, 8, 8, 3), np.uint8)), "images", "no images"),
         (dict(pictures=_images()), "images", "no 'images' array"),
-        (dict(images=np.array([{"a": 1}], dtype=object)), "images", "pickle"),
+        (dict(images=np.array([{"a": 1}], dtype=object)), "images", "object arrays"),
     ],
 )
 def test_bad_arrays_are_clear_errors(tmp_path, arrays, key, match):

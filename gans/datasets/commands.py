@@ -24,6 +24,7 @@ def cmd_crop_faces(args) -> int:
         min_face_size=args.min_face_size,
         select=args.select,
         max_side=args.max_side,
+        max_pixels=args.max_pixels,
         batch_size=args.batch_size,
         chunk_size=args.chunk_size,
         restart=args.restart,

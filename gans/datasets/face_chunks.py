@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError, DataError
-from gans.io import atomic_path, save_npz, write_text
+from gans.io import atomic_path, read_json, read_npz, save_npz, write_text
 
 MANIFEST_FIELDS = ("filename", "reason", "detail")
 # A fixed zip timestamp makes the .npz depend only on its arrays (resumed == uninterrupted, bytewise).
@@ -89,7 +89,7 @@ def prepare_parts(parts: Path, state: dict, restart: bool) -> None:
     if restart and parts.exists():
         shutil.rmtree(parts)
     if state_file.exists():
-        previous = json.loads(state_file.read_text())
+        previous = read_json(state_file, "the state of an interrupted crop run", fix=_RESTART)
         if previous != state:
             changed = sorted(k for k in set(previous) | set(state) if previous.get(k) != state.get(k))
             raise ConfigError(
@@ -104,10 +104,22 @@ def prepare_parts(parts: Path, state: dict, restart: bool) -> None:
 
 def chunk_counts(path: Path) -> tuple[int, dict]:
     """(crops kept, skips per reason) of a finished chunk file."""
-    with np.load(path, allow_pickle=False) as data:
-        kept = len(data["filenames"])
-        reasons = data["skip_reasons"]
-    return kept, dict(Counter(reasons.tolist()))
+    data = read_chunk(path, ("filenames", "skip_reasons"))
+    return len(data["filenames"]), dict(Counter(data["skip_reasons"].tolist()))
+
+
+_CHUNK_KEYS = ("images", "filenames", "boxes", "crop_boxes", "confidences", "skip_filenames", "skip_reasons",
+               "skip_details")
+_RESTART = "Rerun with --restart (restart=True) to discard the interrupted run's work and start again."
+
+
+def read_chunk(path: Path, keys=_CHUNK_KEYS) -> dict[str, np.ndarray]:
+    """Arrays of a finished chunk, or a DataError naming the damaged chunk and the way out (--restart)."""
+    data, names = read_npz(path, keys, what="a finished chunk of an interrupted crop run", fix=_RESTART)
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise DataError(f"{path} is not a chunk of a crop run (it lacks {missing}). {_RESTART}")
+    return data
 
 
 def _zip_entry(zf: zipfile.ZipFile, name: str):
@@ -127,11 +139,11 @@ def assemble(parts: Path, n_chunks: int, out: Path, manifest: Path, size: int) -
     small = {"filenames": [], "boxes": [], "crop_boxes": [], "confidences": []}
     skips = []
     for path in chunk_paths:
-        with np.load(path, allow_pickle=False) as data:
-            for key in small:
-                small[key].append(data[key])
-            columns = (data["skip_filenames"], data["skip_reasons"], data["skip_details"])
-            skips.extend(zip(*(column.tolist() for column in columns)))
+        data = read_chunk(path, (*small, "skip_filenames", "skip_reasons", "skip_details"))
+        for key in small:
+            small[key].append(data[key])
+        columns = (data["skip_filenames"], data["skip_reasons"], data["skip_details"])
+        skips.extend(zip(*(column.tolist() for column in columns)))
     arrays = {
         "filenames": np.concatenate(small["filenames"]).astype(str),
         "boxes": np.concatenate(small["boxes"]).astype(np.int32).reshape(-1, 4),
@@ -147,8 +159,10 @@ def assemble(parts: Path, n_chunks: int, out: Path, manifest: Path, size: int) -
                 np.lib.format.write_array_header_1_0(fp, header)
                 written = 0
                 for path in chunk_paths:
-                    with np.load(path, allow_pickle=False) as data:
-                        images = data["images"]
+                    images = read_chunk(path, ("images",))["images"]
+                    if images.dtype != np.uint8 or images.shape[1:] != (size, size, 3):
+                        raise DataError(f"{path} holds crops {images.dtype} {images.shape}, expected uint8 "
+                                        f"(N, {size}, {size}, 3). {_RESTART}")
                     fp.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
                     written += len(images)
                     del images

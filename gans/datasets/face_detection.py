@@ -41,6 +41,8 @@ class CropOptions:
         select: which face of several to keep: "confidence" (the most confident) or "largest"
             (the largest box area).
         max_side: photos whose longest side exceeds this are shrunk for detection only.
+        max_pixels: photos with more pixels are skipped as "too_large", judged from the file's header
+            before anything is decoded (a 20000x20000 PNG would take 1.2 GB decoded).
     """
 
     size: int = 40
@@ -49,6 +51,7 @@ class CropOptions:
     min_face_size: int = 20
     select: str = "confidence"
     max_side: int = 1024
+    max_pixels: int = 50_000_000
 
     def __post_init__(self):
         if int(self.size) < 1:
@@ -61,6 +64,9 @@ class CropOptions:
             raise ConfigError(f"min_face_size must be >= 0 pixels, got {self.min_face_size}.")
         if self.select not in SELECT_RULES:
             raise ConfigError(f"select must be one of {SELECT_RULES}, got {self.select!r}.")
+        if int(self.max_pixels) < MTCNN_MIN_INPUT * MTCNN_MIN_INPUT:
+            raise ConfigError(f"max_pixels must be at least {MTCNN_MIN_INPUT ** 2}, got {self.max_pixels}; "
+                              "try 50000000.")
         if int(self.max_side) < 2 * MTCNN_MIN_INPUT:
             raise ConfigError(f"max_side must be at least {2 * MTCNN_MIN_INPUT} pixels, got {self.max_side}; try 1024.")
 

@@ -38,8 +38,8 @@ class DecodedPhoto:
     detail: str = ""
 
 
-def _load_one(root: Path, name: str, max_side: int) -> DecodedPhoto:
-    image, reason, detail = read_rgb(root / name)
+def _load_one(root: Path, name: str, max_side: int, max_pixels: int | None = None) -> DecodedPhoto:
+    image, reason, detail = read_rgb(root / name, max_pixels)
     if image is None:
         return DecodedPhoto(name, reason=reason, detail=detail)
     height, width = image.shape[:2]
@@ -55,11 +55,12 @@ def _load_one(root: Path, name: str, max_side: int) -> DecodedPhoto:
     return DecodedPhoto(name, image=image, detect=detect, scale=scale)
 
 
-def _read_window(root: Path, names: list[str], start: int, batch_size: int, pixel_budget: int, max_side: int):
+def _read_window(root: Path, names: list[str], start: int, batch_size: int, pixel_budget: int, max_side: int,
+                 max_pixels: int | None = None):
     """Decode files from ``start`` until ``batch_size`` files or ``pixel_budget`` source pixels."""
     window, pixels, index = [], 0, start
     while index < len(names) and len(window) < batch_size and pixels < pixel_budget:
-        item = _load_one(root, names[index], max_side)
+        item = _load_one(root, names[index], max_side, max_pixels)
         window.append(item)
         if item.image is not None:
             pixels += item.image.shape[0] * item.image.shape[1]
@@ -67,7 +68,8 @@ def _read_window(root: Path, names: list[str], start: int, batch_size: int, pixe
     return window, index
 
 
-def read_ahead_windows(root: Path, names: list[str], batch_size: int, pixel_budget: int, max_side: int):
+def read_ahead_windows(root: Path, names: list[str], batch_size: int, pixel_budget: int, max_side: int,
+                       max_pixels: int | None = None):
     """Yield windows of decoded photos; the next window decodes in a thread while this one is used.
 
     Args:
@@ -76,15 +78,17 @@ def read_ahead_windows(root: Path, names: list[str], batch_size: int, pixel_budg
         batch_size: files per window at most.
         pixel_budget: a window stops growing once its photos hold this many source pixels.
         max_side: photos whose longest side is larger are shrunk to it for detection.
+        max_pixels: photos with more pixels (from their header) are skipped undecoded as "too_large".
 
     Yields:
         Lists of :class:`DecodedPhoto`, covering ``names`` in order.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crop-faces-read") as pool:
-        future = pool.submit(_read_window, root, names, 0, batch_size, pixel_budget, max_side)
+        future = pool.submit(_read_window, root, names, 0, batch_size, pixel_budget, max_side, max_pixels)
         while future is not None:
             window, next_index = future.result()
             future = None
             if next_index < len(names):
-                future = pool.submit(_read_window, root, names, next_index, batch_size, pixel_budget, max_side)
+                future = pool.submit(_read_window, root, names, next_index, batch_size, pixel_budget, max_side,
+                                     max_pixels)
             yield window

@@ -77,7 +77,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Reasons a file gives no crop, in the order the checks run.
-SKIP_REASONS = ("not_image", "unreadable", "no_face", "low_confidence", "face_too_small", "detector_error")
+SKIP_REASONS = ("not_image", "too_large", "unreadable", "no_face", "low_confidence", "face_too_small",
+                "detector_error")
 
 
 @dataclass
@@ -130,7 +131,7 @@ def process_chunk(root: Path, names: list[str], options: CropOptions, detector, 
     """
     result = ChunkResult()
     kept_before = skipped_before = 0
-    for window in read_ahead_windows(root, names, batch_size, pixel_budget, options.max_side):
+    for window in read_ahead_windows(root, names, batch_size, pixel_budget, options.max_side, options.max_pixels):
         found = detect_window(detector, [item.detect for item in window], options)
         for i, item in enumerate(window):
             if item.image is None:
@@ -175,6 +176,7 @@ def crop_faces(
     min_face_size: int = 20,
     select: str = "confidence",
     max_side: int = 1024,
+    max_pixels: int = 50_000_000,
     batch_size: int = 128,
     chunk_size: int = 512,
     pixel_budget: int = 48_000_000,
@@ -202,6 +204,8 @@ def crop_faces(
         min_face_size: ignore faces whose shorter box side is below this many source pixels.
         select: "confidence" keeps the most confident face, "largest" the largest box.
         max_side: shrink photos whose longest side is larger to this side for detection.
+        max_pixels: skip photos with more pixels than this ("too_large" in the manifest), judged from
+            the file's header before decoding.
         batch_size: images per detector call (equal-shape images are batched together).
         chunk_size: files per resumable chunk; an interruption loses at most one chunk of work.
         pixel_budget: source pixels decoded at once; bounds memory for very large photos.
@@ -224,7 +228,8 @@ def crop_faces(
             ``restart``).
     """
     options = CropOptions(size=int(size), margin=float(margin), min_confidence=float(min_confidence),
-                          min_face_size=int(min_face_size), select=select, max_side=int(max_side))
+                          min_face_size=int(min_face_size), select=select, max_side=int(max_side),
+                          max_pixels=int(max_pixels))
     if int(batch_size) < 1 or int(chunk_size) < 1:
         raise ConfigError(f"batch_size and chunk_size must be positive, got {batch_size} and {chunk_size}.")
     root = Path(src).expanduser()

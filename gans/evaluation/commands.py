@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gans.evaluation.extractors import extractor_options, get_extractor
 
+
 def _extractor_factory(args):
     cache = {}
 
@@ -23,34 +24,45 @@ def _extractor_factory(args):
 def cmd_fid(args) -> int:
     from gans.errors import ConfigError
     from gans.evaluation.cache import slug
-    from gans.evaluation.fid import fid_from_statistics
-    from gans.evaluation.sources import statistics_of
+    from gans.evaluation.sources import load_source, statistics_of
 
     if args.b is None and not args.save_stats:
         raise ConfigError("give two sources A and B, or one source with --save-stats DIR.")
     if args.n < 2:
         raise ConfigError(f"--n must be at least 2, got {args.n}.")
+    if args.save_stats and Path(args.save_stats).exists() and not Path(args.save_stats).is_dir():
+        raise ConfigError(f"--save-stats {args.save_stats} is a file; pass a folder for the statistics files.")
     extractor = _extractor_factory(args)
     sources = [s for s in (args.a, args.b) if s is not None]
-    stats = [statistics_of(s, extractor, n=args.n, batch_size=args.batch_size, seed=args.seed,
-                           progress=not args.no_progress) for s in sources]
+    # Every source is read (and checked) before an extractor is built and features are computed.
+    loaded = [load_source(s, n=args.n, batch_size=args.batch_size, seed=args.seed) for s in sources]
+    stats = [statistics_of(x, extractor, batch_size=args.batch_size, progress=not args.no_progress)
+             for x in loaded]
     if args.save_stats:
         for source, st in zip(sources, stats):
             out = Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz"
             st.save(out)
             print(f"statistics of {source} ({st.n} samples, {st.extractor}) -> {out}")
     if len(stats) == 2:
+        from gans.evaluation.fid import fid_from_statistics
+
         print(fid_from_statistics(stats[0], stats[1], method=args.method))
     return 0
 
 
 def cmd_report(args) -> int:
+    import sys
+
     from gans.evaluation.report import collect_runs, markdown_tables, write_report
 
-    paths = write_report(args.runs_dir, args.out)
-    print(markdown_tables(collect_runs(args.runs_dir)))
+    skipped = []
+    results = collect_runs(args.runs_dir, skipped)
+    paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped)
+    print(markdown_tables(results, skipped))
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+    for skip in skipped:
+        print(f"gans report: warning: skipped {skip}", file=sys.stderr)
     return 0
 
 

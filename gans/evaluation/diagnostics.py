@@ -20,6 +20,9 @@ two checks with thresholds a reader can see, and a verdict with its evidence and
   distances miss a collapse onto one noisy pattern (speckle keeps them large); losing classes the
   generator had already covered does not (thesis experiment 2, measured: 0.92 -> 0.30).
 
+A run that stopped because a loss became NaN or infinite is **diverged** (:func:`check_divergence`,
+from the ``divergence.json`` training writes), whatever the other checks say.
+
 The evidence comes from ``losses.csv`` and ``diversity.csv`` (written by
 :class:`gans.evaluation.callbacks.DiagnosticsCallback`) in a run folder; :func:`diagnose_run` reads
 them and :func:`write_diagnosis` writes ``diagnostics.json``, ``diagnostics.md`` and
@@ -38,6 +41,7 @@ import numpy as np
 from gans.errors import DataError, DataNotFoundError
 
 DIVERSITY_FILE = "diversity.csv"
+DIVERGENCE_FILE = "divergence.json"  # written by gans.training.run when a loss stops being finite
 COVERAGE_FILE = "coverage.csv"
 LOSSES_FILE = "losses.csv"
 
@@ -77,7 +81,7 @@ class Finding:
     """One check's result.
 
     Attributes:
-        check: "non_convergence" or "mode_collapse".
+        check: "divergence", "non_convergence" or "mode_collapse".
         flagged: whether the run fails this check (persistent to the end).
         began_at_step: the first step of the failure (or of a transient spell), else None.
         evidence: what was measured, in words and numbers.
@@ -96,7 +100,8 @@ class Diagnosis:
     """The verdict on one run and its findings.
 
     Attributes:
-        verdict: "healthy", "non-convergence", "mode collapse" or "mode collapse and non-convergence".
+        verdict: "healthy", "diverged", "non-convergence", "mode collapse" or "mode collapse and
+            non-convergence".
         findings: the checks behind it.
         steps: the last step recorded.
     """
@@ -111,8 +116,10 @@ class Diagnosis:
 
     @property
     def began_at_step(self) -> int | None:
-        starts = [f.began_at_step for f in self.findings if f.flagged and f.began_at_step is not None]
-        return min(starts) if starts else None
+        """The step the failure began; for a diverged run, the step whose loss was not finite."""
+        flagged = [f for f in self.findings if f.flagged and f.began_at_step is not None]
+        diverged = [f.began_at_step for f in flagged if f.check == "divergence"]
+        return diverged[0] if diverged else min((f.began_at_step for f in flagged), default=None)
 
     def summary(self) -> str:
         """One line: the verdict, and for a failure the step it began."""
@@ -243,10 +250,14 @@ def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np
     if len(ratio) == 0:
         return Finding("mode_collapse", False, None, "no diversity measurements recorded.")
     history = ", ".join(f"{int(s)}: {r:.2f}" for s, r in zip(steps[-6:], ratio[-6:]))
-    tail = (f"generated/real diversity ratio, peak {ratio.max():.2f} at step {int(steps[ratio.argmax()])}, "
-            f"last {ratio[-1]:.2f} (threshold {threshold}); recent steps {history}")
+    finite = np.isfinite(ratio)
+    peak = (f"peak {np.max(ratio[finite]):.2f} at step {int(steps[finite][np.argmax(ratio[finite])])}"
+            if finite.any() else "never finite")
+    tail = (f"generated/real diversity ratio, {peak}, last {ratio[-1]:.2f} (threshold {threshold}; a NaN or "
+            f"infinite ratio counts as collapsed){'' if finite.all() else f', not finite at {np.sum(~finite)}'}; "
+            f"recent steps {history}")
     return _collapse_finding(
-        steps, [bool(r < threshold) for r in ratio], tail,
+        steps, [bool(not np.isfinite(r) or r < threshold) for r in ratio], tail,
         failed=f"diversity of the fixed-z batch fell below {threshold} of the real images' at step {{onset}} "
                "and stayed there",
         recovered=f"the ratio dipped below {threshold} at {{count}} of {{total}} measurements but recovered")
@@ -326,8 +337,10 @@ def mean_pairwise_distance(features: np.ndarray) -> float:
 
 
 def verdict_of(findings: list[Finding]) -> str:
-    """The one-phrase verdict from the findings."""
+    """The one-phrase verdict from the findings ("diverged" above all: nothing else can be judged)."""
     failed = {f.check for f in findings if f.flagged}
+    if "divergence" in failed:
+        return "diverged"
     if failed == {"mode_collapse", "non_convergence"}:
         return "mode collapse and non-convergence"
     if "mode_collapse" in failed:
@@ -379,16 +392,26 @@ def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:
     Raises:
         DataNotFoundError: the folder has no ``losses.csv``.
     """
+    from gans.io import read_json
+
     run_dir = Path(run_dir)
     losses_path = run_dir / LOSSES_FILE
     if not losses_path.is_file():
         raise DataNotFoundError(f"{run_dir} has no {LOSSES_FILE}; is it a run folder written by 'gans train'?")
     config_path = run_dir / "config.json"
-    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config = read_json(config_path, "a run's config.json") if config_path.is_file() else {}
+    if not isinstance(config, dict):
+        raise DataError(f"{config_path} is not a run's config.json (not a JSON object).")
     losses = read_table(losses_path)
+    last = int(losses["step"][-1]) if len(losses.get("step", ())) else 0
+    divergence = check_divergence(run_dir, last)
     if not losses or "d_loss" not in losses or "g_loss" not in losses:
+        if divergence is not None:  # stopped at its first step: the divergence is the whole story
+            return Diagnosis(verdict_of([divergence]), [divergence], steps=last)
         raise DataError(f"{losses_path} has no d_loss/g_loss columns or no rows.")
     findings = [check_losses(losses["step"], losses["d_loss"], losses["g_loss"], loss_family(config), n_windows)]
+    if divergence is not None:
+        findings.insert(0, divergence)
     diversity_path = run_dir / DIVERSITY_FILE
     if diversity_path.is_file():
         div = read_table(diversity_path)
@@ -402,7 +425,26 @@ def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:
         coverage = read_table(coverage_path)
         if coverage:
             findings.append(check_label_coverage(coverage["step"], coverage["label_entropy"]))
-    return Diagnosis(verdict_of(findings), findings, steps=int(losses["step"][-1]))
+    return Diagnosis(verdict_of(findings), findings, steps=last)
+
+
+def check_divergence(run_dir: str | Path, last_step: int) -> Finding | None:
+    """The run's divergence, from the ``divergence.json`` that training writes when it stops on a
+    non-finite loss; None when there is none, or when a resumed run has since got past that step.
+    """
+    from gans.io import read_json
+
+    path = Path(run_dir) / DIVERGENCE_FILE
+    if not path.is_file():
+        return None
+    record = read_json(path, "a divergence record")
+    try:
+        step, message = int(record["step"]), str(record.get("message", ""))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{path} is not a divergence record (no step: {exc}).") from exc
+    if last_step >= step:
+        return None
+    return Finding("divergence", True, step, message or f"training diverged at step {step}: a loss is not finite.")
 
 
 def write_diagnosis(run_dir: str | Path, diagnosis: Diagnosis | None = None, title: str | None = None) -> Diagnosis:
@@ -439,11 +481,14 @@ def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -
     fig, axes = plt.subplots(2 if diversity else 1, 1, figsize=(9, 6 if diversity else 3.5), sharex=True,
                              squeeze=False)
     ax = axes[0, 0]
-    ax.plot(losses["step"], losses["d_loss"], lw=0.7, label="discriminator")
-    ax.plot(losses["step"], losses["g_loss"], lw=0.7, label="generator")
+    if {"step", "d_loss", "g_loss"} <= set(losses):
+        ax.plot(losses["step"], losses["d_loss"], lw=0.7, label="discriminator")
+        ax.plot(losses["step"], losses["g_loss"], lw=0.7, label="generator")
+        if np.nanmax(np.abs(losses["g_loss"])) > 50:  # a diverging run's spikes would flatten everything else
+            ax.set_yscale("symlog", linthresh=1.0)
+    else:  # a run that diverged at its first step has no losses to draw
+        ax.text(0.5, 0.5, "no losses recorded", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylabel("loss")
-    if np.nanmax(np.abs(losses["g_loss"])) > 50:  # a diverging run's spikes would flatten everything else
-        ax.set_yscale("symlog", linthresh=1.0)
     ax.set_title(f"{title}\nverdict: {diagnosis.summary()}", fontsize=10)
     if diversity:
         ratio = diversity["diversity"] / np.maximum(diversity["real_diversity"], 1e-12)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gans.errors import DataNotFoundError
+from gans.errors import ConfigError, DataError, DataNotFoundError
+from gans.io import read_json
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,13 @@ def _verdict(run_dir: Path) -> str:
 
     saved = run_dir / "diagnostics.json"
     if saved.is_file():
-        data = json.loads(saved.read_text(encoding="utf-8"))
-        return data["verdict"] if data.get("healthy", True) else f"{data['verdict']} (from step {data['began_at_step']})"
+        try:
+            data = read_json(saved, "a diagnosis")
+            if data.get("healthy", True):
+                return data["verdict"]
+            return f"{data['verdict']} (from step {data['began_at_step']})"
+        except (DataError, AttributeError, KeyError, TypeError) as exc:
+            log.warning("ignoring %s (%s): diagnosing the run again", saved, exc)
     if (run_dir / "losses.csv").is_file():
         try:
             return diagnose_run(run_dir).summary()
@@ -64,8 +70,22 @@ def _verdict(run_dir: Path) -> str:
     return ""
 
 
-def collect_runs(runs_dir: str | Path) -> list[RunFID]:
+@dataclass(frozen=True)
+class Skipped:
+    """A run folder the report left out, and why (a damaged config.json or fid.csv)."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def collect_runs(runs_dir: str | Path, skipped: list[Skipped] | None = None) -> list[RunFID]:
     """Every (run, extractor) with at least one FID row under ``runs_dir`` (searched recursively).
+
+    A run whose ``config.json`` or ``fid.csv`` cannot be read is left out of the tables, never
+    silently: it is appended to ``skipped`` (or logged as a warning when no list is given).
 
     Raises:
         DataNotFoundError: ``runs_dir`` does not exist.
@@ -80,12 +100,18 @@ def collect_runs(runs_dir: str | Path) -> list[RunFID]:
         fid_path = run_dir / "fid.csv"
         if not fid_path.is_file():
             continue
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        with open(fid_path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        by_extractor: dict[str, list[tuple[int, float]]] = {}
-        for row in rows:
-            by_extractor.setdefault(row["extractor"], []).append((int(float(row["step"])), float(row["fid"])))
+        try:
+            config = read_json(config_path, "a run's config.json")
+            if not isinstance(config, dict):
+                raise DataError(f"{config_path} is not a run's config.json (not a JSON object)")
+            by_extractor = read_fid_log(fid_path)
+        except DataError as exc:
+            skip = Skipped(run_dir, str(exc).rstrip("."))
+            if skipped is None:
+                log.warning("report: skipped %s", skip)
+            else:
+                skipped.append(skip)
+            continue
         verdict = _verdict(run_dir)
         rel = str(run_dir.relative_to(runs_dir))  # "." when runs_dir is itself a run folder
         for extractor, history in by_extractor.items():
@@ -96,14 +122,40 @@ def collect_runs(runs_dir: str | Path) -> list[RunFID]:
     return sorted(results, key=lambda r: (r.dataset, r.extractor, _experiment_order(r.experiment), r.run))
 
 
+def read_fid_log(path: Path) -> dict[str, list[tuple[int, float]]]:
+    """``fid.csv`` as extractor -> [(step, fid)], or a DataError naming the first bad row and why."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path} is not a CSV file: {exc}") from exc
+    by_extractor: dict[str, list[tuple[int, float]]] = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            step, fid = int(float(row["step"])), float(row["fid"])
+            extractor = row["extractor"]
+            if not extractor or not math.isfinite(fid):
+                raise ValueError(f"extractor {extractor!r}, fid {fid}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path} line {line} is malformed ({type(exc).__name__}: {exc}); expected the "
+                            "columns step, fid, extractor with a number, a finite FID and a name") from exc
+        by_extractor.setdefault(extractor, []).append((step, fid))
+    if not by_extractor:
+        raise DataError(f"{path} has no FID rows")
+    return by_extractor
+
+
 def _experiment_order(experiment: str):
     return (0, int(experiment), "") if experiment.isdigit() else (1, 0, experiment)
 
 
-def markdown_tables(results: list[RunFID]) -> str:
-    """One Markdown table per (data set, extractor), in the thesis's columns plus extractor and steps."""
+def markdown_tables(results: list[RunFID], skipped: list[Skipped] = ()) -> str:
+    """One Markdown table per (data set, extractor), in the thesis's columns plus extractor and steps,
+    and the run folders left out with the reason for each."""
+    notes = [f"## Skipped: {len(skipped)} run folder{'s' if len(skipped) != 1 else ''}", ""] + \
+        [f"- {s}" for s in skipped] + [""] if skipped else []
     if not results:
-        return "No run with a fid.csv was found.\n"
+        return "\n".join(["No run with a readable fid.csv was found.", ""] + notes)
     out = ["# FID scores", ""]
     groups: dict[tuple[str, str], list[RunFID]] = {}
     for r in results:
@@ -125,7 +177,7 @@ def markdown_tables(results: list[RunFID]) -> str:
             cells.append(r.verdict or "n/a")
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out + notes)
 
 
 def csv_table(results: list[RunFID]) -> str:
@@ -188,7 +240,8 @@ def _save(fig, out: Path) -> None:
     plt.close(fig)
 
 
-def write_report(runs_dir: str | Path, out_dir: str | Path | None = None) -> dict[str, Path]:
+def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, results: list[RunFID] | None = None,
+                 skipped: list[Skipped] | None = None) -> dict[str, Path]:
     """Write ``fid_report.md``, ``fid_report.csv`` and ``fid_over_steps.png`` for a folder of runs.
 
     Each run folder also gets its own ``fid_plot.png`` (one per extractor, suffixed when several).
@@ -196,17 +249,25 @@ def write_report(runs_dir: str | Path, out_dir: str | Path | None = None) -> dic
     Args:
         runs_dir: the folder holding run folders.
         out_dir: where to write the report (default ``runs_dir``).
+        results, skipped: what :func:`collect_runs` found, when the caller already has it.
 
     Returns:
         Paths of the files written, by kind ("markdown", "csv", "figure").
+
+    Raises:
+        ConfigError: ``out_dir`` is a file.
     """
     from gans.io import write_text
 
     runs_dir = Path(runs_dir)
     out_dir = Path(out_dir) if out_dir else runs_dir
-    results = collect_runs(runs_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
+    if results is None:
+        skipped = [] if skipped is None else skipped
+        results = collect_runs(runs_dir, skipped)
     paths = {"markdown": out_dir / "fid_report.md", "csv": out_dir / "fid_report.csv"}
-    write_text(paths["markdown"], markdown_tables(results))
+    write_text(paths["markdown"], markdown_tables(results, skipped or ()))
     write_text(paths["csv"], csv_table(results))
     if results:
         paths["figure"] = out_dir / "fid_over_steps.png"

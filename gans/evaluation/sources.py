@@ -1,32 +1,40 @@
 """What ``gans fid`` can compare: image .npz files, image folders, statistics .npz files, generators.
 
-:func:`statistics_of` turns any of them into
-:class:`~gans.evaluation.statistics.ActivationStatistics`. The extractor is built only when a source
-needs it, so comparing two saved statistics files never loads (or downloads) a network.
+:func:`load_source` reads one of them, checked, into images (uint8, through
+:func:`gans.datasets.scaling.as_uint8_images`) or :class:`~gans.evaluation.statistics.ActivationStatistics`;
+:func:`statistics_of` turns the result into statistics. ``gans fid`` loads every source before it
+builds an extractor, so a bad second source is reported before minutes of feature extraction, and
+nothing here loads Keras unless a generator or an extractor is needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gans.datasets.image_files import IMAGE_SUFFIXES
+from gans.datasets.scaling import as_uint8_images
 from gans.errors import DataError, DataNotFoundError
-from gans.evaluation.features import FeatureExtractor
-from gans.evaluation.fid import generate_images
-from gans.evaluation.statistics import ActivationStatistics, compute_statistics
+from gans.evaluation.statistics import ActivationStatistics
+from gans.io import read_npz
+
+if TYPE_CHECKING:
+    from gans.evaluation.features import FeatureExtractor
 
 GENERATOR_SUFFIXES = {".h5", ".keras"}
+ARRAY_SUFFIXES = {".npz", ".npy"}
+_NPZ_FIX = "Recreate it, e.g. with np.savez_compressed(path, images=uint8_array)."
 
 
 def source_kind(path: str | Path) -> str:
-    """"generator", "stats", "images" (an .npz of images), "mnist" (a folder of MNIST IDX files) or "folder".
+    """"generator", "stats", "images" (an .npz/.npy of images), "mnist" (a folder of MNIST IDX files) or "folder".
 
     Raises:
         DataNotFoundError: the path does not exist.
-        DataError: a file of a kind that is none of these.
+        DataError: a file of a kind that is none of these, or a damaged .npz.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -37,10 +45,12 @@ def source_kind(path: str | Path) -> str:
     if path.suffix in GENERATOR_SUFFIXES:
         return "generator"
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            return "stats" if {"mu", "sigma"} <= set(data.files) else "images"
+        _, names = read_npz(path, (), what="an .npz of images or statistics", fix=_NPZ_FIX)
+        return "stats" if {"mu", "sigma"} <= set(names) else "images"
+    if path.suffix == ".npy":
+        return "images"
     raise DataError(f"{path}: cannot compute an FID from a {path.suffix or 'suffix-less'} file. Pass an "
-                    ".npz, a folder of images, or a generator .h5/.keras.")
+                    ".npz or .npy of images, a folder of images, or a generator .h5/.keras.")
 
 
 def _subsample(count: int, n: int | None, seed: int) -> np.ndarray:
@@ -49,60 +59,132 @@ def _subsample(count: int, n: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
 
 
-def load_npz_images(path: str | Path, n: int | None = None, seed: int = 0) -> np.ndarray:
-    """Images from an .npz: the ``images`` array, else MNIST's ``x_train``/``x_test``, else its only array.
+def _image_keys(names: list[str]) -> list[str]:
+    if "images" in names:
+        return ["images"]
+    if "x_train" in names or "x_test" in names:
+        return [k for k in ("x_train", "x_test") if k in names]
+    return names if len(names) == 1 else []
 
-    uint8 pixels or floats in [-1, 1]; (N, H, W) is read as grayscale. At most ``n`` images, drawn
-    with ``seed``.
+
+def load_npz_images(path: str | Path, n: int | None = None, seed: int = 0) -> np.ndarray:
+    """uint8 images from an .npz: the ``images`` array, else MNIST's ``x_train``/``x_test``, else its only array.
+
+    The pixels are checked and converted by :func:`gans.datasets.scaling.as_uint8_images` (uint8,
+    16-bit, floats in [0, 1], [-1, 1] or [0, 255]; NaN, infinity and ambiguous shapes are refused).
+    At most ``n`` images, drawn with ``seed``.
     """
     path = Path(path).expanduser()
-    with np.load(path, allow_pickle=False) as data:
-        keys = data.files
-        if "images" in keys:
-            images = data["images"]
-        elif "x_train" in keys or "x_test" in keys:
-            images = np.concatenate([data[k] for k in ("x_train", "x_test") if k in keys])
-        elif len(keys) == 1:
-            images = data[keys[0]]
-        else:
-            raise DataError(f"{path} holds {sorted(keys)}; name the image array 'images'.")
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
-        raise DataError(f"{path}: expected images (N, H, W, C) with C = 1 or 3; got {images.shape}.")
+    arrays, names = read_npz(path, _image_keys, what="an .npz of images", fix=_NPZ_FIX)
+    if not arrays:
+        raise DataError(f"{path} holds {sorted(names)}; name the image array 'images'.")
+    parts = [as_uint8_images(array, str(path) if path.suffix == ".npy" else f"{path}:{key}")
+             for key, array in arrays.items()]
+    if len({p.shape[1:] for p in parts}) > 1:
+        raise DataError(f"{path}: {' and '.join(arrays)} have different image shapes "
+                        f"{[p.shape[1:] for p in parts]}.")
+    images = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return images[_subsample(len(images), n, seed)]
+
+
+_GRAY_MODES = {"1", "L", "LA", "La", "I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+
+
+def _read_picture(path: Path, gray: bool) -> np.ndarray:
+    """One image file as (H, W) or (H, W, 3) pixels, opened and closed here (a folder may hold more
+    files than the process may keep open)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if gray:
+                if im.mode in ("1", "LA", "La"):
+                    im = im.convert("L")
+            elif im.mode != "RGB":
+                if im.mode.startswith("I;16"):  # PIL's RGB conversion clips 16-bit values to 255
+                    return np.repeat(as_uint8_images(np.asarray(im)[None], str(path), strict_uint16=False)[0], 3, -1)
+                im = im.convert("RGB")
+            pixels = np.asarray(im)
+    except (OSError, ValueError, SyntaxError) as exc:  # PIL: truncated or unreadable files
+        raise DataError(f"cannot read image {path}: {exc}. Replace the file or remove it from the folder.") from exc
+    if pixels.dtype.byteorder not in ("=", "|"):
+        pixels = pixels.astype(pixels.dtype.newbyteorder("="))
+    return pixels
 
 
 def load_image_folder(folder: str | Path, n: int | None = None, seed: int = 0) -> np.ndarray:
     """uint8 images (N, H, W, C) from the image files of a folder (not recursive).
 
-    Grayscale files give one channel when every file is grayscale, else all are read as RGB. All
-    images must have the same size. At most ``n`` files, drawn with ``seed``.
+    Grayscale files give one channel when every file is grayscale, else all are read as RGB. 16-bit
+    files are scaled to 8 bits (divided by 257), not clipped. All images must have the same size. At
+    most ``n`` files, drawn with ``seed``; each is opened, decoded and closed in turn.
     """
     from PIL import Image
 
     folder = Path(folder).expanduser()
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataNotFoundError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}.")
     files = [files[i] for i in _subsample(len(files), n, seed)]
-    opened = [Image.open(p) for p in files]
-    mode = "L" if all(im.mode in ("L", "1", "I;16") for im in opened) else "RGB"
-    images = [np.asarray(im.convert(mode)) for im in opened]
-    sizes = {im.shape[:2] for im in images}
-    if len(sizes) > 1:
-        raise DataError(f"images in {folder} have different sizes {sorted(sizes)[:4]}; resize them to one size.")
-    images = np.stack(images)
-    return images[..., None] if mode == "L" else images
+    modes = []
+    for p in files:  # the header only: the mode decides how every file is read
+        try:
+            with Image.open(p) as im:
+                modes.append(im.mode)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise DataError(f"cannot read image {p}: {exc}. Replace the file or remove it from the folder.") from exc
+    gray = all(m in _GRAY_MODES for m in modes)
+    images, first = None, None
+    for i, path in enumerate(files):
+        pixels = as_uint8_images(_read_picture(path, gray)[None], str(path), strict_uint16=False)[0]
+        if images is None:
+            first = path
+            images = np.empty((len(files), *pixels.shape), np.uint8)
+        if pixels.shape != images.shape[1:]:
+            raise DataError(f"images in {folder} have different sizes: {first.name} is {images.shape[1:]}, "
+                            f"{path.name} is {pixels.shape}; resize them to one size.")
+        images[i] = pixels
+    return images
 
 
-def statistics_of(path: str | Path, extractor: Callable[[], FeatureExtractor], n: int = 5000,
-                  batch_size: int = 64, seed: int = 0, progress: bool = True) -> ActivationStatistics:
-    """Statistics of one ``gans fid`` argument.
+def load_source(path: str | Path, n: int = 5000, batch_size: int = 64, seed: int = 0
+                ) -> "np.ndarray | ActivationStatistics":
+    """What one ``gans fid`` argument holds: uint8 images, generated [-1, 1] images, or statistics.
 
     Args:
-        path: an .npz of images, a folder of images or of MNIST IDX files, a statistics .npz or a
+        path: an .npz/.npy of images, a folder of images or of MNIST IDX files, a statistics .npz or a
             generator .h5/.keras.
+        n: images to use (drawn from image sources, generated from generators).
+        batch_size: images per generator batch.
+        seed: seed of the draw and of the latent vectors.
+    """
+    kind = source_kind(path)
+    if kind == "stats":
+        return ActivationStatistics.load(path)
+    if kind == "generator":
+        from gans.evaluation.fid import generate_images
+
+        images = generate_images(path, n, batch_size=max(batch_size, 64), seed=seed)
+        if not np.isfinite(images).all():
+            raise DataError(f"{path} generates NaN or infinite pixel values (a diverged generator?); its images "
+                            "have no features to compare.")
+        return images
+    if kind == "images":
+        return load_npz_images(path, n, seed)
+    if kind == "mnist":
+        from gans.datasets.mnist import load_mnist
+
+        images = load_mnist(path, split="all").images
+        return images[_subsample(len(images), n, seed)]
+    return load_image_folder(path, n, seed)
+
+
+def statistics_of(path: "str | Path | np.ndarray | ActivationStatistics", extractor: Callable[[], FeatureExtractor],
+                  n: int = 5000, batch_size: int = 64, seed: int = 0, progress: bool = True) -> ActivationStatistics:
+    """Statistics of one ``gans fid`` argument (a path, or what :func:`load_source` read from one).
+
+    Args:
+        path: a source (see :func:`load_source`), or images or statistics already loaded.
         extractor: a function returning the extractor (called only when features are needed).
         n: images to use (drawn from image sources, generated from generators).
         batch_size: images per batch.
@@ -112,18 +194,9 @@ def statistics_of(path: str | Path, extractor: Callable[[], FeatureExtractor], n
     Returns:
         :class:`ActivationStatistics`.
     """
-    kind = source_kind(path)
-    if kind == "stats":
-        return ActivationStatistics.load(path)
-    if kind == "generator":
-        images = generate_images(path, n, batch_size=max(batch_size, 64), seed=seed)
-    elif kind == "images":
-        images = load_npz_images(path, n, seed)
-    elif kind == "mnist":
-        from gans.datasets.mnist import load_mnist
+    from gans.evaluation.statistics import compute_statistics
 
-        images = load_mnist(path, split="all").images
-        images = images[_subsample(len(images), n, seed)]
-    else:
-        images = load_image_folder(path, n, seed)
-    return compute_statistics(images, extractor(), batch_size, progress)
+    loaded = path if isinstance(path, (np.ndarray, ActivationStatistics)) else load_source(path, n, batch_size, seed)
+    if isinstance(loaded, ActivationStatistics):
+        return loaded
+    return compute_statistics(loaded, extractor(), batch_size, progress)

@@ -11,12 +11,15 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gans.errors import DataError, DataNotFoundError
-from gans.evaluation.features import FeatureExtractor
-from gans.io import save_npz
+from gans.io import read_npz, save_npz
+
+if TYPE_CHECKING:
+    from gans.evaluation.features import FeatureExtractor
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +58,26 @@ class ActivationStatistics:
         if not path.is_file():
             raise DataNotFoundError(f"statistics file {path} does not exist; make one with "
                                     "'gans fid A B --save-stats OUT.npz'.")
-        with np.load(path, allow_pickle=False) as data:
-            if "mu" not in data.files or "sigma" not in data.files:
-                raise DataError(f"{path} is not a statistics file: it holds {sorted(data.files)}, "
-                                "expected mu and sigma.")
-            mu, sigma = data["mu"].astype(np.float64), data["sigma"].astype(np.float64)
-            n = int(data["n"]) if "n" in data.files else 0
-            extractor = str(data["extractor"]) if "extractor" in data.files else "unknown"
-        if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
-            raise DataError(f"{path}: mu {mu.shape} and sigma {sigma.shape} do not describe one Gaussian.")
-        return cls(mu, sigma, n, extractor)
+        fix = "Make it again with 'gans fid A --save-stats DIR'."
+        data, names = read_npz(path, ("mu", "sigma", "n", "extractor"), what="a statistics file", fix=fix)
+        if "mu" not in data or "sigma" not in data:
+            raise DataError(f"{path} is not a statistics file: it holds {sorted(names)}, expected mu and sigma.")
+        mu, sigma = data["mu"], data["sigma"]
+        n, extractor = data.get("n", np.int64(0)), data.get("extractor", np.str_("unknown"))
+        numeric = all(np.issubdtype(a.dtype, np.number) and not np.issubdtype(a.dtype, np.complexfloating)
+                      for a in (mu, sigma))
+        if not numeric or mu.ndim != 1 or mu.size == 0 or sigma.shape != (mu.size, mu.size):
+            raise DataError(f"{path}: mu ({mu.dtype} {mu.shape}) and sigma ({sigma.dtype} {sigma.shape}) do not "
+                            f"describe one Gaussian: mu must be a vector of d numbers, sigma d x d. {fix}")
+        mu, sigma = mu.astype(np.float64), sigma.astype(np.float64)
+        if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+            raise DataError(f"{path}: mu or sigma holds NaN or infinite values. {fix}")
+        if n.shape != () or not np.issubdtype(n.dtype, np.integer) or int(n) < 0:
+            raise DataError(f"{path}: n must be one whole number of samples, got {n.dtype} {n.shape}. {fix}")
+        if extractor.shape != () or extractor.dtype.kind != "U":
+            raise DataError(f"{path}: extractor must be the extractor's name, got {extractor.dtype} "
+                            f"{extractor.shape}. {fix}")
+        return cls(mu, sigma, int(n), str(extractor))
 
 
 def warn_if_rank_deficient(n: int, dim: int) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gans.errors import ConfigError
 
+
 def cmd_list(args) -> int:
     from gans.experiments import EXPERIMENTS, NAMED, VARIANT_BASE
 
@@ -63,13 +64,11 @@ def config_from_args(args):
 def cmd_train(args) -> int:
     from gans.training.run import RunSettings, train
 
-    config = config_from_args(args)
+    # Every option is checked here, before data, networks or a LeNet are loaded (the parser has
+    # checked each value on its own: counts >= 1, finite learning rates, ...).
     if args.steps is not None and args.epochs is not None:
         raise ConfigError("give --steps or --epochs, not both.")
-    for name in ("sample_every", "checkpoint_every", "fid_every", "diagnose_every", "fid_n"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}.")
+    config = config_from_args(args)
     if isinstance(config.experiment, int):
         name = f"exp{config.experiment:02d}"
     else:
@@ -79,8 +78,9 @@ def cmd_train(args) -> int:
                            batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
                            fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
                            inception_weights=args.inception_weights, diagnose_every=args.diagnose_every)
-    trainer = train(config, out, data=args.data, steps=None if args.epochs else config.steps, epochs=args.epochs,
-                    settings=settings, resume=args.resume)
+    # Without --steps/--epochs a new run takes the experiment's steps, a resumed one its own length.
+    trainer = train(config, out, data=args.data, steps=args.steps, epochs=args.epochs, settings=settings,
+                    resume=args.resume)
     print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps})")
     diagnosis = out / "diagnostics.json"
     if diagnosis.exists():

@@ -7,20 +7,27 @@ the artefacts follow from the step contract (a conditional family gets the condi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import platform
+import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from gans.callbacks import Callback
 from gans.config import GANConfig
 from gans.datasets.base import ImageDataset
-from gans.errors import ConfigError, DataError
-from gans.io import write_json
+from gans.errors import ConfigError, DataError, TrainingDiverged
+from gans.evaluation.diagnostics import DIVERGENCE_FILE
+from gans.io import NPZ_ERRORS, folder_lock, read_json, read_npz, write_json
 from gans.training.callbacks import GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid, StateCheckpoint
 from gans.training.data import BatchSource
 from gans.training.steps import Step, make_step
+from gans.training.state import STATE_FILE
 from gans.training.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -68,20 +75,21 @@ def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None
     """
     if isinstance(data, ImageDataset):
         return data
-    if data is not None and Path(data).suffix == ".npz" and config.dataset != "mnist":
+    arrays = data is not None and Path(data).suffix in (".npz", ".npy")
+    if arrays and config.dataset != "mnist":
         from gans.datasets.npz import load_images
 
         return load_images(data)
     if config.dataset == "mnist":
         from gans.datasets.mnist import load_mnist
 
-        if data is not None and Path(data).suffix == ".npz":
-            try:
-                return load_mnist(data, split="all")
-            except DataError:  # not Keras' MNIST layout: any .npz of 28x28 images will do
-                from gans.datasets.npz import load_images
+        if arrays:
+            from gans.datasets.npz import load_images
 
-                return load_images(data)
+            _, names = read_npz(data, (), what="an MNIST .npz or an .npz of images")
+            if {"x_train", "x_test"} & set(names):
+                return load_mnist(data, split="all")
+            return load_images(data)  # not Keras' MNIST layout: any .npz of 28x28 images will do
         return load_mnist(data, split="all" if data is not None else "train")
     raise DataError(
         f"the {config.dataset} experiments train on face crops: pass --data FACES.npz "
@@ -100,6 +108,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
     callbacks: list[Callback] = [
+        DivergenceRecord(),  # first: the diagnosis, written by a later callback, reads its record
         ModelSummaries(),
         LossLog(settings.plot_every or sample_every),
         SampleGrid(sample_every),
@@ -150,25 +159,60 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
           settings: RunSettings = RunSettings(), resume: bool = False, extra_callbacks=()) -> Trainer:
     """Train ``config`` into ``run_dir`` and return the finished :class:`Trainer`.
 
+    The run folder is locked for the whole run (:func:`gans.io.folder_lock`): a second process gets
+    a :class:`~gans.errors.RunFolderInUse` naming the first one's process id. Nothing in an existing
+    run folder changes before every check has passed: the saved state must be readable, and a resume
+    must continue the same run (:func:`check_resume`), so a refused command leaves the run as it was.
+
     Args:
         config: what to train (an experiment from :mod:`gans.experiments`, or your own).
         run_dir: the run folder.
-        data: a path (MNIST .npz / IDX folder, or a faces .npz) or an :class:`ImageDataset`;
-            None loads the configuration's default data set.
-        steps: iterations; defaults to ``config.steps`` when ``epochs`` is not given either.
+        data: a path (MNIST .npz / IDX folder, or an .npz / .npy of images) or an
+            :class:`ImageDataset`; None loads the configuration's default data set.
+        steps: iterations; defaults to ``config.steps`` when ``epochs`` is not given either (on
+            resume: to the saved run's length).
         epochs: passes over the data, instead of ``steps``.
         settings: intervals, seed, batch mode, progress bar.
         resume: continue the run saved in ``run_dir``.
         extra_callbacks: more callbacks (e.g. FID), run before the state checkpoint.
+
+    Raises:
+        RunFolderInUse: another process trains into ``run_dir``.
+        ConfigError: ``run_dir`` holds a run and ``resume`` is False, or the resume would change the
+            run (the message names each field, its saved value and the new one).
+        DataError: the saved state or config.json of ``run_dir`` is damaged.
+        TrainingDiverged: a loss became NaN or infinite; ``divergence.json`` and the diagnosis in
+            the run folder record it.
     """
     run_dir = Path(run_dir)
-    if steps is None and epochs is None:
-        steps = config.steps
-    trainer = prepare(config, run_dir, data, settings, extra_callbacks)
-    _check_resumable(run_dir, trainer.config, resume)
-    trainer.record = {"steps": steps, "epochs": epochs, "resume": resume}
-    trainer.fit(steps=steps, epochs=epochs, resume=resume, progress=settings.progress)
+    with folder_lock(run_dir):
+        saved_step = saved_state_step(run_dir)
+        saved = read_run_record(run_dir) if resume else None
+        if steps is None and epochs is None:
+            steps, epochs = _saved_length(saved) if saved else (config.steps, None)
+        trainer = prepare(config, run_dir, data, settings, extra_callbacks)
+        if resume and saved is not None:
+            check_resume(run_dir, saved, run_record(trainer, steps, epochs, settings, resume), saved_step)
+        trainer.record = {"steps": steps, "epochs": epochs, "resume": resume}
+        try:
+            trainer.fit(steps=steps, epochs=epochs, resume=resume, progress=settings.progress)
+        except TrainingDiverged as exc:
+            from gans.evaluation.diagnostics import write_diagnosis
+
+            try:  # again, whatever the callbacks managed while stopping: the verdict must say so
+                record_divergence(trainer, exc)
+                write_diagnosis(run_dir, title=f"Training diagnostics: {trainer.title}")
+            except (OSError, ValueError) as error:  # never in place of the divergence message
+                log.error("could not record the divergence in %s: %s", run_dir, error)
+            raise TrainingDiverged(f"{exc} The run folder records it: {run_dir / DIVERGENCE_FILE}, "
+                                   f"diagnosis in {run_dir / 'diagnostics.md'}.") from exc
     return trainer
+
+
+def _saved_length(saved: dict) -> tuple[int | None, int | None]:
+    """(steps, epochs) of a saved run: a resume with neither continues to the saved run's end."""
+    epochs = (saved.get("run") or {}).get("epochs")
+    return (None, int(epochs)) if epochs else (int(saved["steps"]), None)
 
 
 class RunRecord(Callback):
@@ -181,7 +225,7 @@ class RunRecord(Callback):
     def on_train_begin(self, trainer) -> None:
         record = getattr(trainer, "record", {})
         write_json(trainer.run_dir / "config.json",
-                   run_record(trainer, record.get("steps", trainer.total_steps), record.get("epochs"),
+                   run_record(trainer, record.get("steps") or trainer.total_steps, record.get("epochs"),
                               self.settings, record.get("resume", False)))
 
 
@@ -196,6 +240,7 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "epochs": epochs,
         "data_source": trainer.dataset.source,
         "n_images": len(trainer.dataset),
+        "data_sha1": data_fingerprint(trainer.dataset),
         "sample_every": settings.sample_every or trainer.config.interval,
         "checkpoint_every": settings.checkpoint_every or trainer.config.interval,
         "seed": settings.seed,
@@ -208,22 +253,130 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "adversarial_pair": list(trainer.step_obj.adversarial_pair or []),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }
+    return json.loads(json.dumps(record))  # as config.json holds it (lists, not tuples), to compare
+
+
+def data_fingerprint(dataset: ImageDataset) -> str:
+    """SHA-1 of the training images and labels: the same data under another path is the same run."""
+    digest = hashlib.sha1(np.ascontiguousarray(dataset.images).data)
+    if dataset.labels is not None:
+        digest.update(np.ascontiguousarray(dataset.labels).data)
+    return digest.hexdigest()
+
+
+# What a resume may change: how long the run goes (and the record of the resume itself). Everything
+# else (what is trained, on which data, with which seed, batches, intervals and measurements) is the
+# run, and a resume that changes it would make one run folder hold two runs.
+_RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions"}
+
+
+def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | None) -> None:
+    """Refuse a resume that would change the run; allow one that only extends it.
+
+    Args:
+        run_dir: the run folder.
+        saved: its ``config.json``.
+        current: the record the resumed run would write (:func:`run_record`).
+        saved_step: the step of its saved state (None without one).
+
+    Raises:
+        ConfigError: naming every changed field with its saved and its new value, or a length that
+            ends before the saved state.
+    """
+    changes = _differences(saved, current)
+    same_data = saved.get("run", {}).get("data_sha1") == current["run"]["data_sha1"]
+    if same_data:  # the same images moved to another path (or a new record field) is the same data
+        changes = [c for c in changes if not c.startswith(("run.data_source ", "run.data_sha1 "))]
+    if changes:
+        raise ConfigError(
+            f"cannot resume {run_dir}: that would change the run ({'; '.join(changes)}). A resume continues "
+            "the same run and may only extend --steps (or --epochs): repeat the original options, or start a "
+            "new run in another --out folder."
+        )
+    if saved_step is not None and current["steps"] < saved_step and not current["run"]["epochs"]:
+        raise ConfigError(
+            f"cannot resume {run_dir} with --steps {current['steps']}: its saved state is at step {saved_step}, "
+            f"and a resume can only extend a run. Pass --steps above {saved_step}, or leave it out to finish "
+            f"the run's own {saved.get('steps')} steps."
+        )
+
+
+def _differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
+    found = []
+    for key, new in current.items():
+        name = f"{prefix}{key}"
+        if name in _RESUME_MAY_CHANGE or key not in saved:  # a field older runs did not record
+            continue
+        old = saved[key]
+        if isinstance(old, dict) and isinstance(new, dict):
+            found += _differences(old, new, prefix=f"{name}.")
+        elif old != new:
+            found.append(f"{name} was {_short(old)}, now {_short(new)}")
+    return found
+
+
+def _short(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def read_run_record(run_dir: Path) -> dict | None:
+    """The run folder's ``config.json`` (None when it has none), or a DataError if it is damaged."""
+    path = run_dir / "config.json"
+    if not path.is_file():
+        return None
+    record = read_json(path, what="a run's config.json",
+                       fix="Restore it, or start a new run in another --out folder.")
+    if not isinstance(record, dict) or "steps" not in record:
+        raise DataError(f"{path} is not a run's config.json (no 'steps'). Restore it, or start a new run "
+                        "in another --out folder.")
     return record
 
 
-# Fields a resumed run may change: how long it runs, and nothing about what it trains.
-_RESUME_MAY_CHANGE = {"steps", "description", "run"}
+def saved_state_step(run_dir: Path) -> int | None:
+    """The step of the run folder's saved state (None when it has none), after checking every entry
+    of the file, so a damaged state is refused here, not halfway through restoring it.
+
+    Raises:
+        DataError: the state is truncated, corrupt or not a training state.
+    """
+    path = run_dir / "state" / STATE_FILE
+    if not path.exists():
+        return None
+    fix = (f"The run cannot continue from it: move {path.parent} away to restart the run from step 0 with "
+           "--resume, or start a new run in another --out folder.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+        damaged = damaged and f"its entry {damaged} fails its checksum"
+    except NPZ_ERRORS as exc:
+        damaged = f"{type(exc).__name__}: {exc}"
+    if damaged:
+        raise DataError(f"the saved training state {path} is damaged ({damaged}). {fix}")
+    arrays, _ = read_npz(path, ("meta",), what="a training state", fix=fix)
+    try:
+        step = int(json.loads(str(arrays["meta"]))["step"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{path} is not a training state (unreadable metadata: {exc}). {fix}") from exc
+    return step
 
 
-def _check_resumable(run_dir: Path, config: GANConfig, resume: bool) -> None:
-    path = run_dir / "config.json"
-    if not (resume and path.exists()):
-        return
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    current = json.loads(json.dumps(config.to_dict()))
-    changed = sorted(k for k in current if k not in _RESUME_MAY_CHANGE and saved.get(k) != current[k])
-    if changed:
-        raise ConfigError(
-            f"cannot resume {run_dir}: the configuration differs from the saved one in {changed}. "
-            "Resume with the original settings, or start a new run in another --out folder."
-        )
+class DivergenceRecord(Callback):
+    """Writes ``divergence.json`` when a run stops on a non-finite loss, before the diagnosis is made.
+
+    The trainer calls ``on_train_end`` while it handles the error that stops the run, so the error is
+    at hand (``sys.exc_info``); :func:`train` records it as well if this callback did not run.
+    """
+
+    def on_train_end(self, trainer) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, TrainingDiverged):
+            record_divergence(trainer, error)
+
+
+def record_divergence(trainer: Trainer, error: TrainingDiverged) -> None:
+    """Write ``divergence.json``: the step whose loss was not finite, the last good step, the message.
+    :func:`gans.evaluation.diagnostics.diagnose_run` reads it and calls the run diverged."""
+    step = getattr(error, "step", None) or trainer.step + 1
+    write_json(trainer.run_dir / DIVERGENCE_FILE,
+               {"step": int(step), "last_good_step": int(trainer.step), "message": str(error)})
