@@ -192,7 +192,8 @@ class DiagnosticsCallback(IntervalCallback):
     def on_train_end(self, trainer) -> None:
         from gans.evaluation.diagnostics import write_diagnosis
 
-        if self.every and trainer.step and (not self.rows or int(float(self.rows[-1]["step"])) < trainer.step):
+        if (self.every and trainer.step and not stopping_on_divergence()
+                and (not self.rows or int(float(self.rows[-1]["step"])) < trainer.step)):
             self.run(trainer, trainer.step)  # a run stopped early still gets its last measurement
         if not (Path(trainer.run_dir) / "losses.csv").is_file():
             log.warning("no losses.csv in %s: no diagnosis written.", trainer.run_dir)
@@ -268,8 +269,8 @@ class ConditionalMetrics(IntervalCallback):
         log.info("step %d: conditional agreement %s", step, row["agreement"])
 
     def on_train_end(self, trainer) -> None:
-        if not trainer.step:
-            return
+        if not trainer.step or stopping_on_divergence():
+            return  # a diverged generator has nothing left to measure
         if not self.rows or int(float(self.rows[-1]["step"])) < trainer.step or self.confusion is None:
             self.rows = [r for r in self.rows if int(float(r["step"])) < trainer.step]
             self.run(trainer, trainer.step)
@@ -304,6 +305,16 @@ class ConditionalMetrics(IntervalCallback):
                                          compute_statistics(real, extractor, progress=False))
             rows.append({"class": c, "fid": f"{result.fid:.6g}", "extractor": result.extractor, "n": n})
         write_rows(Path(trainer.run_dir) / self.FID_FILE, ("class", "fid", "extractor", "n"), rows)
+
+
+def stopping_on_divergence() -> bool:
+    """True inside ``on_train_end`` of a run that is stopping because a loss became NaN or infinite:
+    its generator may draw NaN, so a last measurement would only add an error after the real one."""
+    import sys
+
+    from gans.errors import TrainingDiverged
+
+    return isinstance(sys.exc_info()[1], TrainingDiverged)
 
 
 def confusion_matrix(asked: np.ndarray, read: np.ndarray, k: int) -> np.ndarray:
