@@ -129,7 +129,7 @@ class FusedLoop:
 
     def run(self, n):
         for _ in range(n):
-            real = self.data.batch(self.i, self.rng)
+            real = self.data.batch(self.i, self.rng).images
             self.i += 1
             z1 = self.rng.standard_normal((self.b, 100), dtype=np.float32)
             z2 = self.rng.standard_normal((self.b, 100), dtype=np.float32)
