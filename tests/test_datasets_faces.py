@@ -310,6 +310,63 @@ def test_cli_crop_faces_prints_summary_and_one_line_errors(tmp_path, synthetic_f
     assert "empty" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+class TwoFaceDetector(BrightSquareDetector):
+    """Beside each bright square (scored 0.99) a smaller box in the corner scored higher (0.999), so
+    ``--select confidence`` and ``--select largest`` choose different faces."""
+
+    SMALL = [0, 0, 24, 24]
+
+    def detect_faces(self, images, **kwargs):
+        found = super().detect_faces(images, **kwargs)
+        return [faces + [{"box": list(self.SMALL), "confidence": 0.999, "keypoints": {}}] if faces else faces
+                for faces in found]
+
+
+def test_cli_crop_faces_options_reach_the_pipeline(tmp_path, synthetic_folder, monkeypatch, capsys):
+    """--limit, --select, --margin and --restart as a user passes them to `gans crop-faces`."""
+    from gans.cli import main
+
+    detectors = {"next": TwoFaceDetector}
+    monkeypatch.setattr(faces, "build_detector", lambda device="CPU:0": detectors["next"]())
+
+    def crop(name, *options):
+        out = tmp_path / f"{name}.npz"
+        status = main(["crop-faces", str(synthetic_folder), str(out), "--size", "16", "--no-progress", *options])
+        printed = capsys.readouterr()
+        arrays = {}
+        if out.exists():
+            with np.load(out, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        return status, printed, arrays
+
+    every_file = faces.list_image_files(synthetic_folder)
+    assert len(every_file) == 16
+    status, printed, limited = crop("limited", "--limit", "5")
+    assert status == 0 and "kept 4 of 5 images" in printed.out  # the first five names: empty.png, face_00-03
+    assert limited["filenames"].tolist() == every_file[1:5]
+
+    status, _, confident = crop("confident")
+    status_largest, _, largest = crop("largest", "--select", "largest")
+    assert status == status_largest == 0 and len(confident["boxes"]) == len(largest["boxes"]) == 11
+    corner = [box[:2].tolist() == [0, 0] for box in confident["boxes"]]  # (scaled to source pixels on large.png)
+    assert all(corner) and not any(box[:2].tolist() == [0, 0] for box in largest["boxes"])
+
+    status, _, margin = crop("margin", "--select", "largest", "--margin", "0.3")
+    assert status == 0 and (margin["crop_boxes"][:, 2] > largest["crop_boxes"][:, 2]).any()
+    assert (margin["crop_boxes"][:, 2] >= largest["crop_boxes"][:, 2]).all()
+
+    detectors["next"] = lambda: TwoFaceDetector(fail_after_calls=2)
+    status, printed, _ = crop("restarted", "--chunk-size", "2", "--batch-size", "2")
+    assert status == 130 and faces.parts_dir(tmp_path / "restarted.npz").is_dir()
+    detectors["next"] = TwoFaceDetector
+    status, printed, _ = crop("restarted", "--chunk-size", "2", "--batch-size", "2", "--select", "largest")
+    assert status == 2 and "--restart" in printed.err and "Traceback" not in printed.err
+    status, printed, restarted = crop("restarted", "--chunk-size", "2", "--batch-size", "2", "--select", "largest",
+                                      "--restart")
+    assert status == 0 and "resumed" not in printed.out
+    np.testing.assert_array_equal(restarted["boxes"], largest["boxes"])
+
+
 def test_importing_faces_does_not_import_tensorflow_or_mtcnn():
     import subprocess
 

@@ -1,0 +1,218 @@
+"""Planted bugs the default test suite must catch, as data.
+
+Each mutant breaks one thing the library promises (``claim``) by exact text replacements in library
+files (``edits``: file, the original text, which must occur exactly once, and its replacement), and
+names the test files that must then fail (``tests``). ``tools/run_mutants.py`` plants each mutant in a
+copy of the repository and runs those files there; a mutant whose tests still pass shows a test
+that cannot fail when its feature breaks.
+
+Not collected by pytest (the name does not start with ``test_``). When a replaced text changes in
+the library, the runner reports the mutant as stale instead of silently testing nothing.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Edit(NamedTuple):
+    file: str
+    original: str
+    replacement: str
+
+
+class Mutant(NamedTuple):
+    name: str
+    claim: str
+    edits: tuple[Edit, ...]
+    tests: tuple[str, ...]
+
+
+ADVERSARIAL = "gans/training/steps/adversarial.py"
+STATE = "gans/training/state.py"
+TRAINING_CALLBACKS = "gans/training/callbacks.py"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ------------------------------------------------------------------ the freezing rule
+    Mutant(
+        "keras2-freeze-recipe",
+        "D learns in its own steps: the Keras 2 recipe (freeze D once before compiling the combined model, "
+        "and a set_trainable that only ever freezes) leaves D's train_on_batch updating nothing",
+        (Edit(ADVERSARIAL, "        self.combined = build_combined(generator, discriminator)\n",
+              "        discriminator.trainable = False  # Keras 2: freeze once, then compile the combined model\n"
+              "        self.combined = build_combined(generator, discriminator)\n"),
+         Edit("gans/training/freeze.py", "    if model.trainable != trainable:\n        model.trainable = trainable\n",
+              "    model.trainable = False\n")),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "d-step-not-unfrozen",
+        "D learns in its own steps even when something froze it before its first update (the run's model "
+        "summaries do)",
+        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, True)\n        if self._generate_fn is None:\n",
+              "        if self._generate_fn is None:\n"),),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "no-freeze-in-g-step",
+        "D does not move in G steps",
+        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        return _loss_value(",
+              "        return _loss_value("),),
+        ("tests/test_training.py",),
+    ),
+    # ------------------------------------------------------------------ resume
+    Mutant(
+        "resume-zeroes-optimizer-slots",
+        "a resumed run restores every optimizer variable (here only the iteration count and learning rate "
+        "come back; Adam's and RMSprop's slots restart at zero)",
+        (Edit(STATE, "            _assign(optimizer.variables,\n", "            _assign(optimizer.variables[:2],\n"),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "resume-skips-discriminator",
+        "a resumed run restores the discriminator",
+        (Edit(STATE, '''        for name, model in step_obj.models.items():
+            if meta.get("format", 1) < 2:''', '''        for name, model in step_obj.models.items():
+            if name == "discriminator":
+                continue
+            if meta.get("format", 1) < 2:'''),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "resume-loses-dropout-seeds",
+        "a resumed run draws the dropout masks the uninterrupted run draws (the seed-generator states are "
+        "part of the state)",
+        (Edit(STATE, "    for variable, value in zip(variables, values):\n        variable.assign(value)\n",
+              "    for variable, value in zip(variables, values):\n"
+              "        if \"seed_generator\" not in variable.path:\n            variable.assign(value)\n"),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "resume-fresh-rng",
+        "a resumed run continues the saved random generator (batches, latents, labels)",
+        (Edit("gans/training/trainer.py", "            self.rng = restore_rng(meta)\n",
+              "            self.rng = np.random.default_rng(self.seed)\n"),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "losses-not-cut-back",
+        "on resume, losses.csv is cut back to the restored step: no duplicate and no gap",
+        (Edit(TRAINING_CALLBACKS, "        kept = read_rows_until(path, trainer.step)\n",
+              "        kept = read_rows_until(path, 10**9)\n"),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "epoch-order-from-run-rng",
+        'in "epoch" batch mode the permutation of epoch e comes from (seed, e), so a run resumed in the '
+        "middle of an epoch draws the batches an uninterrupted one draws",
+        (Edit("gans/training/data.py", "np.random.default_rng([self.seed, epoch]).permutation(", "rng.permutation("),),
+        ("tests/test_resume.py",),
+    ),
+    # ------------------------------------------------------------------ families
+    Mutant(
+        "wgan-clip-removed",
+        "every WGAN critic weight stays within the clip value",
+        (Edit("gans/layers.py", "        return ops.clip(w, -self.clip_value, self.clip_value)\n",
+              "        return w\n"),),
+        ("tests/test_training.py", "tests/test_models.py"),
+    ),
+    Mutant(
+        "wgan-one-critic-step",
+        "WGAN does n_critic (5) critic updates per generator update",
+        (Edit(ADVERSARIAL, "        for i in range(self.n_critic):\n", "        for i in range(1):\n"),),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "cgan-discriminator-ignores-labels",
+        "the conditional discriminator sees each image with its own class",
+        (Edit("gans/training/steps/conditional.py",
+              "        return [images, label_inputs(self.discriminator, labels)]\n",
+              "        return [images, label_inputs(self.discriminator, np.zeros_like(labels))]\n"),),
+        ("tests/test_steps.py",),
+    ),
+    Mutant(
+        "fakes-generated-in-training-mode",
+        "the discriminator's fakes come from the generator in inference mode (as the thesis's predict)",
+        (Edit(ADVERSARIAL, "lambda x: generator(x, training=False)", "lambda x: generator(x, training=True)"),),
+        ("tests/test_steps.py",),
+    ),
+    Mutant(
+        "label-smoothing-ignored",
+        "one-sided label smoothing softens the real labels",
+        (Edit("gans/losses.py", "    if smoothing:\n        labels -= rng.uniform(",
+              "    if False:\n        labels -= rng.uniform("),),
+        ("tests/test_steps.py",),
+    ),
+    # ------------------------------------------------------------------ artefacts
+    Mutant(
+        "sample-grid-z-redrawn",
+        "sample grids come from one fixed z at every interval",
+        (Edit(TRAINING_CALLBACKS, "np.random.default_rng(self.seed), labels)",
+              "np.random.default_rng(self.seed + step), labels)"),),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "no-registration-when-keras-loads-later",
+        "a generator .h5 with custom layers loads in a fresh process after `import gans; import keras` "
+        "(here gans registers its objects only when Keras is already loaded)",
+        (Edit("gans/__init__.py", "        sys.meta_path.insert(0, _AfterKeras())\n", "        pass\n"),),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "virtual-batchnorm-not-registered",
+        "every custom layer is registered, so a checkpoint using it loads by name",
+        (Edit("gans/layers.py",
+              "@keras.saving.register_keras_serializable(package=PACKAGE)\nclass VirtualBatchNormalization",
+              "class VirtualBatchNormalization"),),
+        ("tests/test_training.py",),
+    ),
+    Mutant(
+        "scaling-not-idempotent",
+        "scale_images leaves images already in [-1, 1] unchanged",
+        (Edit("gans/datasets/scaling.py", "        return images.astype(np.float32, copy=False)\n",
+              "        return images.astype(np.float32) * np.float32(0.999)\n"),),
+        ("tests/test_datasets_mnist.py",),
+    ),
+    # ------------------------------------------------------------------ evaluation and the command line
+    Mutant(
+        "fid-trace-in-float32",
+        "the eigendecomposition FID agrees with the reference algorithm to 1e-8 (here its inner product "
+        "is computed in float32: about 3e-7 off)",
+        (Edit("gans/evaluation/frechet.py", "    inner = root @ sigma2 @ root\n",
+              "    f32 = np.float32\n"
+              "    inner = (root.astype(f32) @ sigma2.astype(f32) @ root.astype(f32)).astype(float)\n"),),
+        ("tests/test_evaluation_fid.py",),
+    ),
+    Mutant(
+        "fid-idx-folder-read-as-images",
+        "gans fid reads a folder of MNIST IDX files as MNIST",
+        (Edit("gans/evaluation/sources.py", 'return "mnist" if any(path.glob("*-idx3-ubyte*")) else "folder"',
+              'return "folder"'),),
+        ("tests/test_evaluation_commands.py",),
+    ),
+    Mutant(
+        "fid-conditional-labels-as-ids",
+        "gans fid on a CCGAN checkpoint feeds the labels as its label input takes them (one-hot rows)",
+        (Edit("gans/evaluation/fid.py", "        one_hot = len(label_shape) == 1 and (label_shape[0] or 0) > 1\n",
+              "        one_hot = False\n"),),
+        ("tests/test_evaluation_commands.py",),
+    ),
+    Mutant(
+        "diagnose-always-exits-0",
+        "gans diagnose exits 1 on a failed run",
+        (Edit("gans/evaluation/commands.py", "    return 0 if diagnosis.healthy else 1\n", "    return 0\n"),),
+        ("tests/test_cli_process.py",),
+    ),
+    Mutant(
+        "crop-faces-limit-dropped",
+        "gans crop-faces --limit N reads only the first N files",
+        (Edit("gans/datasets/commands.py", "        limit=args.limit,\n", "        limit=None,\n"),),
+        ("tests/test_datasets_faces.py",),
+    ),
+    Mutant(
+        "crop-faces-select-dropped",
+        "gans crop-faces --select largest keeps the largest face",
+        (Edit("gans/datasets/commands.py", "        select=args.select,\n", '        select="confidence",\n'),),
+        ("tests/test_datasets_faces.py",),
+    ),
+)
