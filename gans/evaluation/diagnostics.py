@@ -505,8 +505,6 @@ def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -
         row.legend(fontsize=8, loc="upper left")
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
-    from gans.io import atomic_path
+    from gans.visualize import save_figure
 
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, out, dpi=100)

@@ -231,13 +231,9 @@ def plot_run_fid(result: RunFID, out: Path) -> None:
 
 
 def _save(fig, out: Path) -> None:
-    import matplotlib.pyplot as plt
+    from gans.visualize import save_figure
 
-    from gans.io import atomic_path
-
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, out, dpi=100)
 
 
 def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, results: list[RunFID] | None = None,
