@@ -147,6 +147,7 @@ def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSett
     keras.utils.set_random_seed(settings.seed)
     step_obj = make_step(config)
     step_obj.check_data(dataset.labels)
+    step_obj.prepare_data(dataset.images, dataset.labels)
     batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed,
                           labels=dataset.labels if step_obj.num_classes is not None else None)
     callbacks = default_callbacks(config, settings, dataset, step_obj)

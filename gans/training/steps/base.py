@@ -103,6 +103,11 @@ class Step:
         """Refuse training data the family cannot learn from (e.g. unlabelled data for a conditional
         family), with a message naming the fix. Called before training starts."""
 
+    def prepare_data(self, images: np.ndarray, labels: np.ndarray | None) -> None:
+        """Look at the whole training set once before training (after :meth:`check_data`): e.g. a
+        family whose noise is built from a classifier's outputs on real faces computes them here.
+        ``images`` are uint8 (N, H, W, C). The default does nothing."""
+
     # ------------------------------------------------------------------ sampling
     @property
     def generator(self) -> "keras.Model":
