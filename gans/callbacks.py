@@ -11,6 +11,10 @@ artefact into ``trainer.run_dir``. What a callback may read from the trainer:
   ``num_classes``, ``generator``, ``sample(n, rng, labels=None)``;
 - ``generate(n, seed=0, batch_size=256, labels=None)``: generated images in [-1, 1].
 
+A callback that measures something (FID, diversity, agreement) or draws something (a sample grid)
+also hands it to :func:`publish`, so that the callbacks that record measurements (TensorBoard) get
+every one without knowing who made it.
+
 Training callbacks (artefacts) live in :mod:`gans.training.callbacks`, measuring ones in
 :mod:`gans.evaluation.callbacks`; both build on the classes here, so evaluation never imports training.
 """
@@ -31,6 +35,18 @@ class Callback:
 
     def on_train_end(self, trainer: Any) -> None:
         """Called once after the last step, and when a run stops early."""
+
+    def on_measure(self, trainer: Any, step: int, scalars: dict[str, float], images: dict[str, Any]) -> None:
+        """Called with what another callback measured (``scalars``: name -> value) or drew (``images``:
+        name -> uint8 (H, W, C) array) at ``step``; see :func:`publish`."""
+
+
+def publish(trainer: Any, step: int, scalars: dict[str, float] | None = None,
+            images: dict[str, Any] | None = None) -> None:
+    """Hand a measurement or a picture of ``step`` to every callback of ``trainer`` (its
+    :meth:`Callback.on_measure`). Names are slash-separated tags, e.g. ``"fid/inception"``."""
+    for callback in getattr(trainer, "callbacks", ()):
+        callback.on_measure(trainer, step, dict(scalars or {}), dict(images or {}))
 
 
 class IntervalCallback(Callback):

@@ -20,14 +20,15 @@ from gans.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-OPTIMIZERS = ("adam", "rmsprop")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DATASETS = ("mnist", "celeba", "utkface")
 DATASET_IMAGE_SHAPES = {"mnist": (28, 28, 1), "celeba": (40, 40, 3), "utkface": (128, 128, 3)}
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """Tables 4.2/4.3: optimizer name, learning rate and (Adam only) beta1."""
+    """Tables 4.2/4.3: optimizer name, learning rate and (Adam only) beta1. Plain SGD is there for
+    studies whose updates must be proportional to the gradients."""
 
     name: str = "adam"
     learning_rate: float = 2e-4
@@ -48,6 +49,8 @@ class OptimizerSpec:
         if self.name == "adam":
             return keras.optimizers.Adam(learning_rate=self.learning_rate,
                                          beta_1=0.9 if self.beta_1 is None else self.beta_1)
+        if self.name == "sgd":
+            return keras.optimizers.SGD(learning_rate=self.learning_rate)
         return keras.optimizers.RMSprop(learning_rate=self.learning_rate)
 
 

@@ -38,7 +38,7 @@ ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_
 # case -> (family, batch mode, images). With 20 images and batches of 8, "epoch" mode starts a new
 # permutation every 2 steps, so the resumed steps 4-6 begin in the middle of an epoch.
 CASES = {**{family: (family, "random", 64) for family in TINY_FAMILIES}, "lsgan-epochs": ("lsgan", "epoch", 20)}
-KILLED_SETTINGS = RunSettings(checkpoint_every=10, progress=False, seed=5)
+KILLED_SETTINGS = RunSettings(checkpoint_every=10, progress=False, seed=5, deterministic=True)
 
 
 # ---------------------------------------------------------------------- the child's side
@@ -91,7 +91,8 @@ def child_stopped(case: str, out: str) -> None:
     classifier.load_or_train_lenet = lambda *a, **k: (lenet, {"source": "tiny stand-in"})
     family, batch_mode, n = CASES[case]
     out, config, data = Path(out), TINY_FAMILIES[family](), labelled_images(n)
-    settings = RunSettings(sample_every=3, checkpoint_every=3, progress=False, seed=5, batch_mode=batch_mode)
+    settings = RunSettings(sample_every=3, checkpoint_every=3, progress=False, seed=5, batch_mode=batch_mode,
+                           deterministic=True)
     losses = Losses()
     save_run(train(config, out / "full", data=data, steps=6, settings=settings, extra_callbacks=[losses]),
              out, "full", losses)

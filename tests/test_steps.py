@@ -15,6 +15,7 @@ from gans.errors import ConfigError, DataError
 from gans.models import VARIANTS
 from gans.training import FAMILIES, RunSettings, prepare, train
 from gans.training.data import BatchSource
+from gans.training.execution import Recipe, resolve_inputs
 from gans.training.state import load_state, save_state
 from gans.training.steps import AdversarialStep, ConditionalStep, Step, build_networks, make_step
 
@@ -77,20 +78,31 @@ def test_the_conditional_discriminator_sees_every_image_with_its_own_label():
 
     step = make_step(tiny_cgan())
     data = labelled_images()
-    batch = BatchSource(data.images, 8, labels=data.labels).batch(0, np.random.default_rng(0))
+    batch = BatchSource(data.images, 8, labels=data.labels).batch(0, np.random.default_rng(1))
     assert len(set(batch.labels.tolist())) > 1, "the batch must hold several classes to tell labels apart"
     shown, asked = [], []
-    d_train, generate = step.discriminator.train_on_batch, step.generate
-    step.discriminator.train_on_batch = lambda x, y, **kw: shown.append(x) or d_train(x, y, **kw)
-    step.generate = lambda inputs: asked.append(inputs) or generate(inputs)
-    for _ in range(2):  # the first call generates in order, later ones on the worker thread
+
+    class Recording(Recipe):
+        def generate(self, model, inputs):
+            asked.append((inputs, step.generate(inputs)))  # what G makes of them before this iteration's updates
+            return super().generate(model, inputs)
+
+        def train(self, model, x, y):
+            if model is step.discriminator:
+                shown.append(resolve_inputs(x))
+            return super().train(model, x, y)
+
+    step.use_execution(Recording())
+    source = BatchSource(data.images, 8, labels=data.labels)
+    for i in (1, 2):  # the first call generates in order, later ones on the worker thread
         shown.clear(), asked.clear()
-        step.discriminator_step(batch, np.random.default_rng(1))
+        batch = source.batch(i - 1, np.random.default_rng(i))
+        step.train_step(i, source, np.random.default_rng(i))
         (real_images, real_labels), (fake_images, fake_labels) = shown
-        (z, g_labels), = asked
+        ((z, g_labels), expected), = asked
         np.testing.assert_array_equal(real_images, batch.images)
         np.testing.assert_array_equal(real_labels, label_inputs(step.discriminator, batch.labels))
-        np.testing.assert_allclose(fake_images, generate([z, g_labels]), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(fake_images, expected, rtol=0, atol=1e-6)
         np.testing.assert_array_equal(fake_labels, g_labels)
         assert len(np.unique(np.argmax(g_labels, axis=1))) > 1, "fakes must be drawn from several classes"
 

@@ -19,6 +19,7 @@ from gans.experiments import get_experiment
 from gans.training import RunSettings, prepare, train
 from gans.training.callbacks import SampleGrid
 from gans.training.data import BatchSource
+from gans.training.execution import Fused, Recipe
 from gans.training.steps import ConditionalStep, WGANStep, build_networks, make_step
 
 TINY = {
@@ -84,6 +85,21 @@ def learnable_weights(model) -> set[int]:
     return learnable
 
 
+class Spy(Recipe):
+    """The recipe execution, calling ``seen(model, before)`` after each update with the weights of every
+    network from just before it."""
+
+    def __init__(self, networks, seen):
+        super().__init__()
+        self.networks, self.seen = networks, seen
+
+    def train(self, model, x, y):
+        before = {name: weights(net) for name, net in self.networks.items()}
+        loss = super().train(model, x, y)
+        self.seen(model, before)
+        return loss
+
+
 @pytest.mark.parametrize("family", sorted(TINY_FAMILIES))
 def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(family):
     cfg = TINY_FAMILIES[family]()
@@ -96,26 +112,34 @@ def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(family):
     list(step.summaries())  # what a run does first; it leaves D frozen, as the combined model sees it
     data = labelled_images()
     source = BatchSource(data.images, cfg.batch_size, labels=data.labels if step.num_classes else None)
-    rng = np.random.default_rng(0)
-    for round_ in range(2):  # the second round runs the already-traced train functions
-        d0, g0 = weights(d), weights(g)
-        step.discriminator_step(source.batch(round_, rng), rng)
+    updates = []
+
+    def seen(model, before):
+        d0, g0 = before["discriminator"], before["generator"]
         d1, g1 = weights(d), weights(g)
-        moved = set(changed(d0, d1)) & d_learnable
-        count = f"{len(moved)} of {len(d_learnable)} moved"
-        if family == "wgan":  # a weight pinned at the clip bound may legitimately stay there
-            assert len(moved) >= len(d_learnable) // 2, f"D must learn in a D step ({count})"
+        if model is d:
+            moved = set(changed(d0, d1)) & d_learnable
+            count = f"{len(moved)} of {len(d_learnable)} moved"
+            if family == "wgan":  # a weight pinned at the clip bound may legitimately stay there
+                assert len(moved) >= len(d_learnable) // 2, f"D must learn in a D step ({count})"
+            else:
+                assert moved == d_learnable, f"every trainable D weight must move in a D step ({count})"
+            assert changed(g0, g1) == [], "G must not move in a D step"
         else:
-            assert moved == d_learnable, f"every trainable D weight must move in a D step ({count})"
-        assert changed(g0, g1) == [], "G must not move in a D step"
-        step.generator_step(cfg.batch_size, rng)
-        d2, g2 = weights(d), weights(g)
-        assert changed(d1, d2) == [], "D (weights and batch-norm statistics) must not move in a G step"
-        g_moved = set(changed(g1, g2)) & g_learnable
-        if family == "wgan":  # through a critic clipped to 0.01, G's first gradients are ~1e-12: some round away
-            assert g_moved, "G must move in a G step"
-        else:
-            assert g_moved == g_learnable, "every trainable G weight must move in a G step"
+            assert model is step.combined
+            assert changed(d0, d1) == [], "D (weights and batch-norm statistics) must not move in a G step"
+            g_moved = set(changed(g0, g1)) & g_learnable
+            if family == "wgan":  # through a critic clipped to 0.01, G's first gradients are ~1e-12: some round away
+                assert g_moved, "G must move in a G step"
+            else:
+                assert g_moved == g_learnable, "every trainable G weight must move in a G step"
+        updates.append("D" if model is d else "G")
+
+    step.use_execution(Spy(nets, seen))
+    rng = np.random.default_rng(0)
+    for i in (1, 2):  # the second iteration runs the already-traced train functions
+        step.train_step(i, source, rng)
+    assert updates == (["D", "D"] * step.n_critic + ["G"]) * 2
     if family == "wgan":
         clip = cfg.discriminator.options["clip_value"]
         clipped = [np.abs(d.weights[i].numpy()).max() for i in sorted(d_learnable)]
@@ -144,9 +168,8 @@ def test_a_discriminator_frozen_the_keras2_way_still_learns_in_its_own_steps():
     d_learnable = learnable_weights(d)
     step = make_step(cfg, nets)
     d.trainable = False  # the Keras 2 recipe, before the step's first D update
-    rng = np.random.default_rng(0)
     before = weights(d)
-    step.discriminator_step(BatchSource(random_images(), cfg.batch_size).batch(0, rng), rng)
+    step.train_step(1, BatchSource(random_images(), cfg.batch_size), np.random.default_rng(0))  # fused
     assert set(changed(before, weights(d))) & d_learnable == d_learnable
 
 
@@ -183,12 +206,15 @@ def test_wgan_does_n_critic_discriminator_updates_per_generator_update():
     trainer = prepare(cfg, "unused", ImageDataset(random_images()), RunSettings(progress=False))
     step = trainer.step_obj
     calls = []
-    original = step.discriminator_step
-    step.discriminator_step = lambda batch, rng: calls.append(len(batch.images)) or original(batch, rng)
+    step.use_execution(Spy({}, lambda model, before: calls.append("D" if model is step.discriminator else "G")))
     step.train_step(1, trainer.data, trainer.rng)
-    assert calls == [cfg.batch_size] * 5
-    assert int(step.discriminator.optimizer.iterations) == 10  # real + fake batch per critic step
+    assert calls == ["D", "D"] * 5 + ["G"]  # a real and a generated batch per critic iteration, then G
+    assert int(step.discriminator.optimizer.iterations) == 10
     assert int(step.combined.optimizer.iterations) == 1
+    step.use_execution(Fused())  # the fused execution makes the same updates
+    step.train_step(2, trainer.data, trainer.rng)
+    assert int(step.discriminator.optimizer.iterations) == 20
+    assert int(step.combined.optimizer.iterations) == 2
 
 
 def read_csv(path) -> list[dict[str, str]]:

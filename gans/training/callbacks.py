@@ -1,5 +1,5 @@
 """The thesis's artefacts of a training run, each a callback on its own interval: the loss log and plot,
-sample grids, generator checkpoints, model summaries and the resumable state.
+sample grids, generator checkpoints, model summaries and the resumable state; and the TensorBoard log.
 
 The callback contract itself (:class:`gans.callbacks.Callback`) sits below training and evaluation.
 Everything here reads the family through the step contract (:class:`gans.training.steps.Step`):
@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from gans.callbacks import Callback, IntervalCallback, step_name
+from gans.callbacks import Callback, IntervalCallback, publish, step_name
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,12 @@ class SampleGrid(IntervalCallback):
     def run(self, trainer, step):
         from gans.visualize import save_image_grid
 
+        from gans.visualize import tile_images
+
         rows, cols, labels = self.layout(trainer.step_obj)
         images = trainer.step_obj.sample(rows * cols, np.random.default_rng(self.seed), labels)
         save_image_grid(images, trainer.run_dir / "samples" / f"{step_name(step)}.png", rows, cols)
+        publish(trainer, step, images={"samples": tile_images(images, rows, cols)})
 
 
 class GeneratorCheckpoint(IntervalCallback):
@@ -179,3 +182,72 @@ def _summary(model) -> str:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
     return "\n".join(lines) + "\n"
+
+
+class TensorBoardLog(Callback):
+    """``RUN_DIR/tensorboard/``: the losses of every step, everything other callbacks measure (FID,
+    diversity, conditional agreement; see :func:`gans.callbacks.publish`), the sample grids as images
+    and the run's configuration as text, so ``tensorboard --logdir runs/`` compares runs side by side.
+
+    The losses are buffered and written every ``flush_every`` steps (and at the end), so the log costs
+    the loop one Python append per step. A resumed run writes new event files; TensorBoard shows the
+    steps after the saved state from the resumed run (steps repeated after a kill appear twice).
+    """
+
+    FOLDER = "tensorboard"
+
+    def __init__(self, flush_every: int = 100):
+        self.flush_every = max(1, int(flush_every))
+        self._writer = None
+        self._pending: list[tuple[int, dict]] = []
+
+    def on_train_begin(self, trainer):
+        import json
+
+        import tensorflow as tf
+
+        self._writer = tf.summary.create_file_writer(str(trainer.run_dir / self.FOLDER))
+        config = (trainer.run_dir / "config.json")
+        text = config.read_text(encoding="utf-8") if config.exists() else json.dumps(
+            trainer.config.to_dict() if trainer.config is not None else {}, indent=2)
+        with self._writer.as_default():
+            tf.summary.text("config", "```\n" + text + "\n```", step=trainer.step)
+
+    def on_step_end(self, trainer, step, logs):
+        self._pending.append((step, logs))
+        if len(self._pending) >= self.flush_every:
+            self._write_losses()
+
+    def _write_losses(self):
+        import tensorflow as tf
+
+        if self._writer is None or not self._pending:
+            return
+        with self._writer.as_default():
+            for step, logs in self._pending:
+                for name, value in logs.items():
+                    tf.summary.scalar(f"loss/{name}", value, step=step)
+        self._pending = []
+
+    def on_measure(self, trainer, step, scalars, images):
+        import tensorflow as tf
+
+        if self._writer is None:
+            return
+        self._write_losses()  # keep the event files in step order
+        with self._writer.as_default():
+            for name, value in scalars.items():
+                tf.summary.scalar(name, float(value), step=step)
+            for name, image in images.items():
+                image = np.asarray(image)
+                if image.ndim == 3:
+                    image = image[None]
+                tf.summary.image(name, image, step=step)
+        self._writer.flush()
+
+    def on_train_end(self, trainer):
+        if self._writer is not None:
+            self._write_losses()
+            self._writer.flush()
+            self._writer.close()
+            self._writer = None

@@ -23,7 +23,7 @@ def cmd_list(args) -> int:
               f"{e.loss:<20} {e.published_fid:>12.4f}  {e.description}")
     print("\nCompanion papers' configurations (gans train --experiment NAME):")
     for name, e in NAMED.items():
-        print(f"  {name:<12} {e.variant:<6} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5}  "
+        print(f"  {name:<16} {e.variant:<9} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5}  "
               f"{e.description}")
     return 0
 
@@ -42,7 +42,7 @@ def config_from_args(args):
             raise ConfigError("--dataset goes with a VARIANT; an experiment has its own data set.")
         config = get_experiment(args.experiment)
     else:
-        config = variant_config(args.variant, args.dataset or "mnist")
+        config = variant_config(args.variant, args.dataset)
     changes = {}
     for name, field in (("batch_size", "batch_size"), ("latent_dim", "latent_dim"), ("n_critic", "n_critic"),
                         ("label_smoothing", "label_smoothing"), ("label_flip", "label_flip")):
@@ -58,7 +58,49 @@ def config_from_args(args):
     changes["discriminator_optimizer"] = optimizer(config.discriminator_optimizer, args.d_lr)
     if args.steps is not None:
         changes["steps"] = args.steps
+    if getattr(args, "classifier", None):
+        changes["step_options"] = {**config.step_options, "classifier": _classifier_option(config, args.classifier)}
     return config.replace(**changes)
+
+
+def _classifier_option(config, path) -> str:
+    """``--classifier`` for a family whose step reads one (recorded in config.json, absolute)."""
+    import inspect
+
+    from gans.training.steps import step_class
+
+    if "classifier" not in inspect.signature(step_class(config.variant)).parameters:
+        raise ConfigError(f"--classifier goes with a family that reads an attribute classifier (attribute); "
+                          f"the {config.variant} family takes none: drop it.")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"--classifier {path} does not exist; train one with 'gans train-classifier celeba "
+                          "--data CELEBA_DIR --out DIR' (it writes DIR/classifier.h5).")
+    return str(path.resolve())
+
+
+def data_from_args(config, args):
+    """The training data of ``gans train``: ``--data`` as the run loads it, cut to ``--limit`` images and
+    resized to ``--image-size`` when asked (a CelebA folder decodes only those images, at that size)."""
+    from gans.datasets.base import ImageDataset
+    from gans.training.run import load_training_data
+
+    size, limit = getattr(args, "image_size", None), getattr(args, "limit", None)
+    if size is None and limit is None:
+        return args.data
+    if config.dataset == "celeba" and args.data is not None and Path(args.data).is_dir():
+        from gans.datasets.celeba import load_celeba
+
+        return load_celeba(args.data, limit=limit, size=None if size is None else tuple(size))
+    dataset = load_training_data(config, args.data)
+    images, labels = dataset.images[:limit], None if dataset.labels is None else dataset.labels[:limit]
+    notes = [] if limit is None else [f"first {len(images)}"]
+    if size is not None:
+        from gans.datasets.npz import resize_images
+
+        images = resize_images(images, tuple(size))
+        notes.append(f"resized to {size[0]}x{size[1]}")
+    return ImageDataset(images, labels, source=f"{dataset.source} [{', '.join(notes)}]", meta=dataset.meta)
 
 
 def cmd_train(args) -> int:
@@ -77,10 +119,12 @@ def cmd_train(args) -> int:
     settings = RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
                            batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
                            fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
-                           inception_weights=args.inception_weights, diagnose_every=args.diagnose_every)
+                           inception_weights=args.inception_weights, diagnose_every=args.diagnose_every,
+                           execution=args.execution, jit=args.jit, distribute=args.distribute,
+                           tensorboard=not args.no_tensorboard, deterministic=args.deterministic)
     # Without --steps/--epochs a new run takes the experiment's steps, a resumed one its own length.
-    trainer = train(config, out, data=args.data, steps=args.steps, epochs=args.epochs, settings=settings,
-                    resume=args.resume)
+    trainer = train(config, out, data=data_from_args(config, args), steps=args.steps, epochs=args.epochs,
+                    settings=settings, resume=args.resume)
     print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps})")
     diagnosis = out / "diagnostics.json"
     if diagnosis.exists():

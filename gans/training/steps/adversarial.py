@@ -2,11 +2,14 @@
 
 The iteration follows the thesis (sections 2.5 and 3.2.7): the discriminator is trained on a batch of
 real images, then separately on a batch of generated ones, then the generator is trained through the
-combined model with the discriminator frozen, its fakes labelled real. Each update is one
-``train_on_batch``.
+combined model with the discriminator frozen, its fakes labelled real. Each update is one Keras train
+step of the model concerned: a ``train_on_batch`` in the recipe execution, the same ``train_step``
+traced into one function in the fused one (:mod:`gans.training.execution`).
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -14,23 +17,29 @@ import numpy as np
 from gans.errors import ConfigError
 from gans.losses import AdversarialLoss, check_label_options, get_loss, real_labels_for_discriminator
 from gans.models import build_combined
-from gans.training.data import Batch, BatchSource
+from gans.training.data import BatchSource
+from gans.training.execution import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.base import Step
 
 
-def _loss_value(logs) -> float:
-    return float(logs["loss"])
+class AdversarialDraws(NamedTuple):
+    """The numpy inputs of one adversarial iteration; per critic iteration where a tuple.
+
+    Every array has the batch as its first axis, so a distributed execution splits them evenly.
+    """
+
+    real: tuple  # the discriminator's inputs for each real batch
+    real_targets: tuple  # their targets (smoothed and flipped as configured)
+    fake_inputs: tuple  # the generator's inputs for each generated batch
+    fake_labels: tuple  # the discriminator's label input for each generated batch (None: unconditional)
+    fake_targets: np.ndarray
+    g_inputs: Any  # the combined model's inputs for the generator update
+    g_targets: np.ndarray
 
 
-class _Ready:
-    """A finished result with the interface of a future."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
+def _with_labels(x, label_input):
+    return x if label_input is None else [x, label_input]
 
 
 class AdversarialStep(Step):
@@ -84,8 +93,6 @@ class AdversarialStep(Step):
             raise ConfigError(f"n_critic must be >= 1, got {n_critic}.")
         self.batches_per_step = self.n_critic
         self.latent_dim = int(generator.inputs[0].shape[-1])  # by convention the first input is z
-        self._generate_fn = None
-        self._executor = None
         image_in = discriminator.inputs[0].shape[1:]
         if tuple(generator.outputs[0].shape[1:]) != tuple(image_in):
             raise ConfigError(
@@ -118,18 +125,22 @@ class AdversarialStep(Step):
         return {}
 
     # ------------------------------------------------------------------ conditioning
-    # An unconditional family ignores labels; the conditional step overrides these three.
-    def generator_inputs(self, z: np.ndarray, labels: np.ndarray | None):
-        """What the generator (and the combined model) takes for noise ``z`` and class ``labels``."""
-        return z
-
-    def discriminator_inputs(self, images: np.ndarray, labels: np.ndarray | None):
-        """What the discriminator takes for ``images`` and their class ``labels``."""
-        return images
+    # An unconditional family ignores labels; the conditional step overrides these two.
+    def encode_labels(self, model: keras.Model, labels: np.ndarray | None):
+        """``model``'s label input for class ``labels`` (None: the family takes no labels)."""
+        return None
 
     def draw_fake_labels(self, n: int, rng: np.random.Generator) -> np.ndarray | None:
         """Classes for ``n`` generated images (None for an unconditional family)."""
         return None
+
+    def generator_inputs(self, z: np.ndarray, labels: np.ndarray | None):
+        """What the generator (and the combined model) takes for noise ``z`` and class ``labels``."""
+        return _with_labels(z, self.encode_labels(self.generator, labels))
+
+    def discriminator_inputs(self, images: np.ndarray, labels: np.ndarray | None):
+        """What the discriminator takes for ``images`` and their class ``labels``."""
+        return _with_labels(images, self.encode_labels(self.discriminator, labels))
 
     # ------------------------------------------------------------------ sampling
     @property
@@ -149,76 +160,48 @@ class AdversarialStep(Step):
         return self.generate(self.generator_inputs(z, labels))
 
     def generate(self, inputs) -> np.ndarray:
-        """Generator output for ``inputs`` in inference mode, as numpy float32 in [-1, 1].
-
-        A compiled function traced once: ``predict`` rebuilds a data adapter on every call and
-        ``predict_on_batch`` adds its own bookkeeping; both cost more than the call itself at GAN
-        batch sizes.
-        """
-        if self._generate_fn is None:
-            import tensorflow as tf
-
-            generator = self.generator
-            self._generate_fn = tf.function(lambda x: generator(x, training=False), reduce_retracing=True)
-        return self._generate_fn(inputs).numpy()
+        """Generator output for ``inputs`` in inference mode, as numpy float32 in [-1, 1]."""
+        return inference_function(self.generator)(inputs).numpy()
 
     # ------------------------------------------------------------------ training
-    def discriminator_step(self, batch: Batch, rng: np.random.Generator) -> tuple[float, float]:
-        """D on the real batch, then D on an equally large generated batch (kept separate, 3.2.7).
+    def draw(self, step: int, data: BatchSource, rng: np.random.Generator) -> AdversarialDraws:
+        """Every random input of iteration ``step``, in the recipe's order: for each critic iteration
+        the real batch, the fakes' z, their classes and the real targets (smoothed, flipped); then the
+        generator update's z and classes."""
+        n = data.batch_size
+        parts = {"real": [], "real_targets": [], "fake_inputs": [], "fake_labels": []}
+        for i in range(self.n_critic):
+            batch = data.batch((step - 1) * self.n_critic + i, rng)
+            z = self.sample_latents(len(batch.images), rng)
+            fake_labels = self.draw_fake_labels(len(batch.images), rng)
+            parts["real_targets"].append(real_labels_for_discriminator(
+                self.discriminator_loss, len(batch.images), rng, self.label_smoothing, self.label_flip))
+            parts["real"].append(self.discriminator_inputs(batch.images, batch.labels))
+            parts["fake_inputs"].append(self.generator_inputs(z, fake_labels))
+            parts["fake_labels"].append(self.encode_labels(self.discriminator, fake_labels))
+        g_inputs = self.generator_inputs(self.sample_latents(n, rng), self.draw_fake_labels(n, rng))
+        return AdversarialDraws(**{k: tuple(v) for k, v in parts.items()},
+                                fake_targets=self.discriminator_loss.labels(n, real=False), g_inputs=g_inputs,
+                                g_targets=self.loss.labels(n, real=True))
 
-        The fakes are generated on a worker thread while D trains on the real batch: a D update does
-        not touch G's weights, so the fakes are exactly those of the sequential order, and the two
-        computations share the cores instead of waiting for each other (TensorFlow releases the GIL
-        while its kernels run). The first call runs in order, so tracing never happens concurrently.
-        """
-        real = batch.images
-        n = len(real)
-        z = self.sample_latents(n, rng)
-        fake_labels = self.draw_fake_labels(n, rng)
-        real_targets = real_labels_for_discriminator(self.discriminator_loss, n, rng, self.label_smoothing,
-                                                     self.label_flip)
-        g_inputs = self.generator_inputs(z, fake_labels)
-        set_trainable(self.discriminator, True)
-        if self._generate_fn is None:
-            fakes = _Ready(self.generate(g_inputs))
-        else:
-            fakes = self._worker().submit(self.generate, g_inputs)
-        d_real = _loss_value(self.discriminator.train_on_batch(
-            self.discriminator_inputs(real, batch.labels), real_targets, return_dict=True))
-        d_fake = _loss_value(self.discriminator.train_on_batch(
-            self.discriminator_inputs(fakes.result(), fake_labels), self.discriminator_loss.labels(n, real=False),
-            return_dict=True))
-        return d_real, d_fake
-
-    def _worker(self):
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gans-generate")
-        return self._executor
-
-    def generator_step(self, n: int, rng: np.random.Generator) -> float:
-        """G through the combined model, D frozen, fakes labelled real."""
-        z = self.sample_latents(n, rng)
-        inputs = self.generator_inputs(z, self.draw_fake_labels(n, rng))
-        set_trainable(self.discriminator, False)
-        return _loss_value(self.combined.train_on_batch(inputs, self.loss.labels(n, real=True), return_dict=True))
-
-    def train_step(self, step: int, data: BatchSource, rng: np.random.Generator) -> dict[str, float]:
-        """Iteration ``step`` (1-based): ``n_critic`` discriminator updates, then one generator update.
+    def iterate(self, draws: AdversarialDraws, run) -> dict:
+        """``n_critic`` discriminator updates (real batch, then a separate generated batch, 3.2.7), then
+        one generator update through the combined model with D frozen, its fakes labelled real.
 
         Returns:
             ``d_loss_real``, ``d_loss_fake`` (means over the critic iterations), ``d_loss`` (their
             mean) and ``g_loss``.
         """
         reals, fakes = [], []
-        for i in range(self.n_critic):
-            batch = data.batch((step - 1) * self.n_critic + i, rng)
-            d_real, d_fake = self.discriminator_step(batch, rng)
-            reals.append(d_real)
-            fakes.append(d_fake)
-        g_loss = self.generator_step(data.batch_size, rng)
-        d_real, d_fake = float(np.mean(reals)), float(np.mean(fakes))
+        for k in range(self.n_critic):
+            generated = run.generate(self.generator, draws.fake_inputs[k])
+            set_trainable(self.discriminator, True)
+            reals.append(run.train(self.discriminator, draws.real[k], draws.real_targets[k]))
+            fakes.append(run.train(self.discriminator, _with_labels(generated, draws.fake_labels[k]),
+                                   draws.fake_targets))
+        set_trainable(self.discriminator, False)
+        g_loss = run.train(self.combined, draws.g_inputs, draws.g_targets)
+        d_real, d_fake = sum(reals) / self.n_critic, sum(fakes) / self.n_critic
         return {"d_loss_real": d_real, "d_loss_fake": d_fake, "d_loss": 0.5 * (d_real + d_fake), "g_loss": g_loss}
 
     # ------------------------------------------------------------------ state
@@ -249,8 +232,3 @@ class AdversarialStep(Step):
         yield "discriminator", self.discriminator
         set_trainable(self.discriminator, False)
         yield "gan", self.combined
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None

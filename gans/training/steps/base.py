@@ -43,8 +43,12 @@ class Step:
     :class:`~gans.training.data.BatchSource` (``batch(draw, rng)`` returns images in [-1, 1] and,
     for labelled data, their labels) and the run's numpy generator, which is the only source of
     randomness a step may draw from (it is saved with the state, so a resumed run draws the same
-    numbers). :attr:`batches_per_step` says how many real batches one iteration consumes, so the
-    loop can count epochs.
+    numbers). It splits in two: :meth:`draw` takes every random input of the iteration from them, in
+    numpy, and :meth:`iterate` makes the updates on those inputs through an *execution*
+    (:mod:`gans.training.execution`): the recipe's one ``train_on_batch`` per update, or all of them
+    traced into one compiled function (the default), with XLA or on several devices as asked. A
+    family writes its iteration once and gets every execution. :attr:`batches_per_step` says how many
+    real batches one iteration consumes, so the loop can count epochs.
 
     **Sampling.** :meth:`sample` (``n``, ``rng``, ``labels=None``) returns ``n`` generated images in
     [-1, 1]. Grids, FID, diagnostics and ``gans sample`` all draw through it. A conditional family
@@ -77,7 +81,7 @@ class Step:
       them to the saved phase before the saved variables are restored. Batches come at the phase's
       resolution.
 
-    Subclasses implement :meth:`train_step`, :meth:`sample`, :attr:`models`, :attr:`optimizers`,
+    Subclasses implement :meth:`draw`, :meth:`iterate`, :meth:`sample`, :attr:`models`, :attr:`optimizers`,
     :meth:`build_optimizers` and :meth:`summaries`, and a ``from_config`` classmethod through which
     :func:`~gans.training.steps.make_step` builds them.
     """
@@ -95,8 +99,42 @@ class Step:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ the iteration
+    execution = None  # set by use_execution; the fused default on the first step otherwise
+
+    def use_execution(self, execution) -> None:
+        """Carry out :meth:`iterate` with ``execution`` (see :mod:`gans.training.execution`)."""
+        if self.execution is not None:
+            self.execution.close()
+        self.execution = execution
+
     def train_step(self, step: int, data: "BatchSource", rng: np.random.Generator) -> dict[str, float]:
-        """Iteration ``step`` (1-based); returns one float per name of :attr:`loss_names`."""
+        """Iteration ``step`` (1-based); returns one float per name of :attr:`loss_names`.
+
+        Draws the iteration's random inputs in numpy (:meth:`draw`), then lets the execution carry
+        out :meth:`iterate` on them.
+        """
+        if self.execution is None:
+            from gans.training.execution import make_execution
+
+            self.use_execution(make_execution("fused", "auto", models=self.models.values()))
+        return self.execution(self, self.draw(step, data, rng))
+
+    def draw(self, step: int, data: "BatchSource", rng: np.random.Generator) -> Any:
+        """Every random input of iteration ``step`` (real batches, noise, classes, soft labels), as
+        numpy arrays in a nested structure (tuples, lists, dicts, NamedTuples; None allowed) whose
+        arrays have the batch as their first axis. Only ``rng`` and ``data`` may be drawn from."""
+        raise NotImplementedError
+
+    def iterate(self, draws: Any, run) -> dict:
+        """The iteration's updates on ``draws``, written once for every execution: ``run.generate(model,
+        inputs)`` and ``run.train(model, x, y)`` (one optimizer update through the model's compiled loss;
+        returns the batch loss) are the only operations, and :func:`~gans.training.freeze.set_trainable`
+        before each ``run.train`` freezes what that update must not change. Returns the losses by
+        :attr:`loss_names`, as values ``run.train`` returned or arithmetic on them.
+
+        It is called eagerly by the recipe execution and traced once into a graph by the fused one,
+        so it must not read the values (no ``float()``, no branching on a loss).
+        """
         raise NotImplementedError
 
     def check_data(self, labels: np.ndarray | None) -> None:
@@ -172,3 +210,5 @@ class Step:
 
     def close(self) -> None:
         """Release threads or other resources (called when training ends)."""
+        if self.execution is not None:
+            self.execution.close()

@@ -58,15 +58,10 @@ class ConditionalStep(AdversarialStep):
             raise DataError(f"the data's classes run {int(present.min())}-{int(present.max())}, the model has "
                             f"{self.num_classes} (0-{self.num_classes - 1}); set num_classes to match the data.")
 
-    def generator_inputs(self, z, labels):
+    def encode_labels(self, model, labels):
         from gans.models.cgan import label_inputs
 
-        return [z, label_inputs(self.generator, labels)]
-
-    def discriminator_inputs(self, images, labels):
-        from gans.models.cgan import label_inputs
-
-        return [images, label_inputs(self.discriminator, labels)]
+        return None if labels is None else label_inputs(model, labels)
 
     def draw_fake_labels(self, n, rng):
         return rng.integers(0, self.num_classes, n)

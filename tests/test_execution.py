@@ -1,0 +1,251 @@
+"""The executions of a step (gans.training.execution): the fused one takes exactly the recipe's updates,
+traces once, and fails clearly where it cannot run; TensorBoard events are written and read back.
+
+Two-device and multi-worker training run in child processes (logical CPU devices must be configured
+before TensorFlow starts): see test_distribute.py.
+"""
+
+import json
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import gans  # noqa: F401
+from gans.config import OptimizerSpec
+from gans.datasets.base import ImageDataset
+from gans.errors import ConfigError
+from gans.training import FAMILIES, RunSettings, prepare, train
+from gans.training.execution import Fused, Recipe, XLAUnavailable, auto_jit, make_execution
+
+from test_training import TINY_FAMILIES, labelled_images, tiny_config
+
+ITERATIONS = 4
+
+
+def tiny_run(family, tmp_path, **changes):
+    """A prepared trainer of ``family`` on tiny networks; the config's own options changed by ``changes``."""
+    cfg = TINY_FAMILIES[family]().replace(**changes)
+    keras.utils.set_random_seed(3)
+    return prepare(cfg, tmp_path, labelled_images(), RunSettings(progress=False, seed=3, tensorboard=False))
+
+
+def no_dropout(step):
+    for model in step.models.values():
+        for layer in model._flatten_layers():
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = 0.0
+
+
+def run(family, tmp_path, execution, iterations=ITERATIONS, prepare_step=None, **changes):
+    trainer = tiny_run(family, tmp_path, **changes)
+    step = trainer.step_obj
+    if prepare_step is not None:
+        prepare_step(step)
+    step.use_execution(execution)
+    losses = [step.train_step(i, trainer.data, trainer.rng) for i in range(1, iterations + 1)]
+    # keyed by position: layer names are numbered per process, so two builds name them differently
+    state = {f"{name}/{i} ({v.path})": v.numpy() for name, m in step.models.items() for i, v in enumerate(m.variables)}
+    state.update({f"optimizer {name}/{i} ({v.path})": v.numpy()
+                  for name, o in step.optimizers.items() for i, v in enumerate(o.variables)})
+    return losses, state, step
+
+
+def assert_same(a, b, atol, what):
+    (losses_a, state_a, _), (losses_b, state_b, _) = a, b
+    assert state_a and len(state_a) == len(state_b)
+    state_b = dict(zip(state_a, state_b.values()))
+    assert any(k.startswith("optimizer") and "iteration" not in k for k in state_a), "optimizer slots must be compared"
+    differ = {k: float(np.max(np.abs(state_a[k] - state_b[k]))) for k in state_a
+              if not np.allclose(state_a[k], state_b[k], rtol=0, atol=atol)}
+    assert not differ, f"{what}: {len(differ)} of {len(state_a)} variables differ: {sorted(differ.items())[:6]}"
+    assert len(losses_a) == len(losses_b) == ITERATIONS and list(losses_a[0]) == list(losses_b[0])
+    np.testing.assert_allclose([list(r.values()) for r in losses_a], [list(r.values()) for r in losses_b],
+                               rtol=0, atol=atol * 10, err_msg=f"{what}: the logged losses differ")
+
+
+def test_every_family_has_an_equality_case():
+    assert FAMILIES and set(FAMILIES) <= set(TINY_FAMILIES) | set(EXTRA_FAMILIES), \
+        f"add a tiny configuration for {sorted(set(FAMILIES) - set(TINY_FAMILIES) - set(EXTRA_FAMILIES))}"
+
+
+# Families whose tiny runs live with their own tests (they need more than a config: a classifier, ...).
+EXTRA_FAMILIES = {"attribute"}
+
+
+@pytest.mark.parametrize("family", sorted(TINY_FAMILIES))
+def test_the_fused_execution_takes_the_recipes_updates(family, tmp_path):
+    """Same seeds, same batches: every weight, batch-norm statistic, dropout seed and optimizer slot
+    agrees after the iterations, and so does every logged loss; one trace serves them all."""
+    recipe = run(family, tmp_path / "recipe", Recipe())
+    fused = run(family, tmp_path / "fused", Fused(jit=False))
+    assert_same(recipe, fused, atol=1e-6, what=f"{family} recipe vs fused")
+    assert fused[2].execution.traces == 1, "the fused iteration must not retrace after its first call"
+
+
+@pytest.mark.parametrize("family", ["gan", "lsgan"])
+def test_the_xla_execution_of_the_fully_connected_families_matches_the_recipe(family, tmp_path):
+    recipe = run(family, tmp_path / "recipe", Recipe())
+    xla = run(family, tmp_path / "xla", Fused(jit=True))
+    assert_same(recipe, xla, atol=2e-5, what=f"{family} recipe vs fused + XLA")
+    assert xla[2].execution.traces == 1
+
+
+@pytest.mark.parametrize("family", ["dcgan", "wgan", "cgan"])
+def test_the_xla_execution_of_the_convolutional_families_makes_the_same_updates(family, tmp_path):
+    """XLA reorders float arithmetic, and Adam's first steps move every weight by about the learning
+    rate whatever the gradient's size, so a 1e-9 difference in a near-zero gradient becomes a
+    learning-rate-sized one. With plain SGD (updates proportional to the gradients) and dropout off
+    (XLA draws other random bits), the XLA iteration's updates agree with the recipe's."""
+    sgd = {"optimizer": OptimizerSpec("sgd", 1e-2, None), "discriminator_optimizer": OptimizerSpec("sgd", 1e-2, None)}
+    recipe = run(family, tmp_path / "recipe", Recipe(), prepare_step=no_dropout, **sgd)
+    xla = run(family, tmp_path / "xla", Fused(jit=True), prepare_step=no_dropout, **sgd)
+    assert_same(recipe, xla, atol=1e-4, what=f"{family} recipe vs fused + XLA (SGD, no dropout)")
+
+
+def test_a_broken_fused_execution_is_caught_by_the_equality_check(tmp_path, monkeypatch):
+    """The check above is not vacuous: a fused execution that forgets to freeze D in the G update
+    (train every model with all its weights trainable) differs from the recipe."""
+    from gans.training import freeze
+
+    recipe = run("gan", tmp_path / "recipe", Recipe())
+    real = freeze.set_trainable
+    monkeypatch.setattr("gans.training.steps.adversarial.set_trainable", lambda model, flag: real(model, True))
+    broken = run("gan", tmp_path / "broken", Fused(jit=False))
+    with pytest.raises(AssertionError):  # extra optimizer slots for D, and D moved in the G update
+        assert_same(recipe, broken, atol=1e-6, what="frozen nowhere")
+
+
+def test_auto_jit_follows_the_measured_rule(tmp_path):
+    mlp = tiny_run("lsgan", tmp_path / "mlp").step_obj
+    conv = tiny_run("dcgan", tmp_path / "conv").step_obj
+    assert auto_jit(mlp.models.values(), "CPU")[0] is True
+    assert auto_jit(conv.models.values(), "CPU")[0] is False
+    chosen = make_execution("fused", "auto", models=mlp.models.values())
+    assert chosen.jit and chosen.describe()["jit_reason"].startswith("auto")
+    assert make_execution("fused", "off", models=mlp.models.values()).jit is False
+
+
+def test_the_run_record_says_how_the_run_was_executed(tmp_path):
+    train(tiny_config(3), tmp_path, data=ImageDataset(labelled_images().images), steps=2,
+          settings=RunSettings(progress=False, checkpoint_every=0, sample_every=0, tensorboard=False))
+    record = json.loads((tmp_path / "config.json").read_text())["run"]["execution"]
+    assert record == {"mode": "fused", "jit": "on", "jit_reason": "auto: fully connected networks (measured on CPU)"}
+
+
+# ---------------------------------------------------------------------- clear errors
+def _cli(argv, capsys):
+    from gans.cli import main
+
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+class NotCompilable(keras.layers.Layer):
+    """A layer XLA cannot compile: it calls back into Python."""
+
+    def call(self, x):
+        import tensorflow as tf
+
+        y = tf.numpy_function(lambda a: a, [x], x.dtype, stateful=False)
+        return tf.reshape(y, tf.shape(x)) + 0 * x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def test_jit_on_where_xla_cannot_compile_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    from gans.models import gan
+
+    build = gan.build_generator
+
+    def generator(**kwargs):
+        model = build(**kwargs)
+        return keras.Model(model.inputs, NotCompilable()(model.outputs[0]), name="generator")
+
+    monkeypatch.setattr(gan, "build_generator", generator)
+    code, err = _cli(["train", "--experiment", "1", "--steps", "2", "--batch-size", "8", "--latent-dim", "8",
+                      "--data", str(_digits(tmp_path)), "--out", str(tmp_path / "run"), "--jit", "on",
+                      "--no-progress"], capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "XLA cannot compile" in lines[0] and "--jit off" in lines[0], err[-2000:]
+
+    # --jit auto falls back to no XLA, says so, and records it
+    code, err = _cli(["train", "--experiment", "1", "--steps", "2", "--batch-size", "8", "--latent-dim", "8",
+                      "--data", str(_digits(tmp_path)), "--out", str(tmp_path / "auto"), "--no-progress"], capsys)
+    assert code == 0, err[-2000:]
+    record = json.loads((tmp_path / "auto" / "config.json").read_text())["run"]["execution"]
+    assert record["jit"] == "off" and "XLA failed" in record["jit_reason"]
+
+
+def test_xla_unavailable_is_a_config_error():
+    assert issubclass(XLAUnavailable, ConfigError)
+
+
+def _digits(tmp_path):
+    path = tmp_path / "digits.npz"
+    if not path.exists():
+        np.savez(path, images=labelled_images().images)
+    return path
+
+
+@pytest.mark.parametrize("argv, env, expected", [
+    (["--distribute", "multi-worker"], {"TF_CONFIG": ""}, "TF_CONFIG"),
+    (["--distribute", "multi-worker"], {"TF_CONFIG": "{not json"}, "TF_CONFIG"),
+    (["--execution", "recipe", "--jit", "on"], {}, "--jit on needs --execution fused"),
+    (["--execution", "recipe", "--distribute", "mirrored"], {}, "--distribute needs --execution fused"),
+], ids=["no-tf-config", "bad-tf-config", "recipe-jit", "recipe-distribute"])
+def test_bad_execution_options_are_one_clear_error(argv, env, expected, tmp_path, monkeypatch, capsys):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, err = _cli(["train", "--experiment", "1", "--steps", "2", "--batch-size", "8", "--latent-dim", "8",
+                      "--data", str(_digits(tmp_path)), "--out", str(tmp_path / "run"), "--no-progress", *argv], capsys)
+    assert code == 2
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and expected in lines[0], err[-2000:]
+    assert not (tmp_path / "run" / "losses.csv").exists()
+
+
+# ---------------------------------------------------------------------- TensorBoard
+def read_events(folder):
+    """(scalars, images, texts) from the TensorBoard event files in ``folder``: tag -> [(step, value)]."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0, "tensors": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    tensors = {tag: [(e.step, tf.make_ndarray(e.tensor_proto)) for e in acc.Tensors(tag)] for tag in tags["tensors"]}
+    return tensors
+
+
+def test_every_run_writes_tensorboard_events_that_read_back(tmp_path):
+    from gans.evaluation.callbacks import DiagnosticsCallback  # noqa: F401 (the diversity comes from it)
+
+    trainer = train(tiny_config(1), tmp_path, data=ImageDataset(labelled_images().images), steps=6,
+                    settings=RunSettings(progress=False, sample_every=3, checkpoint_every=3))
+    events = read_events(tmp_path / "tensorboard")
+    losses = {tag: values for tag, values in events.items() if tag.startswith("loss/")}
+    assert set(losses) == {f"loss/{name}" for name in trainer.step_obj.loss_names}
+    logged = np.loadtxt(tmp_path / "losses.csv", delimiter=",", skiprows=1)
+    for i, name in enumerate(trainer.step_obj.loss_names):
+        steps, values = zip(*losses[f"loss/{name}"])
+        assert list(steps) == list(range(1, 7))
+        np.testing.assert_allclose(np.asarray(values, dtype=float), logged[:, 1 + i], rtol=1e-5)
+    assert [step for step, _ in events["diversity/ratio_to_real"]] == [3, 6]
+    (step3, grid3), (step6, grid6) = events["samples"]
+    assert (step3, step6) == (3, 6) and grid3.dtype == object  # encoded PNGs
+    config_text = events["config"][0][1]
+    assert b'"variant": "gan"' in config_text.item()
+
+
+def test_tensorboard_can_be_switched_off(tmp_path):
+    train(tiny_config(1), tmp_path, data=ImageDataset(labelled_images().images), steps=2,
+          settings=RunSettings(progress=False, sample_every=0, checkpoint_every=0, tensorboard=False))
+    assert not (tmp_path / "tensorboard").exists()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
