@@ -49,15 +49,15 @@ MUTANTS: tuple[Mutant, ...] = (
         "d-step-not-unfrozen",
         "D learns in its own steps even when something froze it before its first update (the run's model "
         "summaries do)",
-        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, True)\n        if self._generate_fn is None:\n",
-              "        if self._generate_fn is None:\n"),),
+        (Edit(ADVERSARIAL, "            set_trainable(self.discriminator, True)\n            reals.append(",
+              "            reals.append("),),
         ("tests/test_training.py",),
     ),
     Mutant(
         "no-freeze-in-g-step",
         "D does not move in G steps",
-        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        return _loss_value(",
-              "        return _loss_value("),),
+        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        g_loss = run.train(",
+              "        g_loss = run.train("),),
         ("tests/test_training.py",),
     ),
     # ------------------------------------------------------------------ resume
@@ -119,21 +119,23 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "wgan-one-critic-step",
         "WGAN does n_critic (5) critic updates per generator update",
-        (Edit(ADVERSARIAL, "        for i in range(self.n_critic):\n", "        for i in range(1):\n"),),
+        (Edit(ADVERSARIAL, "        for k in range(self.n_critic):\n", "        for k in range(1):\n"),),
         ("tests/test_training.py",),
     ),
     Mutant(
         "cgan-discriminator-ignores-labels",
         "the conditional discriminator sees each image with its own class",
         (Edit("gans/training/steps/conditional.py",
-              "        return [images, label_inputs(self.discriminator, labels)]\n",
-              "        return [images, label_inputs(self.discriminator, np.zeros_like(labels))]\n"),),
+              "        return None if labels is None else label_inputs(model, labels)\n",
+              "        return None if labels is None else label_inputs(model, np.zeros_like(labels) if model is "
+              "self.discriminator else labels)\n"),),
         ("tests/test_steps.py",),
     ),
     Mutant(
         "fakes-generated-in-training-mode",
         "the discriminator's fakes come from the generator in inference mode (as the thesis's predict)",
-        (Edit(ADVERSARIAL, "lambda x: generator(x, training=False)", "lambda x: generator(x, training=True)"),),
+        (Edit("gans/training/execution.py", "        fn = tf.function(lambda x: model(x, training=False), "
+              "reduce_retracing=True)", "        fn = tf.function(lambda x: model(x, training=True), reduce_retracing=True)"),),
         ("tests/test_steps.py",),
     ),
     Mutant(
@@ -214,5 +216,34 @@ MUTANTS: tuple[Mutant, ...] = (
         "gans crop-faces --select largest keeps the largest face",
         (Edit("gans/datasets/commands.py", "        select=args.select,\n", '        select="confidence",\n'),),
         ("tests/test_datasets_faces.py",),
+    ),
+    # ------------------------------------------------------------------ the fused execution
+    Mutant(
+        "fused-skips-metric-reset",
+        "the fused execution logs each update's own batch loss, as train_on_batch does",
+        (Edit("gans/training/execution.py", "                for metric in model.metrics:  # as train_on_batch does",
+              "                for metric in []:  # as train_on_batch does"),),
+        ("tests/test_execution.py",),
+    ),
+    Mutant(
+        "fused-trains-generated-batch-in-training-mode",
+        "the fused execution generates the discriminator's fakes in inference mode, as the recipe does",
+        (Edit("gans/training/execution.py", "    def generate(self, model, inputs):\n        return model(inputs, training=False)",
+              "    def generate(self, model, inputs):\n        return model(inputs, training=True)"),),
+        ("tests/test_execution.py",),
+    ),
+    Mutant(
+        "distributed-batch-not-split",
+        "each replica trains on its own share of the global batch",
+        (Edit("gans/training/execution.py", "                return a[i * share:(i + 1) * share]",
+              "                return a[:share]"),),
+        ("tests/test_distribute.py",),
+    ),
+    Mutant(
+        "tensorboard-drops-last-losses",
+        "every step's losses reach TensorBoard, the last ones too",
+        (Edit(TRAINING_CALLBACKS, "        if self._writer is not None:\n            self._write_losses()\n            self._writer.flush()",
+              "        if self._writer is not None:\n            self._writer.flush()"),),
+        ("tests/test_execution.py",),
     ),
 )

@@ -111,6 +111,9 @@ class Recipe:
     def __call__(self, step, draws) -> dict[str, float]:
         return step.iterate(draws, self)
 
+    def reset(self) -> None:
+        """The step's networks changed; each model's train function traces itself on its first call."""
+
     def describe(self) -> dict[str, Any]:
         return {"mode": "recipe"}
 
@@ -161,10 +164,10 @@ class Fused:
 
             # One nested function per model, traced once with the trainable flags set now, as
             # train_on_batch traces its own: each update then finishes every read and write of its
-            # variables before the next one starts, as the recipe's separate calls do. (Inlined in one
-            # flat graph, the updates' optimizer reads and constraint writes were not always ordered:
-            # RMSprop with the WGAN clip gave two different results from the same seed.)
-            fn = self._updates[model] = tf.function(update)
+            # variables before the next one starts, as the recipe's separate calls do. Under a
+            # distribution strategy the updates stay inline: tf.distribute cannot aggregate gradients
+            # inside a nested function.
+            fn = self._updates[model] = tf.function(update) if self.strategy is None else update
         return fn(x, y)
 
     # ---------------------------------------------------------------- calling it
@@ -210,7 +213,8 @@ class Fused:
 
         first = self._fn is None
         if first:
-            step.build_optimizers()  # a variable may not be created inside the traced function later
+            with step.variable_scope():  # a variable may not be created inside the traced function later
+                step.build_optimizers()
             self._fn = self._compile(step)
             started = time.perf_counter()
         args = draws if self.strategy is None else self._distribute(draws)
@@ -231,6 +235,13 @@ class Fused:
             log.info("fused iteration traced%s in %.1f s", " and XLA-compiled" if self.jit else "",
                      time.perf_counter() - started)
         return tf.nest.pack_sequence_as(self._structure, [float(v) for v in values])
+
+    def reset(self) -> None:
+        """Forget the compiled iteration: the step's networks changed (a progressive GAN grew), so the
+        next call traces the iteration of the new ones (and builds their optimizer slots)."""
+        self._fn = None
+        self._structure = None
+        self._updates = {}
 
     def describe(self) -> dict[str, Any]:
         record = {"mode": "fused", "jit": "on" if self.jit else "off"}
@@ -288,6 +299,12 @@ def auto_jit(models, device_type: str) -> tuple[bool, str]:
     return (not conv), f"auto: {where} networks ({measured})"
 
 
+def _is_multi_worker(strategy) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
 def make_execution(mode: str = "fused", jit: str = "auto", models=(), strategy=None):
     """The execution for ``--execution MODE --jit JIT``.
 
@@ -305,7 +322,13 @@ def make_execution(mode: str = "fused", jit: str = "auto", models=(), strategy=N
         if jit == "on":
             raise ConfigError("--jit on needs --execution fused; the recipe runs Keras' own train functions.")
         return Recipe()
-    if jit == "auto":
+    multi_worker = strategy is not None and _is_multi_worker(strategy)
+    if multi_worker and jit == "on":
+        raise ConfigError("--jit on does not work with --distribute multi-worker: XLA cannot compile the collective "
+                          "all-reduce across processes (measured: the workers crash); use --jit off or auto.")
+    if jit == "auto" and multi_worker:
+        use, reason = False, "auto: off with --distribute multi-worker (XLA cannot compile cross-process all-reduce)"
+    elif jit == "auto":
         import tensorflow as tf
 
         device = "GPU" if tf.config.list_logical_devices("GPU") else "CPU"

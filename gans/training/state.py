@@ -71,7 +71,8 @@ def load_state(path: Path, step_obj) -> dict:
     with data:
         meta = json.loads(str(data["meta"]))
         step_obj.set_extra_state(meta.get("step_state") or {})
-        step_obj.build_optimizers()
+        with step_obj.variable_scope():  # a distributed run builds its optimizer slots on every replica
+            step_obj.build_optimizers()
         for name, model in step_obj.models.items():
             if meta.get("format", 1) < 2:
                 model.set_weights(_collect(data, f"model/{name}/", [w.shape for w in model.get_weights()], name))

@@ -58,8 +58,11 @@ class Step:
     :attr:`generator` is the network saved as ``checkpoints/generator_step_N.h5``.
 
     **Phases.** A family whose networks change during training (the progressive GAN) changes them
-    inside :meth:`train_step` when its schedule says so, recompiles what it must, and reports the
-    phase in :meth:`get_extra_state`; :meth:`set_extra_state` rebuilds the same networks from it.
+    in :meth:`draw` when its schedule says so (before the iteration runs), recompiles what it must,
+    calls :meth:`networks_changed` so the execution retraces, and reports the phase in
+    :meth:`get_extra_state`; :meth:`set_extra_state` rebuilds the same networks from it. A value that
+    changes every step (a fade-in alpha) lives in a variable the networks read, assigned in
+    :meth:`draw`, so the compiled iteration never retraces for it.
 
     How the other families map onto the contract:
 
@@ -106,6 +109,20 @@ class Step:
         if self.execution is not None:
             self.execution.close()
         self.execution = execution
+
+    def networks_changed(self) -> None:
+        """Call after replacing or growing :attr:`models` (a new phase): the execution retraces the
+        iteration for the new networks on its next call."""
+        if self.execution is not None:
+            self.execution.reset()
+
+    def variable_scope(self):
+        """The context new variables of this step (optimizer slots, grown layers) are created in: the
+        distribution strategy's scope when the execution has one."""
+        import contextlib
+
+        strategy = getattr(self.execution, "strategy", None)
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
     def train_step(self, step: int, data: "BatchSource", rng: np.random.Generator) -> dict[str, float]:
         """Iteration ``step`` (1-based); returns one float per name of :attr:`loss_names`.
