@@ -4,7 +4,8 @@ Each handler below imports its library code when it runs, so parsing (``--help``
 needs no TensorFlow model, data or extractor. The handlers live beside the code they drive:
 :mod:`gans.training.commands` (list, train), :mod:`gans.sampling` (sample),
 :mod:`gans.datasets.commands` (crop-faces) and :mod:`gans.evaluation.commands` (fid, report,
-diagnose). Nothing in the library imports this module.
+diagnose, train-classifier); :mod:`gans.sampling` also makes a face from faces (generate-from-faces).
+Nothing in the library imports this module.
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help').\n")
 
+
+
+def _lazy(target: str):
+    """The handler ``"module:function"``, imported when its command runs, so ``--help`` stays fast."""
+    module, name = target.split(":")
+
+    def run(args):
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return run
 
 def _count(minimum: int = 1):
     """An integer option that must be at least ``minimum`` (checked before any work starts)."""
@@ -84,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training(sub)
     _add_data(sub)
     _add_evaluation(sub)
+    _add_attributes(sub)
+    _add_app(sub)
     return parser
 
 
@@ -91,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_training(sub) -> None:
     p = sub.add_parser("list", help="list the variants and the thesis's 20 experiments",
                        description="List the GAN variants and the thesis's experiments (Tables 4.1-4.7).")
-    p.set_defaults(func=_list)
+    p.set_defaults(func=_lazy("gans.training.commands:cmd_list"))
 
     p = sub.add_parser(
         "train", help="train a thesis experiment or a variant with your own settings",
@@ -104,7 +119,9 @@ def _add_training(sub) -> None:
                "  gans train --experiment 3 --steps 2000 --out runs/exp03 --resume   # after a kill\n"
                "  gans train dcgan --dataset mnist --steps 500 --batch-size 64 --lr 1e-4\n"
                "  gans train cgan --dataset mnist --steps 3000   # class-conditional; 10x10 class grids\n"
-               "  gans train --experiment 18 --data faces.npz   # CelebA experiments need face crops",
+               "  gans train --experiment 18 --data faces.npz   # CelebA experiments need face crops\n"
+               "  gans train attribute --data img_align_celeba --classifier clf/classifier.h5 --image-size 64 52 "
+               "--steps 3000 --out runs/attr",
     )
     p.add_argument("variant", nargs="?", choices=VARIANTS,
                    help="train this variant with the defaults of its first configuration (thesis experiments "
@@ -113,7 +130,14 @@ def _add_training(sub) -> None:
                    help="thesis experiment number (1-20) or a named configuration (ccgan-mnist); see 'gans list'")
     p.add_argument("--dataset", choices=DATASETS, help="data set of a VARIANT run (default mnist)")
     p.add_argument("--data", metavar="PATH",
-                   help="MNIST: mnist.npz or a folder of IDX .gz files (labels included); faces: an .npz of crops")
+                   help="MNIST: mnist.npz or a folder of IDX .gz files (labels included); faces: an .npz of crops "
+                        "or a CelebA image folder (list_attr_celeba.txt in or beside it)")
+    p.add_argument("--image-size", type=_count(), nargs=2, metavar=("H", "W"),
+                   help="resize the training images to H x W (e.g. 64 52 for CelebA's 218x178 faces)")
+    p.add_argument("--limit", type=_count(), metavar="N", help="train on the first N images of the data only")
+    p.add_argument("--classifier", metavar="CLASSIFIER.h5",
+                   help="attribute variant: the CelebA attribute classifier whose outputs bias the noise "
+                        "(from 'gans train-classifier celeba')")
     p.add_argument("--steps", type=_count(), metavar="S", help="training iterations (default: the experiment's)")
     p.add_argument("--epochs", type=_count(), metavar="E", help="passes over the data, instead of --steps")
     p.add_argument("--batch-size", type=_count(), metavar="B", help="real images per discriminator step")
@@ -148,6 +172,37 @@ def _add_training(sub) -> None:
                    help="random: indices drawn with replacement each step, as the thesis; epoch: shuffled passes")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g = p.add_argument_group("execution", "how each iteration runs; every choice takes the same updates "
+                                          "(see gans.training.execution)")
+    g.add_argument("--execution", choices=("fused", "recipe"), default="fused",
+                   help="fused (default): the iteration's updates traced into one compiled function; recipe: the "
+                        "thesis's one train_on_batch per update")
+    g.add_argument("--jit", choices=("auto", "on", "off"), default="auto",
+                   help="XLA for the fused execution. auto (default): on for fully connected networks, off for "
+                        "convolutional ones, as measured on CPU; config.json records the choice")
+    g.add_argument("--distribute", choices=("none", "mirrored", "multi-worker"), default="none",
+                   help="tf.distribute: mirrored = every local GPU; multi-worker = one process per machine, cluster "
+                        "from TF_CONFIG. --batch-size is the global batch, split across replicas")
+    g.add_argument("--no-tensorboard", action="store_true", help="do not write RUN_DIR/tensorboard event files")
+    g.add_argument("--deterministic", action="store_true",
+                   help="bit-identical reruns and resumes: one TensorFlow thread, deterministic kernels (slower)")
+    g = p.add_argument_group("progressive GAN (gans train pggan)", "phases of fade-in and stabilisation from 4x4 up")
+    g.add_argument("--target-resolution", type=_count(4), metavar="R",
+                   help="last resolution, a power of two from 4 (default 32; the seed's 256)")
+    g.add_argument("--images-per-phase", type=_count(), metavar="N",
+                   help="real images shown in each fade-in and each stable phase (default 20000)")
+    g.add_argument("--recipe", choices=("mse", "bce", "wasserstein"),
+                   help="mse (default: least squares, no batch norm), bce (batch norm 0.8, sigmoid) or wasserstein")
+    g.add_argument("--batch-sizes", type=_count(), nargs="+", metavar="B",
+                   help="batch size per resolution from 4x4 up (default 32 to 32x32, 16 to 128x128, then 8)")
+    g.add_argument("--filters", type=_count(), nargs="+", metavar="F",
+                   help="filters per resolution from 4x4 up (default 128 to 16x16, 64 at 32x32, then fewer)")
+    g.add_argument("--no-pixel-norm", dest="pixel_norm", action="store_const", const=False,
+                   help="no pixel normalization in the generator (on by default)")
+    g.add_argument("--no-equalized", dest="equalized", action="store_const", const=False,
+                   help="plain layers instead of the equalized learning rate (on by default)")
+    g.add_argument("--no-minibatch-stddev", dest="minibatch_stddev", action="store_const", const=False,
+                   help="no minibatch standard deviation in the discriminator (on by default)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser(
@@ -161,7 +216,10 @@ def _add_training(sub) -> None:
                "  gans sample runs/cgan-mnist/checkpoints/generator_step_003000.h5 --label 7 --out sevens.png\n"
                "  gans sample runs/cgan-mnist/checkpoints/generator_step_003000.h5 --labels all --out classes.png",
     )
-    p.add_argument("checkpoint", metavar="CHECKPOINT.h5")
+    p.add_argument("checkpoint", metavar="CHECKPOINT.h5", help="a generator .h5, or a progressive run folder with "
+                   "--resolution")
+    p.add_argument("--resolution", type=_count(4), metavar="R",
+                   help="progressive run folder: the generator of resolution R (its stable checkpoint, else faded)")
     p.add_argument("--n", type=_count(), metavar="N",
                    help="number of images (default 25; with --labels all: images per class, default 10)")
     p.add_argument("--out", default="grid.png", help="output .png (default grid.png); an existing file is kept "
@@ -175,20 +233,34 @@ def _add_training(sub) -> None:
     p.set_defaults(func=_sample)
 
 
-def _list(args):
-    from gans.training.commands import cmd_list
-
-    return cmd_list(args)
+_PGGAN_OPTIONS = ("target_resolution", "images_per_phase", "recipe", "batch_sizes", "filters", "pixel_norm",
+                  "equalized", "minibatch_stddev")
 
 
 def _train(args):
+    if args.variant == "pggan":  # phases, per-resolution batches and per-phase artefacts: its own handler
+        from gans.training.progressive import cmd_train_pggan
+
+        return cmd_train_pggan(args)
+    given = [o for o in _PGGAN_OPTIONS if getattr(args, o, None) is not None]
+    if given:
+        negated = ("pixel_norm", "equalized", "minibatch_stddev")  # their flags are --no-...
+        flag = ("--no-" if given[0] in negated else "--") + given[0].replace("_", "-")
+        raise GansError(f"{flag} goes with 'gans train pggan' only.")
     from gans.training.commands import cmd_train
 
     return cmd_train(args)
 
 
 def _sample(args):
+    from pathlib import Path
+
     from gans.sampling import cmd_sample
+
+    if args.resolution is not None or Path(args.checkpoint).is_dir():
+        from gans.training.progressive import phase_checkpoint
+
+        args.checkpoint = str(phase_checkpoint(args.checkpoint, args.resolution))
 
     return cmd_sample(args)
 
@@ -233,13 +305,7 @@ def _add_data(sub) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace OUT.npz if it exists")
     parser.add_argument("--device", default="CPU:0", help="TensorFlow device for MTCNN, e.g. CPU:0 or GPU:0")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(func=_crop_faces)
-
-
-def _crop_faces(args):
-    from gans.datasets.commands import cmd_crop_faces
-
-    return cmd_crop_faces(args)
+    parser.set_defaults(func=_lazy("gans.datasets.commands:cmd_crop_faces"))
 
 
 # ---------------------------------------------------------------------- fid, report, diagnose
@@ -280,7 +346,7 @@ def _add_evaluation(sub) -> None:
     p.add_argument("--batch-size", type=_count(), default=64, metavar="B", help="images per batch (default 64)")
     p.add_argument("--seed", type=_count(0), default=0, help="seed of image draws and latent vectors (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(func=_fid)
+    p.set_defaults(func=_lazy("gans.evaluation.commands:cmd_fid"))
 
     p = sub.add_parser(
         "report", help="FID tables (thesis Tables 4.6/4.7) and FID-over-steps figures for a folder of runs",
@@ -290,7 +356,7 @@ def _add_evaluation(sub) -> None:
     )
     p.add_argument("runs_dir", metavar="RUNS_DIR", help="folder holding run folders (searched recursively)")
     p.add_argument("--out", metavar="DIR", help="where to write the report (default RUNS_DIR)")
-    p.set_defaults(func=_report)
+    p.set_defaults(func=_lazy("gans.evaluation.commands:cmd_report"))
 
     p = sub.add_parser(
         "diagnose", help="judge a run for mode collapse and non-convergence",
@@ -298,25 +364,90 @@ def _add_evaluation(sub) -> None:
                     "diagnostics.md and diagnostics.png with the verdict, its evidence and the step it began.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by 'gans train'")
-    p.set_defaults(func=_diagnose)
+    p.set_defaults(func=_lazy("gans.evaluation.commands:cmd_diagnose"))
 
 
-def _fid(args):
-    from gans.evaluation.commands import cmd_fid
+# ---------------------------------------------------------------------- train-classifier, generate-from-faces
+def _add_attributes(sub) -> None:
+    p = sub.add_parser(
+        "train-classifier", help="train the CelebA attribute classifier (40 sigmoid outputs)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train the CelebA attributes paper's CNN (3 convolutions 32-64-128, dense 1024, dropout 0.3,\n"
+                    "40 sigmoid outputs; binary cross-entropy, Adam 1e-3) on a 98/2 train/dev split. Writes\n"
+                    "OUT/classifier.h5, epochs.csv (accuracy per epoch), attribute_accuracy.csv (dev accuracy\n"
+                    "per attribute against always answering the majority class) and classifier.json.",
+        epilog="example:\n"
+               "  gans train-classifier celeba --data img_align_celeba --image-size 64 52 --epochs 5 --out clf",
+    )
+    p.add_argument("dataset", choices=("celeba",), help="the attribute data set")
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="CelebA image folder; list_attr_celeba.txt in it or beside it")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for classifier.h5 and its reports")
+    p.add_argument("--image-size", type=_count(), nargs=2, metavar=("H", "W"),
+                   help="resize the faces to H x W (default: their own size; the paper's is 218 178)")
+    p.add_argument("--epochs", type=_count(), default=5, metavar="N", help="passes over the training faces (5)")
+    p.add_argument("--limit", type=_count(2), metavar="N", help="use the first N faces of the attribute file only")
+    p.add_argument("--batch-size", type=_count(), default=64, metavar="B", help="faces per update (64)")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of the split, weights and shuffling (0)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT/classifier.h5 if it exists")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("gans.evaluation.commands:cmd_train_classifier"))
 
-    return cmd_fid(args)
+    p = sub.add_parser(
+        "generate-from-faces", help="make a new face with the attributes of given faces",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read the faces with the attribute classifier, average its 40 outputs, overlay them on\n"
+                    "160-d normal noise (equation 1, alpha and beta) and render a face with the generator.\n"
+                    "Writes OUT (the new face), OUT's stem + '_with_inputs.png' (the input faces beside it) and\n"
+                    "OUT's stem + '_attributes.csv' (each attribute: the vector used, and what the classifier\n"
+                    "reads on the new face); prints the vector with the attribute names.",
+        epilog="example:\n"
+               "  gans generate-from-faces clf/classifier.h5 runs/attr/checkpoints/generator_step_003000.h5 \\\n"
+               "      photos/a.jpg photos/b.jpg --crop --out new_face.png",
+    )
+    p.add_argument("classifier", metavar="CLASSIFIER", help="classifier .h5 from 'gans train-classifier'")
+    p.add_argument("generator", metavar="GENERATOR", help="generator .h5 from 'gans train attribute'")
+    p.add_argument("faces", metavar="FACE", nargs="+", help="face images (CelebA-like crops, or photos with --crop)")
+    unit = _number("alpha and beta", 0, 1)
+    p.add_argument("--alpha", type=unit, default=0.6, help="noise weight of the first two blocks, in [0, 1] (0.6)")
+    p.add_argument("--beta", type=unit, default=0.8, help="noise weight of the last two blocks, in [0, 1] (0.8)")
+    p.add_argument("--out", required=True, metavar="NEW_FACE.png", help="the image to write")
+    p.add_argument("--crop", action="store_true",
+                   help="find the face in each photo with MTCNN first (needs the faces extra)")
+    p.add_argument("--margin", type=_number("margin", 0, 2), default=0.6,
+                   help="with --crop: border around the face box, as a fraction of its longer side (0.6)")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of the normal noise (0)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output files if they exist")
+    p.set_defaults(func=_lazy("gans.sampling:cmd_generate_from_faces"))
 
 
-def _report(args):
-    from gans.evaluation.commands import cmd_report
+# ---------------------------------------------------------------------- export, demo (the progressive GAN's app)
+def _add_app(sub) -> None:
+    p = sub.add_parser(
+        "export", help="write a generator for an app: z -> image in [0, 255] (TFLite, SavedModel, .keras)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write a generator checkpoint (or a progressive run's generator of one resolution) as a model\n"
+                    "that maps a latent vector to an image in [0, 255], for the seed's phone app.",
+        epilog="examples:\n"
+               "  gans export runs/pggan-32/checkpoints/generator_32x32_stable.h5 --format tflite --out face32.tflite\n"
+               "  gans export runs/pggan-32 --resolution 16 --format savedmodel --out face16_savedmodel",
+    )
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a generator .h5, or a progressive run folder")
+    p.add_argument("--resolution", type=_count(4), metavar="R", help="run folder: the generator of resolution R")
+    p.add_argument("--format", required=True, choices=("tflite", "savedmodel", "keras"))
+    p.add_argument("--out", required=True, metavar="PATH", help="the .tflite / .keras file or SavedModel folder")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_lazy("gans.export:cmd_export"))
 
-    return cmd_report(args)
-
-
-def _diagnose(args):
-    from gans.evaluation.commands import cmd_diagnose
-
-    return cmd_diagnose(args)
+    p = sub.add_parser(
+        "demo", help="serve a local page: pick a resolution and a seed, see generated faces",
+        description="Serve the seed's app as a local web page for a progressive run folder: choose a resolution "
+                    "and a seed and see the faces its generator makes.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a progressive run folder (gans train pggan)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_count(0), default=8000, help="port (default 8000; 0 picks a free one)")
+    p.set_defaults(func=_lazy("gans.demo:cmd_demo"))
 
 
 # ---------------------------------------------------------------------- entry point

@@ -173,3 +173,215 @@ class VirtualBatchNormalization(keras.layers.Layer):
             "gamma_constraint": keras.constraints.serialize(self.gamma_constraint),
         })
         return config
+
+
+# ---------------------------------------------------------------------- progressive growing GAN (Karras et al. 2018)
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PixelNormalization(keras.layers.Layer):
+    """Normalize each pixel's feature vector to unit average square (Karras et al. 2018, section 4.2).
+
+    ``y = x / sqrt(mean(x ** 2 over channels) + epsilon)``; it has no weights. The paper puts it after
+    each convolution of the generator, in place of batch normalization, so that the magnitudes of
+    the generator's and discriminator's signals cannot escalate.
+
+    Args:
+        epsilon: added under the square root, > 0 (the paper's 1e-8).
+    """
+
+    def __init__(self, epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        if not float(epsilon) > 0:
+            raise ConfigError(f"epsilon must be > 0, got {epsilon}.")
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        return inputs * ops.rsqrt(ops.mean(ops.square(inputs), axis=-1, keepdims=True) + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MinibatchStdDev(keras.layers.Layer):
+    """Append one feature map holding the average standard deviation over the minibatch (Karras et al.
+    2018, section 3), so the discriminator can see how varied a batch is and penalize a collapsed one.
+
+    The batch is split into groups of ``group_size`` (the whole batch when it does not divide it or
+    when ``group_size`` is None); within each group the standard deviation of every feature at every
+    position is taken over the group's members, averaged over features and positions, and the
+    resulting scalar is appended as a constant map to each member's input.
+
+    Args:
+        group_size: members per group (the paper's 4), or None for the whole batch.
+        epsilon: added to the variance before the square root.
+    """
+
+    def __init__(self, group_size: int | None = 4, epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        if group_size is not None and int(group_size) < 1:
+            raise ConfigError(f"group_size must be >= 1 or None, got {group_size}.")
+        self.group_size = None if group_size is None else int(group_size)
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        static_n = inputs.shape[0]
+        group = self.group_size
+        if group is None or static_n is None or static_n % group != 0 or group > static_n:
+            group = n
+        x = ops.reshape(inputs, (group, -1, h, w, c))  # (member, group id, H, W, C)
+        std = ops.sqrt(ops.var(x, axis=0) + self.epsilon)  # (group id, H, W, C)
+        score = ops.mean(std, axis=(1, 2, 3), keepdims=True)  # (group id, 1, 1, 1)
+        score = ops.tile(score, (group, h, w, 1))  # member i of group g sits at row i * groups + g
+        return ops.concatenate([inputs, ops.cast(score, inputs.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], None if input_shape[-1] is None else input_shape[-1] + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FadeIn(keras.layers.Layer):
+    """The progressive GAN's fade-in: ``(1 - alpha) * old + alpha * new`` (Karras et al. 2018, Figure 2).
+
+    ``alpha`` is a non-trainable weight of the layer, so a training loop assigns it every step
+    (``layer.alpha.assign(a)`` or :meth:`set_alpha`) and a compiled train function reads the new value
+    without being traced again. It is saved with the model's weights.
+
+    Args:
+        alpha: the initial weight of the new branch, in [0, 1].
+    """
+
+    def __init__(self, alpha: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ConfigError(f"alpha must be in [0, 1], got {alpha}.")
+        self.initial_alpha = float(alpha)
+        self.alpha = self.add_weight(shape=(), name="alpha", trainable=False,
+                                     initializer=keras.initializers.Constant(self.initial_alpha))
+
+    def set_alpha(self, value: float) -> None:
+        """Assign the weight of the new branch (no retracing)."""
+        if not 0.0 <= float(value) <= 1.0:
+            raise ConfigError(f"alpha must be in [0, 1], got {value}.")
+        self.alpha.assign(float(value))
+
+    def call(self, inputs):
+        old, new = inputs
+        a = ops.cast(self.alpha, new.dtype)
+        return (1.0 - a) * old + a * new
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.initial_alpha}
+
+
+def _he_scale(fan_in: int, gain: float) -> float:
+    return float(gain) / float(fan_in) ** 0.5
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class EqualizedConv2D(keras.layers.Layer):
+    """A 2-D convolution with the equalized learning rate (Karras et al. 2018, section 4.1).
+
+    The kernel is initialized from N(0, 1) and multiplied at run time by He's constant
+    ``gain / sqrt(fan_in)``, so every weight has the same dynamic range and adaptive optimizers
+    (Adam) update all layers at the same speed. Stride 1, "same" padding, channels last.
+
+    Args:
+        filters: output channels.
+        kernel_size: side of the square kernel.
+        gain: the constant's numerator (sqrt(2) for leaky ReLU layers, 1 for the toRGB layer).
+        use_bias: add a bias (initialized to zero).
+        activation: an optional activation applied after the bias.
+    """
+
+    convolutional = True  # for code that asks whether a network convolves (it is not a keras Conv2D)
+
+    def __init__(self, filters: int, kernel_size: int = 3, gain: float = 2.0 ** 0.5, use_bias: bool = True,
+                 activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if int(filters) < 1 or int(kernel_size) < 1:
+            raise ConfigError(f"filters and kernel_size must be >= 1, got {filters} and {kernel_size}.")
+        self.filters, self.kernel_size, self.gain = int(filters), int(kernel_size), float(gain)
+        self.use_bias = bool(use_bias)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.kernel = self.add_weight(shape=(self.kernel_size, self.kernel_size, channels, self.filters),
+                                      name="kernel", initializer=keras.initializers.RandomNormal(0.0, 1.0))
+        self.bias = self.add_weight(shape=(self.filters,), name="bias", initializer="zeros") if self.use_bias else None
+        self.scale = _he_scale(self.kernel_size * self.kernel_size * channels, self.gain)
+
+    def call(self, inputs):
+        x = ops.conv(inputs, self.kernel * self.scale, strides=1, padding="same")
+        if self.bias is not None:
+            x = x + self.bias
+        return self.activation(x) if self.activation is not None else x
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size, "gain": self.gain,
+                "use_bias": self.use_bias, "activation": keras.activations.serialize(self.activation)}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class EqualizedDense(keras.layers.Layer):
+    """A dense layer with the equalized learning rate (see :class:`EqualizedConv2D`).
+
+    Args:
+        units: output features.
+        gain: numerator of He's constant ``gain / sqrt(fan_in)``.
+        use_bias: add a bias (initialized to zero).
+        activation: an optional activation applied after the bias.
+    """
+
+    def __init__(self, units: int, gain: float = 2.0 ** 0.5, use_bias: bool = True, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ConfigError(f"units must be >= 1, got {units}.")
+        self.units, self.gain, self.use_bias = int(units), float(gain), bool(use_bias)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.kernel = self.add_weight(shape=(fan_in, self.units), name="kernel",
+                                      initializer=keras.initializers.RandomNormal(0.0, 1.0))
+        self.bias = self.add_weight(shape=(self.units,), name="bias", initializer="zeros") if self.use_bias else None
+        self.scale = _he_scale(fan_in, self.gain)
+
+    def call(self, inputs):
+        x = ops.matmul(inputs, self.kernel * self.scale)
+        if self.bias is not None:
+            x = x + self.bias
+        return self.activation(x) if self.activation is not None else x
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "gain": self.gain, "use_bias": self.use_bias,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ToPixels(keras.layers.Layer):
+    """Map generator output in [-1, 1] to pixel values in [0, 255] (float32, clipped), the form an app
+    shows directly. It has no weights; ``gans export`` puts it after a generator."""
+
+    def call(self, inputs):
+        return ops.clip((ops.cast(inputs, "float32") + 1.0) * 127.5, 0.0, 255.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

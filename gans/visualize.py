@@ -42,9 +42,10 @@ def tile_images(images: np.ndarray, rows: int | None = None, cols: int | None = 
 
 
 def save_image_grid(images: np.ndarray, path: str | Path, rows: int | None = None, cols: int | None = None,
-                    scale: int = 4) -> Path:
-    """Save a grid of images as PNG, each pixel enlarged ``scale`` times for easy viewing."""
-    grid = tile_images(images, rows, cols)
+                    scale: int = 4, pad: int = 1) -> Path:
+    """Save a grid of images as PNG, each pixel enlarged ``scale`` times for easy viewing, ``pad``
+    white pixels between them (one image with ``pad=0, scale=1`` is saved exactly)."""
+    grid = tile_images(images, rows, cols, pad)
     if scale > 1:
         grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     plt = _pyplot()

@@ -12,7 +12,8 @@ import pytest
 from test_conditional import gans_cli as gans  # ``gans ARGS`` in a fresh process: (status, stdout, stderr)
 from test_evaluation_diagnostics import collapsing_losses, healthy_losses, write_run
 
-COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose")
+COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
+            "generate-from-faces", "export", "demo")
 
 
 def subparsers():

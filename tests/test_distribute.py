@@ -19,7 +19,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(HERE)}
+# The children import the gans of this checkout (the tests' folder and the repository root first), so a
+# copy of the repository tests its own code, not an installed one.
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "3",
+       "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
 STEPS = 3
 
 
@@ -65,6 +68,23 @@ def child_two_devices(out: str):
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     _train(str(Path(out) / "mirrored"), "mirrored")
     _train(str(Path(out) / "single"), "none")
+    odd_batch(Path(out))
+
+
+def odd_batch(out: Path):
+    """``gans train --distribute mirrored --batch-size 7`` on two replicas: its exit status and stderr."""
+    import contextlib
+    import io
+
+    from gans.cli import main
+    from test_training import labelled_images
+
+    np.savez(out / "digits.npz", images=labelled_images().images)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["train", "--experiment", "3", "--steps", "2", "--batch-size", "7", "--data", str(out / "digits.npz"),
+                     "--out", str(out / "odd"), "--distribute", "mirrored", "--no-progress"])
+    (out / "odd_batch.json").write_text(json.dumps({"code": code, "stderr": err.getvalue()}))
 
 
 def child_single(out: str):
@@ -116,6 +136,11 @@ def test_two_mirrored_cpu_devices_match_one_device(tmp_path):
     assert moved
     assert_close(mirrored, single, atol=1e-5)
     np.testing.assert_allclose(losses(tmp_path / "mirrored"), losses(tmp_path / "single"), rtol=1e-4, atol=1e-6)
+    odd = json.loads((tmp_path / "odd_batch.json").read_text())
+    errors = [line for line in odd["stderr"].splitlines() if "error:" in line]
+    assert odd["code"] == 2 and len(errors) == 1, odd["stderr"][-2000:]
+    assert "batch size 7 does not split evenly across 2 replicas" in errors[0] and "--batch-size 6 or 8" in errors[0]
+    assert not (tmp_path / "odd" / "losses.csv").exists()
 
 
 def free_port() -> int:

@@ -84,7 +84,8 @@ def test_the_conditional_discriminator_sees_every_image_with_its_own_label():
 
     class Recording(Recipe):
         def generate(self, model, inputs):
-            asked.append((inputs, step.generate(inputs)))  # what G makes of them before this iteration's updates
+            # what G makes of them in inference mode (as the thesis's predict) before this iteration's updates
+            asked.append((inputs, model(inputs, training=False).numpy()))
             return super().generate(model, inputs)
 
         def train(self, model, x, y):

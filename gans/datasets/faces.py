@@ -51,6 +51,7 @@ __all__ = [
     # defined here
     "SKIP_REASONS",
     "CropSummary",
+    "crop_face_photos",
     "crop_faces",
     "process_chunk",
     # the pieces of the pipeline, re-exported from the modules that define them
@@ -296,3 +297,48 @@ def crop_faces(
                           resumed_files=resumed)
     log.debug("crop-faces: %s", "; ".join(summary.lines()))
     return summary
+
+
+def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_confidence: float = 0.9,
+                     detector=None) -> "np.ndarray":
+    """One face from each of a few photos, cut as CelebA's aligned faces are framed: the pipeline's
+    square MTCNN crop (:func:`process_chunk`), then its centre cut to the aspect of ``size`` (height,
+    width) and resized to it.
+
+    Args:
+        paths: photo files.
+        size: (height, width) of the faces returned.
+        margin: border around the face box, as a fraction of its longer side (0.6 frames a face with
+            its hair, about as CelebA's aligned images do).
+        min_confidence: faces the detector is less sure of are ignored.
+        detector: an MTCNN-like detector; built when None.
+
+    Returns:
+        uint8 (len(paths), height, width, 3).
+
+    Raises:
+        DataError: a photo gives no face (the message names the photo and the reason).
+    """
+    import numpy as np
+
+    from gans.datasets.npz import resize_images
+    from gans.errors import DataError
+
+    height, width = (int(v) for v in size)
+    options = CropOptions(size=max(height, width), margin=margin, min_confidence=min_confidence)
+    detector = build_detector() if detector is None else detector
+    faces = []
+    for path in (Path(p).expanduser() for p in paths):
+        result = process_chunk(path.parent, [path.name], options, detector, 1, options.max_pixels,
+                               lambda *counts: None)
+        if not result.images:
+            _, reason, detail = result.skips[0]
+            raise DataError(f"{path}: no face to crop ({reason}: {detail}); pass a photo with a clear face, or "
+                            "an already cropped face without --crop.")
+        square = result.images[0]
+        side = square.shape[0]
+        cut_h, cut_w = (side, max(1, round(side * width / height))) if height >= width else \
+            (max(1, round(side * height / width)), side)
+        top, left = (side - cut_h) // 2, (side - cut_w) // 2
+        faces.append(square[top:top + cut_h, left:left + cut_w])
+    return np.concatenate([resize_images(face[None], (height, width)) for face in faces])

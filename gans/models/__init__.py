@@ -8,7 +8,11 @@ arguments, returning named functional ``keras.Model`` objects:
 - :mod:`gans.models.lsgan`: least-squares GAN, fully connected with a linear output (3, 7-9, 13, 19, 20);
 - :mod:`gans.models.wgan`: convolutional WGAN with a clipped linear critic (4, 10, 14);
 - :mod:`gans.models.cgan`: the class-conditional GAN (CCGAN) and the capacity/depth DCGAN of the
-  MNIST paper.
+  MNIST paper;
+- :mod:`gans.models.attribute`: the CelebA attribute classifier, equation 1's attribute noise and
+  the attribute-biased GAN of the CelebA attributes paper;
+- :mod:`gans.models.pggan`: the progressive growing GAN of the CelebA-HQ paper (4x4 up to 256x256,
+  with fade-in), whose builders return every resolution's stable and fade-in networks.
 
 This package imports Keras only inside its functions and builder modules, so the variant names can
 be read without loading TensorFlow.
@@ -26,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The builder modules, one per variant name. The training registry
 # (:data:`gans.training.steps.FAMILIES`) maps each of them to its step class.
-VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan")
+VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan", "attribute", "pggan")
 
 
 def get_variant(name: str):

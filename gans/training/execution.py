@@ -283,7 +283,8 @@ def has_convolutions(models) -> bool:
 
     conv = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.Conv2DTranspose,
             keras.layers.Conv3DTranspose, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
-    return any(isinstance(layer, conv) for model in models for layer in model._flatten_layers())
+    return any(isinstance(layer, conv) or getattr(layer, "convolutional", False)  # custom conv layers say so
+               for model in models for layer in model._flatten_layers())
 
 
 def auto_jit(models, device_type: str) -> tuple[bool, str]:

@@ -24,7 +24,8 @@ from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError, DataError, TrainingDiverged
 from gans.evaluation.diagnostics import DIVERGENCE_FILE
 from gans.io import NPZ_ERRORS, folder_lock, read_json, read_npz, write_json
-from gans.training.callbacks import GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid, StateCheckpoint
+from gans.training.callbacks import (GeneratorCheckpoint, LossLog, ModelSummaries, SampleGrid, StateCheckpoint,
+                                    TensorBoardLog)
 from gans.training.data import BatchSource
 from gans.training.steps import Step, make_step
 from gans.training.state import STATE_FILE
@@ -51,6 +52,13 @@ class RunSettings:
         inception_weights: a local InceptionV3 "notop" weights file, for machines with no network.
         diagnose_every: steps between diversity measurements for the run's diagnosis
             (default: ``sample_every``); the verdict is written at the end of every run.
+        execution: "fused" (the iteration as one compiled function) or "recipe" (one
+            ``train_on_batch`` per update); see :mod:`gans.training.execution`.
+        jit: XLA for the fused execution: "auto" (where it measured faster), "on" or "off".
+        distribute: "none", "mirrored" or "multi-worker" (see :mod:`gans.training.distribute`).
+        tensorboard: also write TensorBoard events into ``RUN_DIR/tensorboard``.
+        deterministic: bit-identical reruns and resumes, slower (one thread; see
+            :func:`gans.training.execution.deterministic_runtime`).
     """
 
     sample_every: int | None = None
@@ -64,6 +72,11 @@ class RunSettings:
     fid_n: int = 5000
     inception_weights: str | None = None
     diagnose_every: int | None = None
+    execution: str = "fused"
+    jit: str = "auto"
+    distribute: str = "none"
+    tensorboard: bool = True
+    deterministic: bool = False
 
 
 def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None = None) -> ImageDataset:
@@ -91,9 +104,13 @@ def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None
                 return load_mnist(data, split="all")
             return load_images(data)  # not Keras' MNIST layout: any .npz of 28x28 images will do
         return load_mnist(data, split="all" if data is not None else "train")
+    if config.dataset == "celeba" and data is not None and Path(data).is_dir():
+        from gans.datasets.celeba import load_celeba
+
+        return load_celeba(data)
     raise DataError(
         f"the {config.dataset} experiments train on face crops: pass --data FACES.npz "
-        "(make one with 'gans crop-faces SRC OUT.npz --size 40')."
+        "(make one with 'gans crop-faces SRC OUT.npz --size 40') or a CelebA image folder."
     )
 
 
@@ -130,22 +147,43 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     callbacks.append(DiagnosticsCallback(settings.diagnose_every or sample_every, classifier_options=classifier_options))
     if step_obj is not None and step_obj.num_classes is not None and config.dataset in LENET_DATASETS:
         callbacks.append(ConditionalMetrics(sample_every, classifier_options=lenet_options))
+    if step_obj is not None:  # the family's own measures (the attribute GAN's agreement, ...)
+        callbacks.extend(step_obj.metric_callbacks(sample_every))
     callbacks.append(RunRecord(settings))
+    if settings.tensorboard:  # after the record: its config.json goes into the log as text
+        callbacks.append(TensorBoardLog())
     callbacks.append(StateCheckpoint(checkpoint_every))  # last: it marks the step as safely on disk
     return callbacks
 
 
 def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSettings = RunSettings(),
-            extra_callbacks=()) -> Trainer:
-    """Build everything for a run without training: data, networks, step object, callbacks."""
+            extra_callbacks=(), strategy=None) -> Trainer:
+    """Build everything for a run without training: data, networks, step object, callbacks.
+
+    ``strategy``: the ``tf.distribute`` strategy of ``settings.distribute`` when the caller made it
+    already (:func:`train` does, to lock the right folder); made here otherwise. ``run_dir`` is then
+    the folder this worker writes (see :func:`gans.training.distribute.worker_folder`).
+    """
+    import contextlib
+
     import keras
 
+    from gans.training.distribute import check_batch, make_strategy
+    from gans.training.execution import deterministic_runtime, make_execution
+
+    if strategy is None:  # first: a multi-worker runtime starts before any other op
+        if settings.deterministic:
+            deterministic_runtime()
+        strategy = make_strategy(settings.distribute)
+    check_batch(config.batch_size, strategy)
     dataset = load_training_data(config, data)
     if dataset.image_shape != tuple(config.image_shape):
         log.info("training images are %s; building the networks for that shape", dataset.image_shape)
         config = config.replace(image_shape=dataset.image_shape)
     keras.utils.set_random_seed(settings.seed)
-    step_obj = make_step(config)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        step_obj = make_step(config)
+    step_obj.use_execution(make_execution(settings.execution, settings.jit, step_obj.models.values(), strategy))
     step_obj.check_data(dataset.labels)
     step_obj.prepare_data(dataset.images, dataset.labels)
     batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed,
@@ -185,13 +223,19 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
         TrainingDiverged: a loss became NaN or infinite; ``divergence.json`` and the diagnosis in
             the run folder record it.
     """
-    run_dir = Path(run_dir)
+    from gans.training.distribute import make_strategy, worker_folder
+    from gans.training.execution import deterministic_runtime
+
+    if settings.deterministic:
+        deterministic_runtime()
+    strategy = make_strategy(settings.distribute)
+    run_dir = worker_folder(Path(run_dir), strategy)
     with folder_lock(run_dir):
         saved_step = saved_state_step(run_dir)
         saved = read_run_record(run_dir) if resume else None
         if steps is None and epochs is None:
             steps, epochs = _saved_length(saved) if saved else (config.steps, None)
-        trainer = prepare(config, run_dir, data, settings, extra_callbacks)
+        trainer = prepare(config, run_dir, data, settings, extra_callbacks, strategy=strategy)
         if resume and saved is not None:
             check_resume(run_dir, saved, run_record(trainer, steps, epochs, settings, resume), saved_step)
         trainer.record = {"steps": steps, "epochs": epochs, "resume": resume}
@@ -225,9 +269,16 @@ class RunRecord(Callback):
 
     def on_train_begin(self, trainer) -> None:
         record = getattr(trainer, "record", {})
-        write_json(trainer.run_dir / "config.json",
-                   run_record(trainer, record.get("steps") or trainer.total_steps, record.get("epochs"),
-                              self.settings, record.get("resume", False)))
+        self.written = run_record(trainer, record.get("steps") or trainer.total_steps, record.get("epochs"),
+                                  self.settings, record.get("resume", False))
+        write_json(trainer.run_dir / "config.json", self.written)
+
+    def on_train_end(self, trainer) -> None:
+        """Record what the execution ended up as (``--jit auto`` falls back when XLA cannot compile)."""
+        execution = trainer.step_obj.execution
+        if execution is not None and self.written["run"].get("execution") != execution.describe():
+            self.written["run"]["execution"] = execution.describe()
+            write_json(trainer.run_dir / "config.json", self.written)
 
 
 def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: bool) -> dict:
@@ -250,6 +301,8 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "fid_extractor": settings.fid_extractor,
         "fid_n": settings.fid_n,
         "resumed": bool(resume),
+        "execution": trainer.step_obj.execution.describe() if trainer.step_obj.execution else None,
+        "deterministic": settings.deterministic,
         "loss_names": list(trainer.step_obj.loss_names),
         "adversarial_pair": list(trainer.step_obj.adversarial_pair or []),
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
@@ -265,10 +318,12 @@ def data_fingerprint(dataset: ImageDataset) -> str:
     return digest.hexdigest()
 
 
-# What a resume may change: how long the run goes (and the record of the resume itself). Everything
+# What a resume may change: how long the run goes, how it is executed (every execution takes the same
+# updates; tests/test_execution.py) and the record of the resume itself. Everything
 # else (what is trained, on which data, with which seed, batches, intervals and measurements) is the
 # run, and a resume that changes it would make one run folder hold two runs.
-_RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions"}
+_RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions", "run.execution",
+                      "run.deterministic"}
 
 
 def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | None) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from gans.errors import ConfigError
 from gans.training.steps.adversarial import AdversarialStep
+from gans.training.steps.attribute import AttributeStep
 from gans.training.steps.base import Step
 from gans.training.steps.conditional import ConditionalStep
+from gans.training.steps.pggan import PGGANStep
 from gans.training.steps.wgan import WGANStep
 
 # variant -> step class. Builders: gans.models.<variant> (gans.models.get_variant).
@@ -20,6 +22,8 @@ FAMILIES: dict[str, type[Step]] = {
     "lsgan": AdversarialStep,
     "wgan": WGANStep,
     "cgan": ConditionalStep,
+    "attribute": AttributeStep,
+    "pggan": PGGANStep,
 }
 
 
@@ -43,5 +47,5 @@ def make_step(config, networks: dict | None = None) -> Step:
     return step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
 
 
-__all__ = ["FAMILIES", "AdversarialStep", "ConditionalStep", "Step", "WGANStep", "build_networks", "make_step",
-           "step_class"]
+__all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",
+           "make_step", "step_class"]

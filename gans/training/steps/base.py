@@ -220,6 +220,11 @@ class Step:
             raise ConfigError(f"{type(self).__name__} keeps no extra state, but the saved state has {sorted(state)}.")
 
     # ------------------------------------------------------------------ artefacts
+    def metric_callbacks(self, every: int) -> list:
+        """Callbacks measuring what only this family has (e.g. the attribute GAN's agreement), run
+        every ``every`` steps beside the common artefacts. The default: none."""
+        return []
+
     def summaries(self):
         """Yield ``(name, model)`` for the model summary files, the last one also drawn as
         ``model_plot.png``; each model is yielded in the trainable state its own steps use."""

@@ -1,0 +1,309 @@
+"""The CelebA attribute classifier at work: training it, judging it, reading faces with it, and the
+attribute agreement of generated faces (seed 002, Kim, Ha and Kim 2018).
+
+- :func:`split_dev` and :func:`train_attribute_classifier`: the paper's 98/2 train/dev split and
+  training with a progress bar and the dev accuracy after every epoch;
+- :func:`attribute_report`: per-attribute dev accuracy against the accuracy of always answering the
+  training set's majority class (the baseline a reader needs to judge the paper's 89.4%);
+- :func:`load_attribute_classifier` and :func:`predict_attributes`: a saved classifier, checked, and
+  its 40 outputs for faces of any size (resized to the classifier's input);
+- :func:`attribute_agreement`: how well faces read back the attributes they were asked for, a
+  measure the paper lacked (:class:`gans.evaluation.callbacks.AttributeAgreement` logs it in training).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gans.errors import ConfigError, DataError, DataNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEV_FRACTION = 0.02  # the paper's 98/2 split
+
+
+def split_dev(n: int, dev_fraction: float = DEV_FRACTION, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, dev) index arrays, ``dev_fraction`` of ``n`` in dev (at least one image each).
+
+    Raises:
+        DataError: fewer than two images.
+    """
+    if not 0.0 < float(dev_fraction) < 1.0:
+        raise ConfigError(f"dev_fraction must be in (0, 1), got {dev_fraction}.")
+    if n < 2:
+        raise DataError(f"a train/dev split needs at least 2 images, got {n}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_dev = min(max(1, int(round(n * float(dev_fraction)))), n - 1)
+    return np.sort(order[n_dev:]), np.sort(order[:n_dev])
+
+
+def _batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int):
+    """A Keras data source that scales one shuffled batch of uint8 faces at a time (a whole CelebA
+    set in float32 would not fit in memory)."""
+    import keras
+
+    from gans.datasets.scaling import scale_images
+
+    class ScaledBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(images))
+
+        def __len__(self):
+            return math.ceil(len(images) / batch_size)
+
+        def __getitem__(self, index):
+            rows = np.sort(self.order[index * batch_size:(index + 1) * batch_size])
+            return scale_images(images[rows]), labels[rows].astype(np.float32)
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(images))
+
+    return ScaledBatches()
+
+
+def train_attribute_classifier(model, images: np.ndarray, labels: np.ndarray, dev_images: np.ndarray,
+                               dev_labels: np.ndarray, epochs: int = 5, batch_size: int = 64, seed: int = 0,
+                               progress: bool = True, on_epoch=None) -> list[dict]:
+    """Train a compiled attribute classifier (:func:`gans.models.attribute.build_classifier`).
+
+    Args:
+        model: the compiled classifier.
+        images, labels: uint8 training faces (N, H, W, C) and their 0/1 attributes (N, 40).
+        dev_images, dev_labels: the held-out faces, judged after every epoch.
+        epochs: passes over the training faces.
+        batch_size: faces per update.
+        seed: seed of the weights' dropout and the shuffling.
+        progress: Keras' progress bar over each epoch's batches.
+        on_epoch: called with each epoch's row (epoch, loss, accuracy, dev_loss, dev_accuracy).
+
+    Returns:
+        One row per epoch: ``epoch``, ``loss``, ``accuracy`` (training, mean over attributes and
+        faces), ``dev_loss``, ``dev_accuracy``.
+    """
+    import keras
+
+    from gans.datasets.scaling import scale_images
+
+    labels, dev_labels = np.asarray(labels), np.asarray(dev_labels)
+    if labels.ndim != 2 or labels.shape[1] != model.outputs[0].shape[-1] or len(labels) != len(images):
+        raise DataError(f"need one row of {model.outputs[0].shape[-1]} attributes per face: {len(images)} faces, "
+                        f"labels of shape {labels.shape}.")
+    keras.utils.set_random_seed(seed)
+    rows: list[dict] = []
+
+    class Report(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "accuracy": float(logs["binary_accuracy"]),
+                   "dev_loss": float(logs["val_loss"]), "dev_accuracy": float(logs["val_binary_accuracy"])}
+            rows.append(row)
+            if on_epoch is not None:
+                on_epoch(row)
+
+    model.fit(_batches(images, labels, batch_size, seed), epochs=int(epochs), verbose=1 if progress else 0,
+              validation_data=(scale_images(dev_images), dev_labels.astype(np.float32)),
+              callbacks=[Report()])
+    return rows
+
+
+@dataclass
+class AttributeReport:
+    """Dev accuracy of an attribute classifier, per attribute and overall, against the majority baseline.
+
+    Attributes:
+        names: attribute names.
+        accuracy: dev accuracy per attribute.
+        baseline: dev accuracy of always answering the training set's majority class, per attribute.
+        positive_share: share of dev faces that have each attribute.
+        n_dev: dev faces.
+    """
+
+    names: list
+    accuracy: np.ndarray
+    baseline: np.ndarray
+    positive_share: np.ndarray
+    n_dev: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def mean_accuracy(self) -> float:
+        return float(np.mean(self.accuracy))
+
+    @property
+    def mean_baseline(self) -> float:
+        return float(np.mean(self.baseline))
+
+    def rows(self) -> list[dict]:
+        return [{"attribute": n, "accuracy": f"{a:.4f}", "majority_baseline": f"{b:.4f}",
+                 "positive_share": f"{p:.4f}"}
+                for n, a, b, p in zip(self.names, self.accuracy, self.baseline, self.positive_share)]
+
+    def summary(self) -> str:
+        return (f"mean dev accuracy {self.mean_accuracy:.2%} over {len(self.names)} attributes "
+                f"(majority-class baseline {self.mean_baseline:.2%}; {self.n_dev} dev faces)")
+
+
+def attribute_report(probabilities: np.ndarray, dev_labels: np.ndarray, train_labels: np.ndarray,
+                     names) -> AttributeReport:
+    """Per-attribute accuracy of thresholded (0.5) outputs, and the majority-class baseline.
+
+    Args:
+        probabilities: the classifier's (n_dev, k) outputs on the dev faces.
+        dev_labels: their true 0/1 attributes (n_dev, k).
+        train_labels: the training faces' 0/1 attributes, whose majority class is the baseline's answer.
+        names: the k attribute names.
+    """
+    probabilities, dev_labels = np.asarray(probabilities), np.asarray(dev_labels).astype(bool)
+    majority = np.asarray(train_labels).mean(axis=0) >= 0.5
+    return AttributeReport(
+        names=list(names),
+        accuracy=np.mean((probabilities >= 0.5) == dev_labels, axis=0),
+        baseline=np.mean(dev_labels == majority[None], axis=0),
+        positive_share=dev_labels.mean(axis=0),
+        n_dev=len(dev_labels),
+    )
+
+
+def load_attribute_classifier(path):
+    """A classifier saved by ``gans train-classifier`` (.h5, safe mode), checked to read 40 attributes.
+
+    Raises:
+        DataNotFoundError: no such file.
+        DataError: not a Keras model file.
+        ConfigError: a model that does not map one image to 40 outputs.
+    """
+    import keras
+
+    from gans.models.attribute import check_classifier
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataNotFoundError(f"classifier {path} does not exist; train one with 'gans train-classifier celeba "
+                                "--data CELEBA_DIR --out DIR' (it writes DIR/classifier.h5).")
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise DataError(f"cannot load {path} as a Keras model: {str(exc).splitlines()[0][:200]}") from exc
+    check_classifier(model, source=f"classifier {path}")
+    return model
+
+
+def predict_attributes(classifier, images: np.ndarray, batch_size: int = 256, chunk: int = 2048) -> np.ndarray:
+    """The classifier's attribute outputs for faces (uint8, or floats in [-1, 1]) of any size.
+
+    Faces of another size than the classifier's input are resized (area when shrinking), a chunk at
+    a time, so a whole training set never exists in float32 at once.
+
+    Returns:
+        float32 (N, 40) in [0, 1].
+    """
+    from gans.datasets.npz import resize_images
+    from gans.evaluation.classifier import predict_probabilities
+    from gans.models.attribute import check_classifier
+
+    height, width, channels = check_classifier(classifier)
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != channels:
+        raise DataError(f"the classifier reads ({height}, {width}, {channels}) faces; got images of shape "
+                        f"{images.shape}.")
+    out = np.empty((len(images), int(classifier.outputs[0].shape[-1])), np.float32)
+    for start in range(0, len(images), chunk):
+        block = resize_images(images[start:start + chunk], (height, width))
+        out[start:start + chunk] = predict_probabilities(classifier, block, batch_size)
+    return out
+
+
+def attribute_agreement(asked: np.ndarray, read: np.ndarray) -> dict[str, float]:
+    """How well generated faces carry the attributes they were generated from.
+
+    Args:
+        asked: (n, k) attribute vectors put into the noise (e.g. averages of real faces' outputs).
+        read: (n, k) the classifier's outputs on the faces generated from them.
+
+    Returns:
+        ``agreement``: the share of (face, attribute) pairs on the same side of 0.5 in both;
+        ``correlation``: the Pearson correlation across faces between asked and read values,
+        averaged over the attributes whose asked and read values both vary (0 when none does). A
+        generator that ignores the attributes scores a correlation near 0 and an agreement near the
+        share the attribute frequencies alone give; one that follows them scores higher on both.
+    """
+    asked, read = np.asarray(asked, np.float64), np.asarray(read, np.float64)
+    if asked.shape != read.shape or asked.ndim != 2:
+        raise ValueError(f"asked and read must be (n, k) of one shape, got {asked.shape} and {read.shape}.")
+    agreement = float(np.mean((asked >= 0.5) == (read >= 0.5)))
+    a, r = asked - asked.mean(axis=0), read - read.mean(axis=0)
+    norm = np.sqrt((a * a).sum(axis=0) * (r * r).sum(axis=0))
+    varies = norm > 1e-12
+    correlation = float(np.mean((a * r).sum(axis=0)[varies] / norm[varies])) if varies.any() else 0.0
+    return {"agreement": agreement, "correlation": correlation}
+
+
+CLASSIFIER_FILE = "classifier.h5"
+
+
+def train_celeba_classifier(data, out, image_size=None, epochs: int = 5, limit: int | None = None,
+                            batch_size: int = 64, seed: int = 0, progress: bool = True, overwrite: bool = False,
+                            on_epoch=None) -> AttributeReport:
+    """Train the attribute classifier on a CelebA folder and write it with its reports into ``out``.
+
+    The faces are split 98/2 (seeded); after training the dev faces are read once more for the
+    per-attribute report. Files written into ``out``: ``classifier.h5`` (loads with
+    :func:`load_attribute_classifier`), ``epochs.csv`` (loss and accuracy, train and dev, per epoch),
+    ``attribute_accuracy.csv`` (per attribute: dev accuracy, majority baseline, share present) and
+    ``classifier.json`` (the data, split, size and the mean figures).
+
+    Args:
+        data: a CelebA image folder (:func:`gans.datasets.celeba.load_celeba`).
+        out: the output folder.
+        image_size: (H, W) to resize the faces to; None keeps their size.
+        epochs, batch_size, seed, progress, on_epoch: see :func:`train_attribute_classifier`.
+        limit: the first ``limit`` faces of the attribute file only.
+        overwrite: replace an existing ``classifier.h5``.
+
+    Returns:
+        The dev :class:`AttributeReport`.
+
+    Raises:
+        ConfigError: ``out`` already holds a classifier and ``overwrite`` is False.
+    """
+    from gans.datasets.celeba import load_celeba
+    from gans.io import atomic_path, write_json, write_rows
+    from gans.models.attribute import build_classifier
+
+    out = Path(out).expanduser()
+    target = out / CLASSIFIER_FILE
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; pass a folder for the classifier and its reports.")
+    if target.exists() and not overwrite:
+        raise ConfigError(f"{target} already exists; pass --overwrite to replace it, or choose another --out.")
+    dataset = load_celeba(data, limit=limit, size=None if image_size is None else tuple(int(v) for v in image_size))
+    train_rows, dev_rows = split_dev(len(dataset), seed=seed)
+    images, labels = dataset.images, dataset.labels
+    model = build_classifier(image_shape=dataset.image_shape, num_attributes=labels.shape[1])
+    history = train_attribute_classifier(model, images[train_rows], labels[train_rows], images[dev_rows],
+                                         labels[dev_rows], epochs=epochs, batch_size=batch_size, seed=seed,
+                                         progress=progress, on_epoch=on_epoch)
+    report = attribute_report(predict_attributes(model, images[dev_rows]), labels[dev_rows], labels[train_rows],
+                              dataset.meta["attribute_names"])
+    out.mkdir(parents=True, exist_ok=True)
+    write_rows(out / "epochs.csv", ("epoch", "loss", "accuracy", "dev_loss", "dev_accuracy"),
+               [{k: (f"{v:.5f}" if isinstance(v, float) else v) for k, v in row.items()} for row in history])
+    write_rows(out / "attribute_accuracy.csv", ("attribute", "accuracy", "majority_baseline", "positive_share"),
+               report.rows())
+    write_json(out / "classifier.json", {
+        "data_source": dataset.source, "n_train": len(train_rows), "n_dev": len(dev_rows),
+        "dev_fraction": DEV_FRACTION, "seed": seed, "image_shape": list(dataset.image_shape), "epochs": epochs,
+        "batch_size": batch_size, "mean_dev_accuracy": report.mean_accuracy,
+        "mean_majority_baseline": report.mean_baseline, "attribute_names": report.names,
+    })
+    with atomic_path(target) as tmp:
+        model.save(tmp)
+    report.extra = {"classifier": str(target), "history": history, "n_train": len(train_rows)}
+    return report
