@@ -109,11 +109,15 @@ class GeneratorCheckpoint(IntervalCallback):
     """
 
     def run(self, trainer, step):
-        from gans.io import atomic_path
+        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5")
 
-        path = trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5"
-        with atomic_path(path) as tmp, _quiet_h5_legacy_notice():
-            trainer.generator.save(tmp)
+
+def save_h5(model, path) -> None:
+    """``model`` as a full-model legacy .h5 at ``path``, written atomically, without Keras' legacy notice."""
+    from gans.io import atomic_path
+
+    with atomic_path(path) as tmp, _quiet_h5_legacy_notice():
+        model.save(tmp)
 
 
 class _LegacyH5Notice(logging.Filter):

@@ -104,7 +104,7 @@ def data_from_args(config, args):
 
 
 def cmd_train(args) -> int:
-    from gans.training.run import RunSettings, train
+    from gans.training.run import train
 
     # Every option is checked here, before data, networks or a LeNet are loaded (the parser has
     # checked each value on its own: counts >= 1, finite learning rates, ...).
@@ -116,12 +116,7 @@ def cmd_train(args) -> int:
     else:
         name = config.experiment or f"{config.variant}-{config.dataset}"
     out = Path(args.out or Path("runs") / name)
-    settings = RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
-                           batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
-                           fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
-                           inception_weights=args.inception_weights, diagnose_every=args.diagnose_every,
-                           execution=args.execution, jit=args.jit, distribute=args.distribute,
-                           tensorboard=not args.no_tensorboard, deterministic=args.deterministic)
+    settings = settings_from_args(args)
     # Without --steps/--epochs a new run takes the experiment's steps, a resumed one its own length.
     trainer = train(config, out, data=data_from_args(config, args), steps=args.steps, epochs=args.epochs,
                     settings=settings, resume=args.resume)
@@ -140,3 +135,15 @@ def cmd_train(args) -> int:
             print(f"conditional agreement: LeNet reads the asked class in {float(last[0]['agreement']):.1%} "
                   f"(per class in {conditional}; confusion matrix in {out / 'confusion_matrix.png'})")
     return 0
+
+
+def settings_from_args(args):
+    """The :class:`~gans.training.run.RunSettings` of a ``gans train`` command line (every family's)."""
+    from gans.training.run import RunSettings
+
+    return RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+                       batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
+                       fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
+                       inception_weights=args.inception_weights, diagnose_every=args.diagnose_every,
+                       execution=args.execution, jit=args.jit, distribute=args.distribute,
+                       tensorboard=not args.no_tensorboard, deterministic=args.deterministic)

@@ -193,6 +193,8 @@ class Fused:
         return iteration
 
     def _distribute(self, draws):
+        import tensorflow as tf
+
         strategy = self.strategy
         n = strategy.num_replicas_in_sync
 
@@ -200,11 +202,13 @@ class Fused:
             i = context.replica_id_in_sync_group
 
             def cut(a):
+                if a is None:
+                    return None
                 a = np.asarray(a)
                 share = len(a) // n
                 return a[i * share:(i + 1) * share]
 
-            return _map(cut, draws)
+            return tf.nest.map_structure(cut, draws)
 
         return strategy.experimental_distribute_values_from_function(part)
 
@@ -262,18 +266,6 @@ class XLAUnavailable(ConfigError):
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "message", exc)).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
-
-
-def _map(fn, tree):
-    if tree is None:
-        return None
-    if isinstance(tree, dict):
-        return {k: _map(fn, v) for k, v in tree.items()}
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(_map(fn, v) for v in tree))
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_map(fn, v) for v in tree)
-    return fn(tree)
 
 
 # -------------------------------------------------------------------- choosing jit

@@ -57,17 +57,14 @@ class PhaseArtefacts(Callback):
         self._started, self._first_step = time.perf_counter(), trainer.step + 1
 
     def on_step_end(self, trainer, step, logs):
-        from gans.io import atomic_path
-        from gans.training.callbacks import _quiet_h5_legacy_notice
+        from gans.training.callbacks import save_h5
         from gans.visualize import save_image_grid
 
         phase = trainer.step_obj.phase_ending(step)
         if phase is None:
             return
         tag = f"{phase.resolution}x{phase.resolution}_{KIND_NAMES[phase.kind]}"
-        path = trainer.run_dir / "checkpoints" / f"generator_{tag}.h5"
-        with atomic_path(path) as tmp, _quiet_h5_legacy_notice():
-            trainer.generator.save(tmp)
+        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{tag}.h5")
         images = trainer.step_obj.sample(self.rows * self.rows, np.random.default_rng(self.seed))
         save_image_grid(images, trainer.run_dir / "samples" / f"phase_{tag}.png", self.rows, self.rows)
         elapsed = time.perf_counter() - self._started
@@ -89,12 +86,9 @@ class PhaseArtefacts(Callback):
                      "images": phase.steps * phase.batch_size, "seconds_per_1000_images": f"{per_1000:.3f}",
                      "steps_timed": steps_timed})
         rows.sort(key=lambda r: int(r["phase"]))
-        from gans.io import atomic_path
+        from gans.io import write_rows
 
-        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_rows(path, columns, rows)
 
 
 def phase_checkpoint(run_dir: str | Path, resolution: int | None = None) -> Path:
@@ -110,12 +104,7 @@ def phase_checkpoint(run_dir: str | Path, resolution: int | None = None) -> Path
     if not folder.is_dir():
         raise DataNotFoundError(f"{run_dir} is not a progressive run folder (no checkpoints/); train one with "
                                 "'gans train pggan --data FACES.npz --target-resolution R --out RUN'.")
-    found: dict[int, dict[str, Path]] = {}
-    for path in folder.glob("generator_*x*_*.h5"):
-        size, kind = path.stem[len("generator_"):].rsplit("_", 1)
-        side = size.split("x")[0]
-        if side.isdigit():
-            found.setdefault(int(side), {})[kind] = path
+    found = _phase_generators(folder)
     if not found:
         raise DataNotFoundError(f"{folder} holds no per-phase generators (generator_RxR_stable.h5); it is not a "
                                 "progressive run, or its first phase has not ended yet.")
@@ -130,18 +119,24 @@ def phase_checkpoint(run_dir: str | Path, resolution: int | None = None) -> Path
 
 def available_resolutions(run_dir: str | Path) -> list[int]:
     """The resolutions a progressive run has per-phase generators for, lowest first."""
-    folder = Path(run_dir).expanduser() / "checkpoints"
-    sides = {p.stem[len("generator_"):].split("x")[0] for p in folder.glob("generator_*x*_*.h5")}
-    return sorted(int(s) for s in sides if s.isdigit())
+    return sorted(_phase_generators(Path(run_dir).expanduser() / "checkpoints"))
+
+
+def _phase_generators(folder: Path) -> dict[int, dict[str, Path]]:
+    """resolution -> {"faded"/"stable": path} of the per-phase generators in ``folder``."""
+    found: dict[int, dict[str, Path]] = {}
+    for path in folder.glob("generator_*x*_*.h5"):
+        size, kind = path.stem[len("generator_"):].rsplit("_", 1)
+        side = size.split("x")[0]
+        if side.isdigit():
+            found.setdefault(int(side), {})[kind] = path
+    return found
 
 
 def cmd_train_pggan(args) -> int:
     """``gans train pggan --data FACES.npz --target-resolution R [--images-per-phase N] [--recipe ..]``."""
-    import dataclasses
-    import sys
-
-    from gans.training.commands import data_from_args
-    from gans.training.run import RunSettings, train
+    from gans.training.commands import data_from_args, settings_from_args
+    from gans.training.run import train
 
     if args.data is None:
         raise ConfigError("gans train pggan needs --data FACES.npz (from 'gans crop-faces') or a CelebA image folder.")
@@ -161,10 +156,7 @@ def cmd_train_pggan(args) -> int:
                           minibatch_stddev=args.minibatch_stddev is not False, optimizer=optimizer,
                           discriminator_optimizer=d_optimizer, dataset=args.dataset or "celeba")
     out = Path(args.out or Path("runs") / f"pggan-{target}")
-    # every RunSettings field the train command has an option of the same name for
-    same = {f.name for f in dataclasses.fields(RunSettings)} - {"progress", "tensorboard"}
-    settings = RunSettings(**{name: getattr(args, name) for name in same if hasattr(args, name)},
-                           progress=not args.no_progress and sys.stderr.isatty(), tensorboard=not args.no_tensorboard)
+    settings = settings_from_args(args)
     steps = args.steps if args.steps is not None else (None if args.resume else config.steps)
     trainer = train(config, out, data=data_from_args(config, args), steps=steps, epochs=args.epochs,
                     settings=settings, resume=args.resume, extra_callbacks=[PhaseArtefacts()])
