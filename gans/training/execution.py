@@ -155,19 +155,20 @@ class Fused:
     def train(self, model, x, y):
         fn = self._updates.get(model)
         if fn is None:
-            import tensorflow as tf
 
             def update(x, y):
                 for metric in model.metrics:  # as train_on_batch does: this loss is the batch's own
                     metric.reset_state()
                 return model.train_step((x, y))["loss"]
 
-            # One nested function per model, traced once with the trainable flags set now, as
-            # train_on_batch traces its own: each update then finishes every read and write of its
-            # variables before the next one starts, as the recipe's separate calls do. Under a
-            # distribution strategy the updates stay inline: tf.distribute cannot aggregate gradients
-            # inside a nested function.
-            fn = self._updates[model] = tf.function(update) if self.strategy is None else update
+            # The model's own train_step, traced inline with the trainable flags set now, as
+            # train_on_batch traces its own. tf.function's automatic control dependencies run the
+            # reads and writes of each variable in program order, so every update sees the previous
+            # one's weights, as the recipe's separate calls do (tests/test_execution.py); wrapping
+            # each update in a nested function of its own gave the same numbers and measured 2-8%
+            # slower on the DCGAN (benchmarks/train_loop.py), as it kept the graph optimizer from
+            # working across the updates.
+            fn = self._updates[model] = update
         return fn(x, y)
 
     # ---------------------------------------------------------------- calling it
@@ -342,6 +343,9 @@ def deterministic_runtime() -> None:
     - Grappler's constant folding off: with it, the fused WGAN iteration (five RMSprop critic updates
       with the clip) gave one of two results, 1e-7 apart after one iteration, from the same seed on one
       thread (measured: about 1 run in 4); with it off, 10 of 10 runs agreed bit for bit.
+    - Grappler's dependency optimizer off: the fused iteration traces every update inline, and with
+      the optimizer pruning the control edges between them, a resumed WGAN run differed from an
+      uninterrupted one by up to 4e-8 (tests/test_resume.py); with it off they agree bit for bit.
 
     Call it before TensorFlow runs its first operation (``gans train --deterministic`` does); the
     thread counts cannot change later, and then the ``TF_NUM_INTRAOP_THREADS=1`` and
@@ -357,4 +361,4 @@ def deterministic_runtime() -> None:
             log.warning("--deterministic: TensorFlow had started before the thread pools could be set to one thread; "
                         "set TF_NUM_INTRAOP_THREADS=1 and TF_NUM_INTEROP_THREADS=1 for bit-identical runs.")
     tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"constant_folding": False})
+    tf.config.optimizer.set_experimental_options({"constant_folding": False, "dependency_optimization": False})
