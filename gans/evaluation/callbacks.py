@@ -8,8 +8,10 @@ All follow the callback contract of :mod:`gans.callbacks` (below training and ev
 
 Files written into the run folder:
 
-* ``fid.csv``: ``step,fid,extractor,n,seconds``, one row per FID evaluation;
-  ``fid_reference_stats.npz``: the real images' statistics the rows are measured against.
+* ``fid.csv``: ``step,fid,kid,kid_std,extractor,n,seconds``, one row per FID evaluation, with the KID
+  (:mod:`gans.evaluation.kid`) of the same generated features; ``fid_reference_stats.npz`` and
+  ``fid_reference_features.npz``: the real images' statistics and features the rows are measured
+  against. A ``fid.csv`` written before KID was added resumes; its old rows read ``nan`` for KID.
 * ``diversity.csv``: ``step,diversity,real_diversity,ratio`` for a fixed batch of latent vectors;
   at the end of the run ``diagnostics.json``, ``diagnostics.md`` and ``diagnostics.png``
   (:func:`gans.evaluation.diagnostics.write_diagnosis`).
@@ -32,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from gans.callbacks import IntervalCallback, publish
-from gans.io import read_rows_until, write_rows
+from gans.errors import GansError
+from gans.io import read_npz, read_rows_until, save_npz, write_rows
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,12 @@ def _dataset_name(trainer) -> str:
 
 
 class FIDCallback(IntervalCallback):
-    """FID of ``n`` generated images against ``n`` training images, every ``every`` steps.
+    """FID and KID of ``n`` generated images against ``n`` training images, every ``every`` steps.
 
     The thesis's protocol (section 4.5.1): 5,000 generated against 5,000 randomly chosen training
     images. The generated images come from a fixed seed, so successive rows differ only by training.
+    The KID (Binkowski et al. 2018; mean and spread over 100 subsets of up to 1,000) comes from the
+    same features; unlike FID it is unbiased, so rows measured with few images compare fairly.
 
     Args:
         every: steps between evaluations (0 or None disables).
@@ -57,18 +62,24 @@ class FIDCallback(IntervalCallback):
         seed: seed of the latent vectors and of the choice of real images.
         extractor_options: keyword arguments for the extractor's constructor (e.g.
             ``{"weights": "/path/to/notop.h5"}`` or ``{"data_path": "../shared/data/mnist"}``).
+        kid_subsets: subsets the KID is averaged over (Binkowski et al.: 100).
+        kid_subset_size: features per side in each KID subset (1,000), capped by ``n``.
 
     Reference:
-        Heusel et al. (2017); thesis section 4.5.1.
+        Heusel et al. (2017); thesis section 4.5.1; Binkowski et al. (2018) for KID.
     """
 
     FILE = "fid.csv"
     STATS_FILE = "fid_reference_stats.npz"
-    COLUMNS = ("step", "fid", "extractor", "n", "seconds")
+    FEATURES_FILE = "fid_reference_features.npz"
+    COLUMNS = ("step", "fid", "kid", "kid_std", "extractor", "n", "seconds")
 
     def __init__(self, every: int | None, extractor="lenet", n: int = 5000, batch_size: int = 256,
-                 seed: int = 0, extractor_options: dict | None = None):
+                 seed: int = 0, extractor_options: dict | None = None, kid_subsets: int = 100,
+                 kid_subset_size: int = 1000):
         super().__init__(every)
+        self.kid_subsets = int(kid_subsets)
+        self.kid_subset_size = int(kid_subset_size)
         self.extractor_spec = extractor
         self.extractor_options = dict(extractor_options or {})
         self.n = int(n)
@@ -76,38 +87,70 @@ class FIDCallback(IntervalCallback):
         self.seed = int(seed)
         self.extractor = None
         self.reference = None
+        self.reference_features: np.ndarray | None = None
         self.rows: list[dict] = []
 
     def on_train_begin(self, trainer) -> None:
         from gans.evaluation.extractors import get_extractor
-        from gans.evaluation.reference import reference_statistics
+        from gans.evaluation.statistics import activation_statistics
 
         if not self.every:
             return
         if self.extractor is None:
             self.extractor = get_extractor(self.extractor_spec, **self.extractor_options)
-        if self.reference is None:
-            self.reference = reference_statistics(
-                trainer.data.images, dataset=_dataset_name(trainer), split="train", extractor=self.extractor,
-                n=self.n, seed=self.seed, batch_size=self.batch_size, progress=False)
-            self.reference.save(Path(trainer.run_dir) / self.STATS_FILE)
-        self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
+        if self.reference is None or self.reference_features is None:
+            run_dir = Path(trainer.run_dir)
+            self.reference_features = self._load_reference_features(trainer)
+            self.reference = activation_statistics(self.reference_features, self.extractor.name)
+            self.reference.save(run_dir / self.STATS_FILE)
+            save_npz(run_dir / self.FEATURES_FILE, features=self.reference_features,
+                     extractor=np.str_(self.extractor.name))
+        # Rows of a fid.csv written before KID was measured have no KID: they read "nan".
+        self.rows = [{"kid": "nan", "kid_std": "nan", **row}
+                     for row in read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)]
+
+    def _load_reference_features(self, trainer) -> np.ndarray:
+        """The real features: the run folder's own (a resumed run keeps its reference), else the cache's."""
+        from gans.evaluation.reference import reference_features
+
+        path = Path(trainer.run_dir) / self.FEATURES_FILE
+        if path.is_file():
+            try:
+                arrays, _ = read_npz(path, ("features", "extractor"), what="reference features")
+            except GansError as exc:
+                log.warning("%s: computing the reference features again.", exc)
+                arrays = {}
+            features, name = arrays.get("features"), arrays.get("extractor")
+            if (features is not None and name is not None and str(name) == self.extractor.name
+                    and features.ndim == 2 and features.shape[1] == self.extractor.dim
+                    and len(features) == min(self.n, len(trainer.data.images))):
+                return features
+        return reference_features(trainer.data.images, dataset=_dataset_name(trainer), split="train",
+                                  extractor=self.extractor, n=self.n, seed=self.seed,
+                                  batch_size=self.batch_size, progress=False)
 
     def run(self, trainer, step: int) -> None:
         from gans.evaluation.fid import fid_from_statistics
-        from gans.evaluation.statistics import compute_statistics
+        from gans.evaluation.kid import kernel_inception_distance
+        from gans.evaluation.statistics import activation_statistics
 
         if self.rows and int(float(self.rows[-1]["step"])) >= step:
             return  # already measured (the last step can coincide with an interval)
         start = time.perf_counter()
         images = trainer.generate(self.n, seed=self.seed, batch_size=self.batch_size)
-        fake = compute_statistics(images, self.extractor, self.batch_size, progress=False)
-        result = fid_from_statistics(fake, self.reference)
-        self.rows.append({"step": int(step), "fid": f"{result.fid:.6g}", "extractor": result.extractor,
+        features = self.extractor(images, batch_size=self.batch_size)
+        result = fid_from_statistics(activation_statistics(features, self.extractor.name), self.reference)
+        kid = kernel_inception_distance(features, self.reference_features, self.extractor.name,
+                                        self.kid_subsets, self.kid_subset_size, seed=self.seed)
+        self.rows.append({"step": int(step), "fid": f"{result.fid:.6g}", "kid": f"{kid.kid:.6g}",
+                          "kid_std": f"{kid.std:.6g}", "extractor": result.extractor,
                           "n": result.n_a, "seconds": f"{time.perf_counter() - start:.1f}"})
         write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
-        publish(trainer, step, {f"fid/{result.extractor}": result.fid})
-        log.info("step %d: %s", step, result)
+        scalars = {f"fid/{result.extractor}": result.fid, f"kid/{kid.extractor}": kid.kid}
+        if np.isfinite(kid.std):
+            scalars[f"kid_std/{kid.extractor}"] = kid.std
+        publish(trainer, step, scalars)
+        log.info("step %d: %s; %s", step, result, kid)
 
 
 class DiagnosticsCallback(IntervalCallback):
@@ -117,6 +160,12 @@ class DiagnosticsCallback(IntervalCallback):
     pairwise distance (in pixel space, or in an extractor's feature space) divided by the same figure
     for ``n`` real images goes to ``diversity.csv``. At the end of the run (also when it stops early)
     :func:`gans.evaluation.diagnostics.write_diagnosis` judges ``losses.csv`` and ``diversity.csv``.
+
+    The real figure is measured at the size the generator makes now (the real batch center-cropped to
+    its aspect and resized; ``resolution`` column: the generated height). A generator that grows (the
+    progressive GAN, 4x4 then 8x8, ...) is so compared with real images of its own resolution: pixel
+    distances grow with the image size, so a baseline taken at the data's full size reads a healthy
+    4x4 generator as collapsed (measured on CelebA: ratio 0.03 at 4x4 against 89x109 faces, 0.86 against 4x4 ones).
 
     Args:
         every: steps between diversity measurements (0 or None: only the final verdict).
@@ -130,7 +179,7 @@ class DiagnosticsCallback(IntervalCallback):
     """
 
     FILE = "diversity.csv"
-    COLUMNS = ("step", "diversity", "real_diversity", "ratio")
+    COLUMNS = ("step", "diversity", "real_diversity", "ratio", "resolution")
     COVERAGE_FILE = "coverage.csv"
     COVERAGE_COLUMNS = ("step", "label_entropy", "classes")
 
@@ -163,14 +212,26 @@ class DiagnosticsCallback(IntervalCallback):
             self.extractor = get_extractor(self.extractor_spec, **self.extractor_options)
         real = trainer.data.images
         n = min(self.n, len(real))
-        chosen = real[np.random.default_rng(self.seed).choice(len(real), n, replace=False)]
-        self.real_diversity = mean_pairwise_distance(self._features(chosen))
+        self._real_batch = real[np.random.default_rng(self.seed).choice(len(real), n, replace=False)]
+        self._real_by_size = {}
+        self.real_diversity = self._real_diversity_at(self._real_batch.shape[1:3])
         self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
+        for row in self.rows:  # a log from before the column: resolution unknown
+            row.setdefault("resolution", "0")
         if self.classifier_options is not None and self.classifier is None:
             from gans.evaluation.classifier import load_or_train_lenet
 
             self.classifier, _ = load_or_train_lenet(**{"progress": False, **self.classifier_options})
         self.coverage_rows = read_rows_until(Path(trainer.run_dir) / self.COVERAGE_FILE, trainer.step)
+
+    def _real_diversity_at(self, size) -> float:
+        """The real batch's diversity at ``size`` (height, width), measured once per size."""
+        from gans.evaluation.diagnostics import mean_pairwise_distance, real_at_size
+
+        size = tuple(int(v) for v in size)
+        if size not in self._real_by_size:
+            self._real_by_size[size] = mean_pairwise_distance(self._features(real_at_size(self._real_batch, size)))
+        return self._real_by_size[size]
 
     def run(self, trainer, step: int) -> None:
         from gans.evaluation.diagnostics import mean_pairwise_distance
@@ -179,9 +240,11 @@ class DiagnosticsCallback(IntervalCallback):
             return
         images = trainer.generate(self.n, seed=self.seed)
         diversity = mean_pairwise_distance(self._features(images))
+        self.real_diversity = self._real_diversity_at(images.shape[1:3])
         self.rows.append({"step": int(step), "diversity": f"{diversity:.6g}",
                           "real_diversity": f"{self.real_diversity:.6g}",
-                          "ratio": f"{diversity / max(self.real_diversity, 1e-12):.4f}"})
+                          "ratio": f"{diversity / max(self.real_diversity, 1e-12):.4f}",
+                          "resolution": int(images.shape[1])})
         write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
         publish(trainer, step, {"diversity/generated": diversity,
                                 "diversity/ratio_to_real": diversity / max(self.real_diversity, 1e-12)})
@@ -438,8 +501,8 @@ def plot_agreement(rows: list[dict], k: int, out: Path, title: str = "") -> None
     save_figure(fig, out)
 
 
-def plot_confusion(matrix: np.ndarray, out: Path, title: str = "") -> None:
-    """The confusion matrix as an image with its counts (rows: asked class, columns: class read)."""
+def plot_confusion(matrix: np.ndarray, out: Path, title: str = "", ylabel: str = "class asked for") -> None:
+    """The confusion matrix as an image with its counts (rows: asked class, or ``ylabel``; columns: class read)."""
     from gans.visualize import _pyplot, save_figure
 
     plt = _pyplot()
@@ -454,7 +517,7 @@ def plot_confusion(matrix: np.ndarray, out: Path, title: str = "") -> None:
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("class read by LeNet")
-    ax.set_ylabel("class asked for")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     save_figure(fig, out)

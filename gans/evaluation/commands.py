@@ -1,8 +1,10 @@
-"""The handlers of ``gans fid``, ``gans report`` and ``gans diagnose`` (arguments in :mod:`gans.cli`)."""
+"""The handlers of ``gans fid`` (FID and KID), ``gans report`` and ``gans diagnose`` (arguments in :mod:`gans.cli`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 from gans.evaluation.extractors import extractor_options, get_extractor
 
@@ -25,6 +27,7 @@ def cmd_fid(args) -> int:
     from gans.errors import ConfigError
     from gans.evaluation.cache import slug
     from gans.evaluation.sources import load_source, statistics_of
+    from gans.evaluation.statistics import activation_statistics
 
     if args.b is None and not args.save_stats:
         raise ConfigError("give two sources A and B, or one source with --save-stats DIR.")
@@ -36,8 +39,11 @@ def cmd_fid(args) -> int:
     sources = [s for s in (args.a, args.b) if s is not None]
     # Every source is read (and checked) before an extractor is built and features are computed.
     loaded = [load_source(s, n=args.n, batch_size=args.batch_size, seed=args.seed) for s in sources]
+    # Images become features once: FID summarises them, KID compares them directly.
+    features = [extractor()(x, batch_size=args.batch_size, progress=not args.no_progress)
+                if isinstance(x, np.ndarray) else None for x in loaded]
     stats = [statistics_of(x, extractor, batch_size=args.batch_size, progress=not args.no_progress)
-             for x in loaded]
+             if f is None else activation_statistics(f, extractor().name) for x, f in zip(loaded, features)]
     if args.save_stats:
         for source, st in zip(sources, stats):
             out = Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz"
@@ -46,7 +52,14 @@ def cmd_fid(args) -> int:
     if len(stats) == 2:
         from gans.evaluation.fid import fid_from_statistics
 
-        print(fid_from_statistics(stats[0], stats[1], method=args.method))
+        fid = fid_from_statistics(stats[0], stats[1], method=args.method)
+        if features[0] is not None and features[1] is not None:
+            from gans.evaluation.kid import kernel_inception_distance
+
+            kid = kernel_inception_distance(features[0], features[1], fid.extractor, seed=args.seed)
+        else:  # a statistics .npz holds a mean and a covariance, not the features KID compares
+            kid = "KID not computed (a statistics .npz has no features; pass images or a generator)"
+        print(f"{fid}; {kid}")
     return 0
 
 

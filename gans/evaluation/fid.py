@@ -13,7 +13,8 @@
    :func:`fid_from_statistics` return a :class:`FIDResult`, which always carries the name of its
    extractor: FIDs from different extractors are different quantities and are never compared.
 
-Reference statistics of a data set are cached by :mod:`gans.evaluation.reference`.
+Reference statistics of a data set are cached by :mod:`gans.evaluation.reference`. KID, the unbiased
+kernel distance computed from the same features and extractor names, lives in :mod:`gans.evaluation.kid`.
 
 The names of the four layers are importable from this module too, for existing callers; inside the
 library each is imported from the module that defines it.
@@ -39,7 +40,8 @@ from gans.evaluation.frechet import (FRECHET_METHODS, frechet_distance, trace_sq
 from gans.evaluation.inception import (INCEPTION_NOTOP_FILE, INCEPTION_NOTOP_MD5, INCEPTION_NOTOP_URL,
                                        INCEPTION_SIZE, OFFLINE_MESSAGE, WEIGHTS_ENV_VAR, inception_extractor,
                                        resolve_inception_weights)
-from gans.evaluation.reference import reference_statistics, stats_cache_key
+from gans.evaluation.kid import KIDResult, kernel_inception_distance, kid_from_arrays
+from gans.evaluation.reference import reference_features, reference_statistics, stats_cache_key
 from gans.evaluation.statistics import (ActivationStatistics, activation_statistics, compute_statistics,
                                         warn_if_rank_deficient)
 
@@ -58,6 +60,7 @@ __all__ = [
     "INCEPTION_NOTOP_MD5",
     "INCEPTION_NOTOP_URL",
     "INCEPTION_SIZE",
+    "KIDResult",
     "MatchChannels",
     "OFFLINE_MESSAGE",
     "RESIZE_MODES",
@@ -67,6 +70,9 @@ __all__ = [
     "frechet_distance",
     "get_extractor",
     "inception_extractor",
+    "kernel_inception_distance",
+    "kid_from_arrays",
+    "reference_features",
     "reference_statistics",
     "resolve_inception_weights",
     "stats_cache_key",

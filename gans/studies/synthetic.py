@@ -1,0 +1,355 @@
+"""Training LeNet on synthetic digits: the MNIST paper's section 4 (seed 004).
+
+For each real fraction r, LeNet-5 (:func:`gans.evaluation.classifier.build_lenet5`, trained by
+:func:`~gans.evaluation.classifier.train_lenet5`) is trained from scratch on a mixture: a random r of
+the real training digits of every class, filled up with digits a class-conditional generator draws
+for that class, so the training set keeps its size and its class proportions (the paper's "same
+amount of training data ... including proportion of individual classes"). ``class_fractions``
+overrides r for single classes (the paper's section 4.3 raised class 0 to 40%). Its accuracy is
+measured on real digits that no training step saw. As a control, the same real digits are also used
+alone, without the synthetic fill: the difference is what the generated digits add.
+
+Which digits are held out: with a data source that has both MNIST splits, the test split. The shared
+MNIST folder of this project has only the 10,000 test digits: then a seeded random ``holdout`` of them
+(:func:`holdout_split`) is held out and the rest is the real training pool. The generator should not
+have seen the held-out digits either: train it on the pool only (``write_training_part``).
+
+Outputs in ``--out``: ``synthetic.csv`` (one row per fraction), ``synthetic_fraction.png`` (accuracy
+against the real fraction, with the real-only control), ``confusion_rNNN.png`` and ``.csv`` per
+fraction, and ``synthetic.json`` (the protocol: data, split, checkpoint, training settings).
+
+Reference:
+    Seed 004, section 4 and Figures 9-12 ("high performance even when the amount of real training
+    samples is quite small (around 10%)").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gans.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+HOLDOUT_SEED = 0
+HOLDOUT_SIZE = 2000
+COLUMNS = ("real_fraction", "n_real", "n_synthetic", "accuracy", "real_only_accuracy", "n_test", "class_fractions")
+
+
+def holdout_split(n: int, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (training part, held-out part) of ``n`` digits: a seeded random ``holdout`` are held out.
+
+    Raises:
+        ConfigError: ``holdout`` leaves no digit on one side.
+    """
+    if not 0 < holdout < n:
+        raise ConfigError(f"--holdout must be between 1 and {n - 1} (the digits available), got {holdout}.")
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[holdout:]), np.sort(order[:holdout])
+
+
+def split_mnist(path=None, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED) -> dict:
+    """The real training pool and the held-out test digits, and a sentence saying how they were chosen.
+
+    The MNIST training and test splits when the source has both; otherwise (the shared folder: the
+    test set only) a seeded random split of the one split there is (:func:`holdout_split`).
+
+    Returns:
+        dict with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (uint8 images, int labels) and ``protocol``.
+    """
+    from gans.datasets.mnist import load_mnist
+
+    def split(name):
+        try:
+            return load_mnist(path, split=name, allow_fallback=False)
+        except DataError:
+            return None
+
+    train, test = split("train"), split("test")
+    if train is not None and test is not None and train.labels is not None and test.labels is not None:
+        return {"x_train": train.images, "y_train": train.labels, "x_test": test.images, "y_test": test.labels,
+                "protocol": f"real pool: the MNIST training split ({len(train)} digits); held out: the test "
+                            f"split ({len(test)} digits) of {train.source}"}
+    data = train or test or load_mnist(path, split="all")
+    if data.labels is None:
+        raise DataError(f"{data.source} has no labels; the study needs the class of every digit.")
+    pool, held = holdout_split(len(data.images), holdout, seed)
+    return {"x_train": data.images[pool], "y_train": data.labels[pool],
+            "x_test": data.images[held], "y_test": data.labels[held],
+            "protocol": f"{data.source} has one split only: a seeded (seed {seed}) random {len(held)} of its "
+                        f"{len(data.images)} digits are held out for testing, never trained on; the other "
+                        f"{len(pool)} are the real pool"}
+
+
+def write_training_part(path, out, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED) -> Path:
+    """Write the real pool as an MNIST-layout .npz (``x_train``, ``y_train``), to train the generator on
+    exactly the digits the study may train on (``gans train cgan --data OUT.npz``)."""
+    from gans.io import save_npz
+
+    parts = split_mnist(path, holdout, seed)
+    return save_npz(Path(out), compressed=True, x_train=parts["x_train"][..., 0], y_train=parts["y_train"])
+
+
+def load_conditional_generator(path, image_shape, num_classes: int):
+    """A class-conditional generator from a checkpoint, checked against the data it must imitate.
+
+    Raises:
+        ConfigError: the model is not a conditional generator (one input, no class input, no image
+            output), or its images or classes do not match the data.
+    """
+    from gans.models import load_generator
+    from gans.models.cgan import num_classes_of
+
+    model = load_generator(path)
+    fix = "pass a class-conditional generator checkpoint (gans train cgan ... -> RUN/checkpoints/generator_step_N.h5)"
+    outputs = model.output_shape
+    if len(model.inputs) != 2 or isinstance(outputs, list) or len(outputs) != 4:
+        raise ConfigError(f"{path} is not a conditional generator (inputs {[tuple(t.shape) for t in model.inputs]}, "
+                          f"output {outputs}); {fix}.")
+    try:
+        classes = num_classes_of(model)
+    except ConfigError:
+        raise ConfigError(f"{path} takes no class label input; {fix}.") from None
+    if tuple(outputs[1:]) != tuple(image_shape):
+        raise ConfigError(f"{path} draws {tuple(outputs[1:])} images, the data has {tuple(image_shape)}; {fix}.")
+    if classes != num_classes:
+        raise ConfigError(f"{path} draws {classes} classes, the data has {num_classes}; {fix}.")
+    return model
+
+
+def parse_fractions(text: str) -> list[float]:
+    """``"0.1,0.25,1"`` -> [0.1, 0.25, 1.0], each in (0, 1].
+
+    Raises:
+        ConfigError: not numbers, none, or one outside (0, 1].
+    """
+    try:
+        values = [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"--real-fraction takes numbers separated by commas (e.g. 0.1,0.5,1), got {text!r}.") \
+            from None
+    if not values:
+        raise ConfigError("--real-fraction lists no fraction; give e.g. --real-fraction 0.1,0.25,0.5,1.0.")
+    for value in values:
+        if not (0.0 < value <= 1.0):  # also refuses NaN
+            raise ConfigError(f"real fraction {value:g} is outside (0, 1]: it is the share of the real training "
+                              "digits kept (1 = all real, no synthetic digit); e.g. --real-fraction 0.1,0.5,1.")
+    return sorted(set(values))
+
+
+def parse_class_fractions(items, num_classes: int = 10) -> dict[int, float]:
+    """``["0=0.4", "3=0.2,5=1"]`` -> {0: 0.4, 3: 0.2, 5: 1.0}.
+
+    Raises:
+        ConfigError: not ``CLASS=FRACTION``, a class out of range, or a fraction outside (0, 1].
+    """
+    result = {}
+    for item in [part for entry in (items or []) for part in str(entry).split(",") if part.strip()]:
+        try:
+            cls, value = item.split("=")
+            cls, value = int(cls), float(value)
+        except ValueError:
+            raise ConfigError(f"--class-fraction takes CLASS=FRACTION (e.g. 0=0.4), got {item!r}.") from None
+        if not 0 <= cls < num_classes:
+            raise ConfigError(f"--class-fraction {item}: class {cls} is out of range 0-{num_classes - 1}.")
+        if not (0.0 < value <= 1.0):
+            raise ConfigError(f"--class-fraction {item}: the fraction {value:g} is outside (0, 1].")
+        result[cls] = value
+    return result
+
+
+def mixture_counts(labels: np.ndarray, fraction: float, class_fractions: dict[int, float] | None = None,
+                   num_classes: int | None = None) -> dict[int, tuple[int, int]]:
+    """Real and synthetic digits of each class: ``round(r_c * n_c)`` real (at least one), the rest
+    synthetic, so every class keeps its count ``n_c``.
+
+    Returns:
+        {class: (n_real, n_synthetic)}.
+    """
+    labels = np.asarray(labels)
+    classes = range(num_classes) if num_classes else sorted(int(c) for c in np.unique(labels))
+    counts = {}
+    for c in classes:
+        n = int((labels == c).sum())
+        r = (class_fractions or {}).get(c, fraction)
+        real = min(n, max(1, int(round(r * n)))) if n else 0
+        counts[c] = (real, n - real)
+    return counts
+
+
+def build_mixture(x_real: np.ndarray, y_real: np.ndarray, synthetic: dict[int, np.ndarray],
+                  counts: dict[int, tuple[int, int]], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training set of one fraction: per class, a seeded random choice of real digits, then the
+    first generated digits of the class.
+
+    Args:
+        x_real: uint8 real digits; y_real: their classes.
+        synthetic: per class, generated digits in [-1, 1] (at least the synthetic count).
+        counts: from :func:`mixture_counts`.
+        seed: seed of the choice of real digits.
+
+    Returns:
+        (images float32 in [-1, 1], labels, is_real mask).
+    """
+    from gans.datasets.scaling import scale_images
+
+    rng = np.random.default_rng(seed)
+    xs, ys, real_mask = [], [], []
+    for c, (n_real, n_fake) in counts.items():
+        idx = rng.choice(np.flatnonzero(y_real == c), n_real, replace=False)
+        xs.append(scale_images(x_real[idx]))
+        if n_fake:
+            if len(synthetic.get(c, ())) < n_fake:
+                raise DataError(f"class {c} needs {n_fake} generated digits, {len(synthetic.get(c, ()))} were drawn.")
+            xs.append(np.asarray(synthetic[c][:n_fake], dtype=np.float32))
+        ys.append(np.full(n_real + n_fake, c))
+        real_mask.append(np.r_[np.ones(n_real, bool), np.zeros(n_fake, bool)])
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(real_mask)
+
+
+def train_and_test(x, y, x_test, y_test, num_classes: int, epochs: int, batch_size: int, learning_rate: float,
+                   seed: int) -> tuple[float, np.ndarray]:
+    """A fresh LeNet-5 trained on (x, y); its accuracy and confusion matrix on the held-out digits."""
+    from gans.evaluation.callbacks import confusion_matrix
+    from gans.evaluation.classifier import build_lenet5, predict_probabilities, train_lenet5
+
+    model = build_lenet5(input_shape=x.shape[1:], num_classes=num_classes)
+    train_lenet5(model, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_shift=0,
+                 seed=seed, progress=False)
+    read = predict_probabilities(model, x_test).argmax(axis=1)
+    return float(np.mean(read == y_test)), confusion_matrix(y_test, read, num_classes)
+
+
+def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
+    """Held-out accuracy against the real fraction: real + synthetic, and the same real digits alone."""
+    from gans.visualize import _pyplot, save_figure
+
+    plt = _pyplot()
+    fractions = [float(r["real_fraction"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
+    ax.plot(fractions, [100 * float(r["accuracy"]) for r in rows], marker="o", color="tab:blue",
+            label="real + synthetic (same size, same class proportions)")
+    ax.plot(fractions, [100 * float(r["real_only_accuracy"]) for r in rows], marker="s", ls="--",
+            color="tab:gray", label="the same real digits alone")
+    for f, r in zip(fractions, rows):
+        ax.annotate(f"{100 * float(r['accuracy']):.1f}", (f, 100 * float(r["accuracy"])), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xticks(fractions)
+    ax.set_xticklabels([f"{100 * f:g}%" for f in fractions])
+    ax.set_xlabel("real digits in the training set")
+    ax.set_ylabel("accuracy on held-out real digits (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title or "LeNet trained on real and synthetic digits (seed 004, Figure 9)", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, out)
+
+
+def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions: dict[int, float] | None = None,
+                        epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
+                        real_only: bool = True, progress: bool = True) -> list[dict]:
+    """Train and test LeNet on each mixture; write the CSV, the curve and a confusion matrix per fraction.
+
+    Args:
+        checkpoint: a class-conditional generator .h5 (or a loaded model).
+        parts: from :func:`split_mnist`.
+        fractions: real fractions, each in (0, 1].
+        out: output folder.
+        class_fractions: per-class overrides of the real fraction.
+        epochs, batch_size, learning_rate: LeNet training (the paper: Adam 1e-3, batch 32; 5 epochs).
+        seed: seed of the real-digit choice, the generated digits and LeNet's training.
+        real_only: also train on the real digits alone (the control).
+        progress: show a progress bar over the fractions.
+
+    Returns:
+        The rows of ``synthetic.csv``.
+    """
+    import keras
+
+    from gans.evaluation.callbacks import plot_confusion
+    from gans.evaluation.fid import generate_images
+    from gans.io import write_json, write_rows
+
+    fractions = parse_fractions(",".join(map(str, fractions))) if not isinstance(fractions, str) else \
+        parse_fractions(fractions)
+    x_train, y_train, x_test, y_test = parts["x_train"], parts["y_train"], parts["x_test"], parts["y_test"]
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    class_fractions = dict(class_fractions or {})
+    generator = checkpoint if isinstance(checkpoint, keras.Model) else \
+        load_conditional_generator(checkpoint, x_train.shape[1:], num_classes)
+    plans = {f: mixture_counts(y_train, f, class_fractions, num_classes) for f in fractions}
+    needed = {c: max(plan[c][1] for plan in plans.values()) for c in range(num_classes)}
+    start = time.perf_counter()
+    synthetic = {c: generate_images(generator, n, seed=seed + c, labels=np.full(n, c)) if n else
+                 np.zeros((0,) + x_train.shape[1:], np.float32) for c, n in needed.items()}
+    log.info("%d digits generated in %.1f s", sum(needed.values()), time.perf_counter() - start)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    steps = fractions
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(fractions, desc="real fractions", unit="fraction")
+    for f in steps:
+        x, y, is_real = build_mixture(x_train, y_train, synthetic, plans[f], seed=seed)
+        accuracy, matrix = train_and_test(x, y, x_test, y_test, num_classes, epochs, batch_size, learning_rate, seed)
+        if not real_only:
+            alone = float("nan")
+        elif is_real.all():
+            alone = accuracy  # nothing synthetic: the control is the same training set
+        else:
+            alone, _ = train_and_test(x[is_real], y[is_real], x_test, y_test, num_classes, epochs, batch_size,
+                                      learning_rate, seed)
+        name = f"confusion_r{round(1000 * f):04d}"
+        plot_confusion(matrix, out / f"{name}.png",
+                       title=f"{100 * f:g}% real{' (' + _describe(class_fractions) + ')' if class_fractions else ''}: "
+                             f"held-out accuracy {100 * accuracy:.2f}%", ylabel="true class (held-out real digit)")
+        write_rows(out / f"{name}.csv", ("true",) + tuple(f"read_{c}" for c in range(num_classes)),
+                   [{"true": t, **{f"read_{c}": int(v) for c, v in enumerate(row)}} for t, row in enumerate(matrix)])
+        rows.append({"real_fraction": f"{f:g}", "n_real": int(is_real.sum()), "n_synthetic": int((~is_real).sum()),
+                     "accuracy": f"{accuracy:.4f}", "real_only_accuracy": f"{alone:.4f}", "n_test": len(y_test),
+                     "class_fractions": _describe(class_fractions) or "-"})
+        write_rows(out / "synthetic.csv", COLUMNS, rows)  # after every fraction: a long study shows progress
+    plot_fractions(rows, out / "synthetic_fraction.png")
+    write_json(out / "synthetic.json", {
+        "checkpoint": str(checkpoint) if not isinstance(checkpoint, keras.Model) else checkpoint.name,
+        "protocol": parts["protocol"], "n_pool": int(len(y_train)), "n_test": int(len(y_test)),
+        "fractions": fractions, "class_fractions": {str(k): v for k, v in class_fractions.items()},
+        "lenet": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "augmentation": "none",
+                  "seed": seed}})
+    return rows
+
+
+def _describe(class_fractions: dict[int, float]) -> str:
+    return " ".join(f"{c}={v:g}" for c, v in sorted(class_fractions.items()))
+
+
+def cmd_synthetic(args) -> int:
+    """``gans study synthetic``: the handler (arguments in :mod:`gans.cli`)."""
+    fractions = parse_fractions(args.real_fraction)
+    class_fractions = parse_class_fractions(args.class_fraction)
+    if args.epochs < 1 or args.batch_size < 1:
+        raise ConfigError("--epochs and --batch-size must be at least 1.")
+    parts = split_mnist(args.data, holdout=args.holdout, seed=args.split_seed)
+    num_classes = int(max(parts["y_train"].max(), parts["y_test"].max())) + 1
+    # The checkpoint is checked before any training starts.
+    generator = load_conditional_generator(args.checkpoint, parts["x_train"].shape[1:], num_classes)
+    print(f"data: {parts['protocol']}.")
+    print(f"LeNet-5 from scratch for each fraction: {args.epochs} epochs, batch {args.batch_size}, Adam "
+          f"{args.lr:g}, no augmentation; accuracy on the {len(parts['y_test'])} held-out real digits.")
+    rows = run_synthetic_study(generator, parts, fractions, args.out, class_fractions, epochs=args.epochs,
+                               batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                               real_only=not args.no_real_only, progress=not args.no_progress)
+    print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'accuracy':>9} {'real only':>9}")
+    for r in rows:
+        print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} "
+              f"{100 * float(r['accuracy']):>8.2f}% {100 * float(r['real_only_accuracy']):>8.2f}%")
+    out = Path(args.out)
+    print(f"-> {out / 'synthetic.csv'}, {out / 'synthetic_fraction.png'}, {out}/confusion_r*.png")
+    return 0
