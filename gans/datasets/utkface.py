@@ -297,3 +297,115 @@ def load_utkface(
     }
     return ImageDataset(images, np.concatenate([age_onehot, gender_onehot], axis=1),
                         source=f"{index.folder} [utkface {split}]", meta=meta)
+
+
+def _labelled(images: np.ndarray, groups: np.ndarray, genders: np.ndarray, source: str, meta: dict) -> ImageDataset:
+    age_onehot, gender_onehot = one_hot_pm1(groups, len(AGE_GROUPS)), one_hot_pm1(genders, len(GENDERS))
+    meta = {**meta, "age_group": groups, "gender": genders, "age_onehot": age_onehot, "gender_onehot": gender_onehot}
+    return ImageDataset(images, np.concatenate([age_onehot, gender_onehot], axis=1), source=source, meta=meta)
+
+
+def check_age_gender(groups, genders, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Age groups (0-9) and genders (0/1) as int64 arrays, or a DataError naming the first bad value.
+
+    Raises:
+        DataError: a value out of range, a non-integer, or arrays of different lengths.
+    """
+    groups, genders = np.asarray(groups), np.asarray(genders)
+    if groups.ndim != 1 or genders.shape != groups.shape:
+        raise DataError(f"{where}: age and gender must be one value per face; got shapes {groups.shape} and "
+                        f"{genders.shape}.")
+    for values, name, count in ((groups, "age group", len(AGE_GROUPS)), (genders, "gender", len(GENDERS))):
+        if values.size and (not np.issubdtype(values.dtype, np.number) or (values != np.round(values)).any()):
+            raise DataError(f"{where}: {name} labels must be whole numbers, got {values.dtype}.")
+        bad = values[(values < 0) | (values >= count)] if values.size else values
+        if bad.size:
+            raise DataError(f"{where}: {name} label {bad[0]:g} is out of range (0-{count - 1}); "
+                            f"{'age groups are ' + ', '.join(AGE_GROUPS) if count == len(AGE_GROUPS) else '0 male, 1 female'}.")
+    return groups.astype(np.int64), genders.astype(np.int64)
+
+
+def load_utkface_npz(path: str | Path, size: int | None = None) -> ImageDataset:
+    """UTKFace faces from an .npz: ``images`` (uint8 N, H, W, 3) with either ``age`` (years, 0-116) or
+    ``age_group`` (0-9), and ``gender`` (0 male, 1 female).
+
+    Raises:
+        DataError: a missing array, or an age or gender out of range (the message names the value).
+    """
+    from gans.datasets.npz import load_images, resize_images
+    from gans.io import read_npz
+
+    path = Path(path).expanduser()
+    dataset = load_images(path)
+    arrays, names = read_npz(path, ("age", "age_group", "gender"), what="a UTKFace .npz")
+    if "gender" not in arrays or not ({"age", "age_group"} & set(arrays)):
+        raise DataError(f"{path} has no CAAE labels: it needs 'gender' and 'age' (years) or 'age_group' (0-9) "
+                        f"arrays beside 'images' (it holds {sorted(names)}).")
+    if "age_group" in arrays:
+        groups = arrays["age_group"]
+    else:
+        ages = np.asarray(arrays["age"])
+        if ages.size and (ages.min() < 0 or ages.max() > MAX_AGE):
+            bad = ages[(ages < 0) | (ages > MAX_AGE)][0]
+            raise DataError(f"{path}: age {bad:g} is out of range (0-{MAX_AGE} years).")
+        groups = age_group(ages)
+    if len(groups) != len(dataset):
+        raise DataError(f"{path}: {len(groups)} age labels for {len(dataset)} images.")
+    groups, genders = check_age_gender(groups, arrays["gender"], str(path))
+    images = dataset.images if size is None else resize_images(dataset.images, (int(size), int(size)))
+    return _labelled(images, groups, genders, f"{path} [utkface npz]", {"filenames": dataset.meta.get("filenames")})
+
+
+def _subset(n: int, limit: int | None, seed: int) -> np.ndarray:
+    """Rows kept by ``limit``: all, or the first ``limit`` of a seeded shuffle, in sorted order."""
+    if limit is None or int(limit) >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, 7]).permutation(n)[: int(limit)])
+
+
+def load_utkface_splits(path: str | Path, size: int | None = 128, *, validation_fraction: float = 0.1,
+                        seed: int = 0, limit: int | None = None,
+                        disagreeing: str = "drop") -> tuple[ImageDataset, ImageDataset]:
+    """The CAAE's training and validation splits of a UTKFace folder or .npz, indexed once.
+
+    ``limit`` keeps N faces before the split: the first N of a seeded shuffle of the cleaned set (of an
+    .npz: of its rows), kept in their sorted order, so a quick run always sees the same faces, split the
+    same way. Not the first N names: sorted by name, UTKFace's first thousands are the ages whose
+    names start with "1" or "2" (1, 10-29, 100-116), and whole age groups would be missing.
+
+    Returns:
+        (train, validation) :class:`ImageDataset` objects with -1/+1 age-group and gender label rows
+        (as :func:`load_utkface`); ``meta["report"]`` has the cleaning figures of a folder.
+    """
+    from gans.datasets.image_files import read_images
+
+    path = Path(path).expanduser()
+    if path.suffix == ".npz":
+        everything = load_utkface_npz(path, size)
+        keep = _subset(len(everything), limit, seed)
+        train, validation = split_indices(len(keep), validation_fraction, seed)
+
+        def part(rows, name):
+            meta = {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in everything.meta.items()
+                    if k != "filenames"}
+            return ImageDataset(everything.images[rows], everything.labels[rows],
+                                source=f"{path} [utkface npz {name}]", meta={**meta, "split": name, "seed": seed})
+
+        return part(keep[train], "train"), part(keep[validation], "validation")
+    index = index_utkface(path, disagreeing)
+    records = [index.records[i] for i in _subset(len(index.records), limit, seed)]
+    train, validation = split_indices(len(records), validation_fraction, seed)
+    out = []
+    for name, rows in (("train", train), ("validation", validation)):
+        chosen = [records[i] for i in rows]
+        if not chosen:
+            raise DataError(f"the UTKFace {name} split of {len(records)} faces is empty; use more faces (--limit) "
+                            "or another validation fraction.")
+        images = read_images([index.folder / r.filename for r in chosen], size=size)
+        ages = np.asarray([r.age for r in chosen], np.int64)
+        out.append(_labelled(images, age_group(ages), np.asarray([r.gender for r in chosen], np.int64),
+                             f"{index.folder} [utkface {name}]",
+                             {"age": ages, "race": np.asarray([r.race for r in chosen], np.int64),
+                              "filenames": [r.filename for r in chosen], "split": name, "seed": seed,
+                              "report": index.report()}))
+    return out[0], out[1]

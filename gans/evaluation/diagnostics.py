@@ -326,6 +326,23 @@ def check_label_coverage(steps: np.ndarray, entropy: np.ndarray, drop: float = C
         passed="class coverage held; ")
 
 
+def real_at_size(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Real images (N, H, W, C) at the generated ``size`` (height, width): the central crop of the
+    generated aspect ratio, resized (area averaging when shrinking), so diversity is compared at the
+    resolution the generator makes (a growing generator's changes)."""
+    from gans.datasets.npz import resize_images
+
+    images = np.asarray(images)
+    height, width = int(size[0]), int(size[1])
+    if images.shape[1:3] == (height, width):
+        return images
+    h, w = images.shape[1:3]
+    crop_h, crop_w = (h, max(1, round(h * width / height))) if h * width <= w * height else \
+        (max(1, round(w * height / width)), w)
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    return resize_images(images[:, top:top + crop_h, left:left + crop_w], (height, width))
+
+
 def mean_pairwise_distance(features: np.ndarray) -> float:
     """Mean Euclidean distance over all pairs of rows: a batch's spread (0 when all rows are equal)."""
     from scipy.spatial.distance import pdist
@@ -405,11 +422,14 @@ def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:
     losses = read_table(losses_path)
     last = int(losses["step"][-1]) if len(losses.get("step", ())) else 0
     divergence = check_divergence(run_dir, last)
-    if not losses or "d_loss" not in losses or "g_loss" not in losses:
+    no_pair = (config.get("run") or {}).get("adversarial_pair") == []  # a family without a D/G loss pair
+    if not losses or (not no_pair and ("d_loss" not in losses or "g_loss" not in losses)):
         if divergence is not None:  # stopped at its first step: the divergence is the whole story
             return Diagnosis(verdict_of([divergence]), [divergence], steps=last)
         raise DataError(f"{losses_path} has no d_loss/g_loss columns or no rows.")
-    findings = [check_losses(losses["step"], losses["d_loss"], losses["g_loss"], loss_family(config), n_windows)]
+    findings = [Finding("non_convergence", False, None, "not checked: this family has no discriminator/generator "
+                        "loss pair (adversarial_pair is empty).") if no_pair else
+                check_losses(losses["step"], losses["d_loss"], losses["g_loss"], loss_family(config), n_windows)]
     if divergence is not None:
         findings.insert(0, divergence)
     diversity_path = run_dir / DIVERSITY_FILE

@@ -74,9 +74,11 @@ class Step:
     - **CAAE** (the UTKFace paper): models ``encoder``, ``generator``, ``discriminator_z``,
       ``discriminator_img``; one optimizer per updated group (``eg`` for encoder + generator, ``dz``,
       ``di``); losses ``eg`` (L1 reconstruction plus the weighted adversarial and total-variation
-      terms), ``dz``, ``di`` and the adversarial parts the paper tabulates; ``adversarial_pair``
-      ``("di", "eg")``; extra state none, or the two-stage schedule's stage. Batches carry the age
-      and gender labels; ``sample(n, rng, labels)`` decodes prior z with the asked labels.
+      terms), ``dz``, ``di`` and ``valid`` (L1 on the validation split); ``adversarial_pair`` None
+      ("eg" is a reconstruction, not a generator's adversarial loss, so the non-convergence check
+      does not apply); extra state: the two-stage schedule's stage. Batches carry the age and gender
+      labels; ``sample(n, rng, labels)`` decodes prior z with the asked labels; :meth:`load_data`
+      reads UTKFace with its validation split.
     - **Progressive GAN** (the CelebA-HQ paper): models ``generator`` and ``discriminator`` of the
       current resolution (their lower-resolution weights carried into each grown pair); extra state
       ``{"phase": k, "alpha": a, "images_shown": m}``; :meth:`train_step` sets alpha on the fade-in
@@ -153,6 +155,14 @@ class Step:
         so it must not read the values (no ``float()``, no branching on a loss).
         """
         raise NotImplementedError
+
+    @classmethod
+    def load_data(cls, config: "GANConfig", data, image_size: tuple[int, int] | None = None,
+                  limit: int | None = None):
+        """The training set of ``data`` when the family reads its data its own way (UTKFace with a
+        validation split for the CAAE), as an :class:`~gans.datasets.base.ImageDataset`; None (the
+        default) leaves it to the generic loader (:func:`gans.training.commands.data_from_args`)."""
+        return None
 
     def check_data(self, labels: np.ndarray | None) -> None:
         """Refuse training data the family cannot learn from (e.g. unlabelled data for a conditional

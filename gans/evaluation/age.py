@@ -1,0 +1,241 @@
+"""Age agreement: does a CAAE render the age group it is asked for?
+
+No CAAE implementation reports this; it is the CAAE's counterpart of the conditional agreement of the
+MNIST GANs (:class:`gans.evaluation.callbacks.ConditionalMetrics`). Two parts:
+
+1. a small age-group classifier (:func:`build_age_classifier`: four 3x3 convolution blocks with batch
+   normalization and pooling, global average pooling, softmax over the CAAE's 10 groups), trained on
+   the UTKFace *training* split and scored on the *validation* split (the same seeded split as
+   ``gans train caae``), overall and per group;
+2. :func:`age_agreement`: validation faces, each encoded once and rendered at every age group with
+   its own gender; per group, the share the classifier reads as the asked group. Beside it stands the
+   classifier's accuracy on real validation faces of that group: the most the agreement can show.
+
+Chance is 10%. Neighbouring groups (16-20 and 21-30, say) are hard to tell apart even on real faces,
+so the real-face accuracy, not 100%, is the ceiling to compare with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from gans.errors import ConfigError, DataError, DataNotFoundError
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER_FILE = "age_classifier.h5"
+REPORT_FILE = "age_classifier.json"
+AGREEMENT_FILE = "age_agreement.csv"
+AGREEMENT_COLUMNS = ("age_group", "group", "faces", "agreement", "real_accuracy", "real_faces")
+
+
+def build_age_classifier(image_size: int = 64, num_classes: int = 10, filters=(32, 64, 128, 256),
+                         dropout: float = 0.3, name: str = "age_classifier"):
+    """Faces in [-1, 1] (S, S, 3) -> probabilities of the ``num_classes`` age groups."""
+    import keras
+    from keras import layers
+
+    if image_size < 2 ** len(filters):
+        raise ConfigError(f"the age classifier halves the image {len(filters)} times; use faces of at least "
+                          f"{2 ** len(filters)} pixels, got {image_size}.")
+    inputs = keras.Input((image_size, image_size, 3), name="image")
+    x = inputs
+    for i, width in enumerate(filters):
+        x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.GlobalAveragePooling2D(name="pooled")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="age_group")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def per_group_accuracy(predicted: np.ndarray, groups: np.ndarray, num_classes: int = 10) -> list[dict]:
+    """Accuracy per true group: rows ``{"age_group", "faces", "accuracy"}`` (NaN for a group without faces)."""
+    rows = []
+    for g in range(num_classes):
+        mask = groups == g
+        rows.append({"age_group": g, "faces": int(mask.sum()),
+                     "accuracy": float(np.mean(predicted[mask] == g)) if mask.any() else float("nan")})
+    return rows
+
+
+def train_age_classifier(train, validation, epochs: int = 8, batch_size: int = 64, learning_rate: float = 1e-3,
+                         seed: int = 0, progress: bool = True):
+    """Train :func:`build_age_classifier` on ``train`` (horizontal flips as augmentation) and score it on
+    ``validation``; both are UTKFace :class:`~gans.datasets.base.ImageDataset` objects with
+    ``meta["age_group"]``.
+
+    Returns:
+        (model, report): report holds ``accuracy`` (validation), ``per_group``, ``train_accuracy``
+        (last epoch, on augmented faces), ``majority_baseline`` and the counts.
+    """
+    import keras
+
+    from gans.datasets.scaling import scale_images
+    from gans.evaluation.classifier import predict_probabilities
+
+    y, y_val = (np.asarray(d.meta["age_group"], np.int64) for d in (train, validation))
+    if len(train) < 2 or len(validation) < 1:
+        raise DataError(f"the age classifier needs faces in both splits; got {len(train)} training and "
+                        f"{len(validation)} validation faces.")
+    side = train.images.shape[1]
+    keras.utils.set_random_seed(seed)
+    model = build_age_classifier(side)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+    x = scale_images(train.images)
+    rng = np.random.default_rng(seed)
+    epochs_iter = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs_iter = tqdm(epochs_iter, desc="training the age classifier", unit="epoch")
+    history = []
+    for epoch in epochs_iter:
+        if epoch == (2 * epochs) // 3:
+            model.optimizer.learning_rate.assign(learning_rate / 3)
+        order = rng.permutation(len(x))
+        flips = rng.random(len(x)) < 0.5
+        batch = x[order].copy()
+        batch[flips] = batch[flips][:, :, ::-1]
+        result = model.fit(batch, y[order], batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+        history.append(float(result.history["accuracy"][-1]))
+    predicted = predict_probabilities(model, validation.images).argmax(axis=1)
+    counts = np.bincount(y, minlength=10)
+    report = {"accuracy": float(np.mean(predicted == y_val)), "per_group": per_group_accuracy(predicted, y_val),
+              "train_accuracy": history[-1] if history else None,
+              "majority_baseline": float(np.mean(y_val == int(np.argmax(counts)))),
+              "train_faces": len(train), "validation_faces": len(validation), "image_size": int(side),
+              "epochs": int(epochs)}
+    return model, report
+
+
+def load_age_classifier(path):
+    """A classifier saved by :func:`cmd_train_age_classifier`, loaded in safe mode and checked."""
+    import keras
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataNotFoundError(f"age classifier {path} does not exist; train one with 'gans train-age-classifier "
+                                "--data UTKFACE_DIR --out DIR' (it writes DIR/age_classifier.h5).")
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise DataError(f"cannot load {path} as a Keras model: {str(exc).splitlines()[0][:200]}") from exc
+    if tuple(model.outputs[0].shape[1:]) != (10,) or len(model.inputs[0].shape) != 4:
+        raise DataError(f"{path} is not an age-group classifier (it maps {tuple(model.inputs[0].shape[1:])} to "
+                        f"{tuple(model.outputs[0].shape[1:])}, not faces to 10 groups).")
+    return model
+
+
+def _classify(classifier, images: np.ndarray) -> np.ndarray:
+    """Groups the classifier reads in float [-1, 1] or uint8 faces, resized to its input when needed."""
+    from gans.datasets.npz import resize_images
+    from gans.datasets.scaling import unscale_images
+    from gans.evaluation.classifier import predict_probabilities
+
+    side = int(classifier.inputs[0].shape[1])
+    if images.shape[1] != side:
+        images = resize_images(images if images.dtype == np.uint8 else unscale_images(images), (side, side))
+    return predict_probabilities(classifier, images).argmax(axis=1)
+
+
+def age_agreement(encoder, generator, classifier, images: np.ndarray, groups: np.ndarray,
+                  genders: np.ndarray, batch_size: int = 64) -> list[dict]:
+    """Per age group: the share of ``images`` (uint8 validation faces), rendered at that group with their
+    own ``genders``, that ``classifier`` reads as that group; and the classifier's accuracy on the real
+    faces of that group (their true ``groups``).
+
+    Returns:
+        Rows of :data:`AGREEMENT_COLUMNS`, one per group.
+    """
+    from gans.datasets.scaling import scale_images
+    from gans.datasets.utkface import AGE_GROUPS, GENDERS, one_hot_pm1
+    from gans.models.caae import render
+
+    if not len(images):
+        raise DataError("age agreement needs at least one validation face.")
+    k = int(generator.inputs[1].shape[-1])
+    x = scale_images(images)
+    gender_onehot = one_hot_pm1(genders, len(GENDERS))
+    real = per_group_accuracy(_classify(classifier, images), np.asarray(groups), k)
+    rows = []
+    for g in range(k):
+        faces = render(encoder, generator, x, one_hot_pm1(np.full(len(x), g), k), gender_onehot, batch_size)
+        read = _classify(classifier, faces)
+        rows.append({"age_group": g, "group": AGE_GROUPS[g], "faces": len(x), "agreement": float(np.mean(read == g)),
+                     "real_accuracy": real[g]["accuracy"], "real_faces": real[g]["faces"]})
+    return rows
+
+
+def format_agreement(rows: list[dict]) -> str:
+    """The agreement table as text, with the mean over groups."""
+    lines = [f"{'group':>6}  {'asked faces':>11}  {'agreement':>9}  {'real-face accuracy':>18}"]
+    for r in rows:
+        real = "n/a" if not np.isfinite(r["real_accuracy"]) else f"{r['real_accuracy']:.1%} of {r['real_faces']}"
+        lines.append(f"{r['group']:>6}  {r['faces']:>11}  {r['agreement']:>9.1%}  {real:>18}")
+    lines.append(f"{'mean':>6}  {'':>11}  {np.mean([r['agreement'] for r in rows]):>9.1%}  (chance 10%)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_train_age_classifier(args) -> int:
+    """``gans train-age-classifier --data DIR --image-size S --out DIR``."""
+    from gans.datasets.utkface import AGE_GROUPS, load_utkface_splits
+    from gans.io import write_json
+
+    train, validation = load_utkface_splits(args.data, args.image_size, validation_fraction=args.validation_fraction,
+                                            limit=args.limit)
+    model, report = train_age_classifier(train, validation, epochs=args.epochs, batch_size=args.batch_size,
+                                         seed=args.seed)
+    out = Path(args.out).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    from gans.io import atomic_path
+
+    with atomic_path(out / CLASSIFIER_FILE) as tmp:
+        model.save(tmp)
+    report = {**report, "data": str(Path(args.data).expanduser().resolve()), "limit": args.limit,
+              "validation_fraction": args.validation_fraction}
+    write_json(out / REPORT_FILE, report)
+    print(f"age classifier: {out / CLASSIFIER_FILE}; validation accuracy {report['accuracy']:.1%} on "
+          f"{report['validation_faces']} faces (majority class {report['majority_baseline']:.1%}, chance 10%)")
+    print("per group: " + ", ".join(f"{AGE_GROUPS[r['age_group']]} {r['accuracy']:.0%} ({r['faces']})"
+                                    for r in report["per_group"]))
+    return 0
+
+
+def cmd_age_agreement(args) -> int:
+    """``gans age-agreement RUN --classifier AGE_CLASSIFIER.h5 [--data DIR] [--n N]``."""
+    from gans.datasets.utkface import load_utkface_splits
+    from gans.io import read_json, write_rows
+    from gans.models.caae import load_pair
+
+    classifier = load_age_classifier(args.classifier)
+    encoder, generator = load_pair(args.run)
+    run = Path(args.run).expanduser()
+    run_dir = run if run.is_dir() else run.parent.parent
+    record_path = run_dir / "caae.json"
+    record = read_json(record_path, "a CAAE run's caae.json") if record_path.is_file() else {}
+    data = args.data or record.get("data")
+    if data is None:
+        raise ConfigError(f"{run_dir} has no caae.json naming its data: pass --data UTKFACE_DIR.")
+    size = int(encoder.inputs[0].shape[1])
+    _, validation = load_utkface_splits(data, size, validation_fraction=record.get("validation_fraction", 0.1),
+                                        seed=record.get("split_seed", 0), limit=record.get("limit"))
+    n = min(args.n, len(validation))
+    rows = age_agreement(encoder, generator, classifier, validation.images[:n], validation.meta["age_group"][:n],
+                         validation.meta["gender"][:n])
+    out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
+    write_rows(out, AGREEMENT_COLUMNS, [{**r, "agreement": f"{r['agreement']:.4f}",
+                                         "real_accuracy": f"{r['real_accuracy']:.4f}"} for r in rows])
+    print(format_agreement(rows))
+    print(f"written to {out}")
+    log.debug("age agreement of %s: %s", run_dir, json.dumps(rows))
+    return 0
