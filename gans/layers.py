@@ -385,3 +385,79 @@ class ToPixels(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class WassersteinGPCriticLoss(keras.layers.Layer):
+    """The WGAN-GP critic loss of the progressive GAN paper, per sample, as a layer around the critic.
+
+    For real images ``x``, generated images ``g`` and mixing factors ``u`` in [0, 1] (one per sample),
+    with ``x_hat = x + u * (g - x)``::
+
+        loss = D(g) - D(x) + penalty_weight * (||grad_x_hat D(x_hat)||_2 - 1)^2 + drift * D(x)^2
+
+    Gulrajani et al. (2017) keep the critic 1-Lipschitz with the gradient penalty (lambda 10); Karras
+    et al. (2018, appendix A.1) add the drift term (epsilon 0.001) that keeps the critic's output from
+    drifting away from zero. A model whose output is this layer's, compiled with the Wasserstein loss
+    and targets of 1, trains the critic through Keras' own ``train_step`` (``train_on_batch`` or the
+    fused execution alike): the input gradient is taken with a ``tf.GradientTape`` inside the forward
+    pass, so the outer training tape differentiates through it (second-order gradients). That tape is
+    TensorFlow's: this layer needs the TensorFlow backend, which the library runs on.
+
+    Args:
+        critic: the critic (a Keras model mapping images to (batch, 1) scores); its weights are this
+            layer's, and it is saved inside the layer's config.
+        penalty_weight: lambda, > 0 (10 in both papers).
+        drift: epsilon, >= 0 (0.001 in the PGGAN paper).
+
+    Call with ``[real, fake, mix]``: two image batches of one shape and ``mix`` of shape (batch, 1, 1, 1).
+    Returns (batch, 1).
+    """
+
+    def __init__(self, critic, penalty_weight: float = 10.0, drift: float = 0.001, **kwargs):
+        super().__init__(**kwargs)
+        if not float(penalty_weight) > 0:
+            raise ConfigError(f"the gradient penalty's weight must be > 0 (the paper's 10), got {penalty_weight}.")
+        if not float(drift) >= 0:
+            raise ConfigError(f"the drift weight must be >= 0 (the paper's 0.001), got {drift}.")
+        self.critic = critic
+        self.penalty_weight, self.drift = float(penalty_weight), float(drift)
+
+    @property
+    def metrics(self):
+        # A compiled critic carries its own loss tracker, named "loss" too; a Keras model skips the
+        # metrics of the models nested in it, but not of a layer's, so without this the critic's idle
+        # tracker would overwrite the trainer's loss in the logs.
+        return []
+
+    def gradient_penalty(self, real, fake, mix, training=None):
+        """``penalty_weight * (||grad D(x_hat)|| - 1)^2`` per sample, shape (batch,)."""
+        import tensorflow as tf
+
+        mixed = real + ops.cast(mix, real.dtype) * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            total = ops.sum(self.critic(mixed, training=training))  # inside the tape, or it is not recorded
+        grads = tape.gradient(total, mixed)
+        norms = ops.sqrt(ops.sum(ops.square(grads), axis=tuple(range(1, len(grads.shape)))))
+        return self.penalty_weight * ops.square(norms - 1.0)
+
+    def call(self, inputs, training=None):
+        real, fake, mix = inputs
+        real_score = self.critic(real, training=training)
+        fake_score = self.critic(fake, training=training)
+        penalty = self.gradient_penalty(real, fake, mix, training=training)
+        return fake_score - real_score + penalty[:, None] + self.drift * ops.square(real_score)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "critic": keras.saving.serialize_keras_object(self.critic),
+                "penalty_weight": self.penalty_weight, "drift": self.drift}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["critic"] = keras.saving.deserialize_keras_object(config["critic"])
+        return cls(**config)

@@ -21,13 +21,10 @@ from test_pggan import ONE_THREAD, faces, tiny_config
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from gans.training.progressive import PhaseArtefacts
-
-    folder = tmp_path_factory.mktemp("pggan_run")
+    folder = tmp_path_factory.mktemp("pggan_run")  # the step writes the per-phase generators itself
     train(tiny_config(target_resolution=8, batch_sizes=4, images_per_phase=8), folder,
           ImageDataset(faces(16, side=8), source="faces"),
-          settings=RunSettings(progress=False, tensorboard=False, sample_every=100, checkpoint_every=100),
-          extra_callbacks=[PhaseArtefacts(rows=2)])
+          settings=RunSettings(progress=False, tensorboard=False, sample_every=100, checkpoint_every=100))
     return folder
 
 

@@ -11,7 +11,8 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
                  equalized: bool = True, minibatch_stddev: bool = True, momentum: float = 0.8,
                  optimizer: OptimizerSpec = OptimizerSpec("adam", 1e-3, 0.0),
                  discriminator_optimizer: OptimizerSpec | None = None, dataset: str = "celeba",
-                 experiment: str | None = None, description: str = "") -> GANConfig:
+                 experiment: str | None = None, description: str = "", ema: float = 0.0,
+                 optimizer_reset: str = "phase") -> GANConfig:
     """The :class:`GANConfig` of a progressive run; ``steps`` is the schedule's length.
 
     Args:
@@ -34,6 +35,13 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
             its beta2 0.99 is not an OptimizerSpec field, Keras' 0.999 stands). Measured on the CelebA
             faces at 4x4: with DCGAN's 2e-4 / 0.5 the discriminator won within 100 steps and the
             samples stayed dark noise; with 1e-3 / 0 they were face-coloured blobs.
+        ema: beta of the generator's exponential moving average, which samples and per-phase
+            checkpoints then come from (the PGGAN paper's 0.999); 0 for none.
+        optimizer_reset: "phase" (fresh Adam state at every fade-in and stable phase, as the PGGAN
+            code's ``reset_opt_for_new_lod``) or "resolution" (kept from a fade-in into its stable phase).
+
+    Both are step options, recorded in ``config.json`` only when they differ from these defaults, so
+    runs made before they existed resume unchanged.
     """
     loss = recipe_loss(recipe)
     schedule = Schedule(target_resolution, images_per_phase, batch_sizes)
@@ -44,6 +52,10 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
     d_options = {**common, "minibatch_stddev": bool(minibatch_stddev)}
     step_options = {"images_per_phase": int(images_per_phase),
                     "batch_sizes": {str(r): n for r, n in schedule.batch_sizes.items()}}
+    if ema:
+        step_options["ema"] = float(ema)
+    if optimizer_reset != "phase":
+        step_options["optimizer_reset"] = str(optimizer_reset)
     return GANConfig(
         variant="pggan", dataset=dataset, steps=schedule.total_steps, latent_dim=int(latent_dim),
         batch_size=min(schedule.batch_sizes.values()), loss=loss, optimizer=optimizer, discriminator_loss=loss,

@@ -34,7 +34,8 @@ import keras
 from keras import layers
 
 from gans.errors import ConfigError
-from gans.layers import EqualizedConv2D, EqualizedDense, FadeIn, MinibatchStdDev, PixelNormalization
+from gans.layers import (EqualizedConv2D, EqualizedDense, FadeIn, MinibatchStdDev, PixelNormalization,
+                         WassersteinGPCriticLoss)
 from gans.models.growth import (MAX_RESOLUTION, RECIPES, check_recipe, per_resolution,  # noqa: F401
                                 recipe_loss, resolutions)
 
@@ -61,6 +62,7 @@ class Stage:
 
 
 _STAGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TWINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # top stable model -> rebuild()
 
 
 def stages_of(model: keras.Model) -> dict[int, Stage] | None:
@@ -190,7 +192,25 @@ def grow_generator(
         fade_layer = FadeIn(name=f"g_{r}x{r}_fade_in")
         stages[r] = Stage(r, keras.Model(z, new, name=f"{name}_{r}x{r}"),
                           keras.Model(z, fade_layer([old, new]), name=f"{name}_{r}x{r}_fade"), fade_layer)
+    _TWINS[stages[res[-1]].stable] = lambda: grow_generator(
+        latent_dim=latent_dim, target_resolution=target_resolution, channels=channels, filters=filters, recipe=recipe,
+        use_batchnorm=use_batchnorm, momentum=momentum, pixel_norm=pixel_norm, equalized=equalized, alpha=alpha,
+        name=name)
     return stages
+
+
+def twin_stages(stages: dict[int, Stage]) -> dict[int, Stage]:
+    """A second, separate set of networks built with the same arguments as ``stages`` (from
+    :func:`grow_generator`), e.g. the exponential moving average of a generator. Its variables are in
+    the same order and have the same paths as the original's; their values are fresh.
+
+    Raises:
+        ConfigError: ``stages`` did not come from :func:`grow_generator` in this process.
+    """
+    rebuild = _TWINS.get(stages[max(stages)].stable)
+    if rebuild is None:
+        raise ConfigError("only networks from gans.models.pggan.grow_generator (or build_generator) can be twinned.")
+    return rebuild()
 
 
 def grow_discriminator(
@@ -284,6 +304,23 @@ def build_discriminator(image_shape: Sequence[int] = (32, 32, 3), target_resolut
     model = stages[target].stable
     _STAGES[model] = stages
     return model
+
+
+def build_critic_trainer(critic: keras.Model, penalty_weight: float = 10.0, drift: float = 0.001,
+                         name: str | None = None) -> keras.Model:
+    """The model that trains a Wasserstein critic with the gradient penalty and drift of the PGGAN paper.
+
+    Inputs ``[real, fake, mix]`` (images of the critic's input shape, mixing factors (batch, 1, 1, 1));
+    output the per-sample critic loss of :class:`~gans.layers.WassersteinGPCriticLoss`. Compile it with
+    the Wasserstein loss and train it on targets of 1 (the loss is then the batch mean), with the
+    critic's own optimizer: its trainable weights are the critic's.
+    """
+    shape = tuple(critic.inputs[0].shape[1:])
+    real = keras.Input(shape=shape, name="real")
+    fake = keras.Input(shape=shape, name="fake")
+    mix = keras.Input(shape=(1, 1, 1), name="mix")
+    loss = WassersteinGPCriticLoss(critic, penalty_weight, drift, name="critic_loss")([real, fake, mix])
+    return keras.Model([real, fake, mix], loss, name=name or f"{critic.name}_gp")
 
 
 def all_stages_model(stages: dict[int, Stage], name: str) -> keras.Model:

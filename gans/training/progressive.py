@@ -6,7 +6,9 @@ run keeps beyond the shared artefacts:
 - ``checkpoints/generator_RxR_faded.h5`` at the end of each fade-in and
   ``checkpoints/generator_RxR_stable.h5`` at the end of each stable phase (full models that load in
   a fresh process once ``gans`` is imported), and a sample grid of each, ``samples/phase_RxR_KIND.png``,
-  from the same fixed z;
+  from the same fixed z. With the generator's moving average (``--ema``) these are the averaged
+  generator's, and the trained one is written beside them as ``raw_generator_RxR_KIND.h5`` and
+  ``samples/phase_RxR_KIND_raw.png``;
 - ``phases.csv``: each phase's first and last step, resolution, kind, batch size and the seconds per
   1,000 images it took;
 - ``growth_modelsummary.txt``: the stable generator and discriminator of every resolution, with
@@ -36,7 +38,8 @@ KIND_NAMES = {"fade": "faded", "stable": "stable"}
 class PhaseArtefacts(Callback):
     """Per-phase generator checkpoints and sample grids, ``phases.csv`` with each phase's speed, and
     every resolution's model summaries. Works with any step that has a ``schedule`` and
-    ``phase_ending(step)`` (the progressive GAN's)."""
+    ``phase_ending(step)``; the progressive GAN's step adds it to every run of the family
+    (:meth:`~gans.training.steps.pggan.PGGANStep.metric_callbacks`)."""
 
     def __init__(self, rows: int = 4, seed: int = 1234):
         self.rows, self.seed = rows, seed
@@ -63,10 +66,19 @@ class PhaseArtefacts(Callback):
         phase = trainer.step_obj.phase_ending(step)
         if phase is None:
             return
+        step_obj, n = trainer.step_obj, self.rows * self.rows
         tag = f"{phase.resolution}x{phase.resolution}_{KIND_NAMES[phase.kind]}"
-        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{tag}.h5")
-        images = trainer.step_obj.sample(self.rows * self.rows, np.random.default_rng(self.seed))
+        sampler = getattr(step_obj, "sampling_generator", trainer.generator)
+        save_h5(sampler, trainer.run_dir / "checkpoints" / f"generator_{tag}.h5")
+        images = step_obj.sample(n, np.random.default_rng(self.seed))
         save_image_grid(images, trainer.run_dir / "samples" / f"phase_{tag}.png", self.rows, self.rows)
+        if sampler is not trainer.generator:  # the moving average above; the trained generator beside it
+            from gans.training.execution import inference_function
+
+            save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"raw_generator_{tag}.h5")
+            z = step_obj.sample_latents(n, np.random.default_rng(self.seed))  # the same z as the grid above
+            raw = inference_function(trainer.generator)(z).numpy()
+            save_image_grid(raw, trainer.run_dir / "samples" / f"phase_{tag}_raw.png", self.rows, self.rows)
         elapsed = time.perf_counter() - self._started
         steps_timed = step - max(phase.first_step, self._first_step) + 1
         per_1000 = 1000.0 * elapsed / (steps_timed * phase.batch_size) if steps_timed > 0 else float("nan")
@@ -154,12 +166,14 @@ def cmd_train_pggan(args) -> int:
                           batch_sizes=args.batch_sizes, filters=args.filters, latent_dim=args.latent_dim or 128,
                           pixel_norm=args.pixel_norm is not False, equalized=args.equalized is not False,
                           minibatch_stddev=args.minibatch_stddev is not False, optimizer=optimizer,
-                          discriminator_optimizer=d_optimizer, dataset=args.dataset or "celeba")
+                          discriminator_optimizer=d_optimizer, dataset=args.dataset or "celeba",
+                          ema=getattr(args, "ema", None) or 0.0,
+                          optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")
     out = Path(args.out or Path("runs") / f"pggan-{target}")
     settings = settings_from_args(args)
     steps = args.steps if args.steps is not None else (None if args.resume else config.steps)
     trainer = train(config, out, data=data_from_args(config, args), steps=steps, epochs=args.epochs,
-                    settings=settings, resume=args.resume, extra_callbacks=[PhaseArtefacts()])
+                    settings=settings, resume=args.resume)
     print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps}, "
           f"phase {trainer.step_obj.phase.label})")
     return 0
