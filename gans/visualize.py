@@ -72,19 +72,26 @@ def plot_losses(steps: Sequence[int], losses: dict[str, Sequence[float]], path: 
         title: figure title.
         labels: legend text per loss name (default: the name).
     """
-    labels = {"d_loss": "discriminator", "g_loss": "generator", **(labels or {})}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
+    draw_losses(ax, steps, losses, title=title, labels=labels)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def draw_losses(ax, steps: Sequence[int], losses: dict[str, Sequence[float]], title: str = "",
+                labels: dict[str, str] | None = None, legend: bool = True) -> None:
+    """:func:`plot_losses` on one matplotlib axes (a sweep draws one per configuration)."""
+    labels = {"d_loss": "discriminator", "g_loss": "generator", **(labels or {})}
     for name, values in losses.items():
         ax.plot(steps, values, linewidth=0.8, label=labels.get(name, name))
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper right")
+    if legend:
+        ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return save_figure(fig, path)
 
 
 def save_figure(fig, path: str | Path, dpi: int | None = None) -> Path:

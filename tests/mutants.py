@@ -246,4 +246,34 @@ MUTANTS: tuple[Mutant, ...] = (
               "        if self._writer is not None:\n            self._writer.flush()"),),
         ("tests/test_execution.py",),
     ),
+    # ------------------------------------------------------------------ sweeps
+    Mutant(
+        "sweep-restarts-runs",
+        "a sweep resumes a run folder that holds a saved state instead of refusing or restarting it",
+        (Edit("gans/studies/sweep.py", "          resume=run_dir.exists())", "          resume=False)"),),
+        ("tests/test_sweep.py",),
+    ),
+    Mutant(
+        "sweep-requeues-finished-points",
+        "a restarted sweep skips the points that finished (planted in both guards: the queue, and the rule "
+        "that a point's lowest-numbered live trial owns it)",
+        (Edit("gans/studies/sweep.py", "    live = (TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING)\n    states",
+              "    live = (TrialState.WAITING, TrialState.RUNNING)\n    states"),
+         Edit("gans/studies/sweep.py", "                 if t.number < trial.number and t.state in live]",
+              "                 if t.number < trial.number and t.state in live and False]"),),
+        ("tests/test_sweep.py",),
+    ),
+    Mutant(
+        "sweep-axis-misses-a-network",
+        "a builder option axis (F = capacity) changes every network that takes it",
+        (Edit("gans/studies/grid.py", "        return \"network:\" + \"+\".join(f\"{r}.{name}\" for r in roles)",
+              "        return f\"network:{roles[0]}.{name}\""),),
+        ("tests/test_sweep.py",),
+    ),
+    Mutant(
+        "sweep-scaling-rule-inverted",
+        "--scale-lr-with-batch multiplies the learning rate by batch / base batch",
+        (Edit("gans/studies/grid.py", "    lr = base_lr * config.batch_size / base_batch", "    lr = base_lr * base_batch / config.batch_size"),),
+        ("tests/test_sweep.py",),
+    ),
 )

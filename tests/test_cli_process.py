@@ -13,7 +13,8 @@ from test_conditional import gans_cli as gans  # ``gans ARGS`` in a fresh proces
 from test_evaluation_diagnostics import collapsing_losses, healthy_losses, write_run
 
 COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
-            "generate-from-faces", "export", "demo")
+            "generate-from-faces", "export", "demo", "age-progress", "train-age-classifier", "age-agreement", "sweep",
+            "study")
 
 
 def subparsers():

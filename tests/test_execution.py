@@ -79,7 +79,7 @@ def test_every_family_has_an_equality_case():
 
 # Families whose equality tests live with their own tests, through run() and assert_same() below
 # (they need more than a config: a classifier, ...): attribute in test_attribute_gan.py.
-EXTRA_FAMILIES = {"attribute", "pggan"}
+EXTRA_FAMILIES = {"attribute", "pggan", "caae"}  # caae: tests/test_caae.py
 
 
 @pytest.mark.parametrize("family", sorted(TINY_FAMILIES))

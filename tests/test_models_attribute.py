@@ -121,6 +121,9 @@ def quadrant_faces(n, seed=0):
 
 
 def test_classifier_learns_a_learnable_toy_set_far_above_the_majority_baseline():
+    import keras
+
+    keras.utils.set_random_seed(0)  # an unseeded start reached only 0.83 on one attribute in about 1 run in 3
     images, labels = quadrant_faces(640)
     train, dev = split_dev(len(images), dev_fraction=0.2, seed=0)
     model = build_classifier(image_shape=(16, 16, 3), filters=(8, 16, 16), dense_units=32)

@@ -55,8 +55,21 @@ def tiny_cgan(**changes) -> GANConfig:
 
 # Every family at tiny sizes. dcgan and wgan have dropout 0.25 in D (thesis Table 4.5), and batch
 # normalization in both networks; cgan is the conditional step.
+def tiny_mnist_dcgan(**changes) -> GANConfig:
+    """The MNIST paper's unconditional DCGAN (its F x D x B sweep's base) with narrow layers."""
+    from gans.config import NetworkSpec
+    from gans.experiments.studies import sweep_plans
+
+    base = sweep_plans()["dcgan-mnist-fdb"].config
+    return base.replace(networks={"generator": NetworkSpec("mnist_dcgan", {"dense_units": 16, "base_filters": 8,
+                                                                           "filters": (4,), "momentum": 0.8}),
+                                  "discriminator": NetworkSpec("mnist_dcgan", {"filters": (4, 8), "pooling": False,
+                                                                               "use_batchnorm": False})},
+                        latent_dim=8, batch_size=8, **changes)
+
+
 TINY_FAMILIES = {"gan": lambda: tiny_config(1), "dcgan": lambda: tiny_config(2), "lsgan": lambda: tiny_config(3),
-                 "wgan": lambda: tiny_config(4), "cgan": tiny_cgan}
+                 "wgan": lambda: tiny_config(4), "cgan": tiny_cgan, "mnist_dcgan": tiny_mnist_dcgan}
 
 
 def random_images(n=64, shape=(28, 28, 1), seed=0):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.errors import ConfigError, DataError, DataNotFoundError
+from gans.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -119,16 +119,11 @@ def train_age_classifier(train, validation, epochs: int = 8, batch_size: int = 6
 
 def load_age_classifier(path):
     """A classifier saved by :func:`cmd_train_age_classifier`, loaded in safe mode and checked."""
-    import keras
+    from gans.models import load_model_file
 
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataNotFoundError(f"age classifier {path} does not exist; train one with 'gans train-age-classifier "
-                                "--data UTKFACE_DIR --out DIR' (it writes DIR/age_classifier.h5).")
-    try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise DataError(f"cannot load {path} as a Keras model: {str(exc).splitlines()[0][:200]}") from exc
+    model = load_model_file(path, "age classifier", "train one with 'gans train-age-classifier --data UTKFACE_DIR "
+                            "--out DIR' (it writes DIR/age_classifier.h5).")
     if tuple(model.outputs[0].shape[1:]) != (10,) or len(model.inputs[0].shape) != 4:
         raise DataError(f"{path} is not an age-group classifier (it maps {tuple(model.inputs[0].shape[1:])} to "
                         f"{tuple(model.outputs[0].shape[1:])}, not faces to 10 groups).")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.errors import ConfigError, DataError, DataNotFoundError
+from gans.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -179,18 +179,12 @@ def load_attribute_classifier(path):
         DataError: not a Keras model file.
         ConfigError: a model that does not map one image to 40 outputs.
     """
-    import keras
-
+    from gans.models import load_model_file
     from gans.models.attribute import check_classifier
 
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataNotFoundError(f"classifier {path} does not exist; train one with 'gans train-classifier celeba "
-                                "--data CELEBA_DIR --out DIR' (it writes DIR/classifier.h5).")
-    try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise DataError(f"cannot load {path} as a Keras model: {str(exc).splitlines()[0][:200]}") from exc
+    model = load_model_file(path, "classifier", "train one with 'gans train-classifier celeba --data CELEBA_DIR "
+                            "--out DIR' (it writes DIR/classifier.h5).")
     check_classifier(model, source=f"classifier {path}")
     return model
 

@@ -205,7 +205,6 @@ class DiagnosticsCallback(IntervalCallback):
         return self.extractor(images)
 
     def on_train_begin(self, trainer) -> None:
-        from gans.evaluation.diagnostics import mean_pairwise_distance
         from gans.evaluation.extractors import get_extractor
 
         if self.extractor_spec is not None and self.extractor is None:

@@ -32,7 +32,6 @@ them and :func:`write_diagnosis` writes ``diagnostics.json``, ``diagnostics.md``
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from gans.errors import ConfigError
 from gans.config import DATASET_IMAGE_SHAPES, GANConfig, NetworkSpec, OptimizerSpec
 from gans.experiments.pggan import pggan_config as _pggan_config
+from gans.experiments.caae import caae_config as _caae_config
 
 ADAM = OptimizerSpec("adam", 2e-4, 0.5)
 RMSPROP = OptimizerSpec("rmsprop", 5e-5, None)
@@ -147,11 +148,15 @@ NAMED: dict[str, GANConfig] = {c.experiment: c for c in (
     # stable recipe (MSE, no batch norm); 'gans train pggan' sets the resolution and schedule.
     _pggan_config(experiment="pggan-celeba",
                   description="CelebA-HQ paper: progressive growing GAN with fade-in, MSE recipe"),
+    # The UTKFace paper (seed 000): the CAAE of Zhang et al. with the reference code's networks and E/G loss
+    # weights, Adam 2e-4 / 0.5 for all three optimizers, batch 64, 100 epochs at 128x128 (Table 1, result 3);
+    # 'gans train caae' sets the image size and counts the epochs on the data it is given.
+    _caae_config(),
 )}
 
 # `gans train VARIANT` starts from the first configuration of that family.
 VARIANT_BASE: dict[str, int | str] = {"gan": 1, "dcgan": 2, "lsgan": 3, "wgan": 4, "cgan": "ccgan-mnist",
-                                      "attribute": "attribute-celeba", "pggan": "pggan-celeba"}
+                                      "attribute": "attribute-celeba", "pggan": "pggan-celeba", "caae": "caae-utkface"}
 
 
 def get_experiment(key: int | str) -> GANConfig:

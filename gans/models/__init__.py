@@ -9,10 +9,14 @@ arguments, returning named functional ``keras.Model`` objects:
 - :mod:`gans.models.wgan`: convolutional WGAN with a clipped linear critic (4, 10, 14);
 - :mod:`gans.models.cgan`: the class-conditional GAN (CCGAN) and the capacity/depth DCGAN of the
   MNIST paper;
+- :mod:`gans.models.mnist_dcgan`: the MNIST paper's unconditional DCGAN (the CCGAN's networks without
+  the label), with the same F and D;
 - :mod:`gans.models.attribute`: the CelebA attribute classifier, equation 1's attribute noise and
   the attribute-biased GAN of the CelebA attributes paper;
 - :mod:`gans.models.pggan`: the progressive growing GAN of the CelebA-HQ paper (4x4 up to 256x256,
-  with fade-in), whose builders return every resolution's stable and fade-in networks.
+  with fade-in), whose builders return every resolution's stable and fade-in networks;
+- :mod:`gans.models.caae`: the conditional adversarial autoencoder of the UTKFace paper (encoder,
+  generator, discriminator_z, discriminator_img).
 
 This package imports Keras only inside its functions and builder modules, so the variant names can
 be read without loading TensorFlow.
@@ -30,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The builder modules, one per variant name. The training registry
 # (:data:`gans.training.steps.FAMILIES`) maps each of them to its step class.
-VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan", "attribute", "pggan")
+VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan", "mnist_dcgan", "attribute", "pggan", "caae")
 
 
 def get_variant(name: str):
@@ -111,6 +115,21 @@ def load_generator(path) -> "keras.Model":
         DataNotFoundError: the file does not exist.
         DataError: it is not a Keras model file.
     """
+    return load_model_file(path, "generator checkpoint", "runs write them to RUN/checkpoints/generator_step_N.h5.")
+
+
+def load_model_file(path, what: str, fix: str) -> "keras.Model":
+    """Any model file the library writes (.h5 or .keras), loaded uncompiled with safe mode on.
+
+    Args:
+        path: the file.
+        what: what it should be, for messages ("age classifier").
+        fix: where such a file comes from, for the missing-file message.
+
+    Raises:
+        DataNotFoundError: the file does not exist (the message names ``what`` and ``fix``).
+        DataError: it is not a Keras model file.
+    """
     from pathlib import Path
 
     import keras
@@ -119,8 +138,7 @@ def load_generator(path) -> "keras.Model":
 
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DataNotFoundError(f"generator checkpoint {path} does not exist; runs write them to "
-                                "RUN/checkpoints/generator_step_N.h5.")
+        raise DataNotFoundError(f"{what} {path} does not exist; {fix}")
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except (OSError, ValueError, TypeError, KeyError) as exc:

@@ -25,6 +25,12 @@ def cmd_list(args) -> int:
     for name, e in NAMED.items():
         print(f"  {name:<16} {e.variant:<9} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5}  "
               f"{e.description}")
+    from gans.experiments.studies import sweep_plans
+
+    print("\nNamed sweeps (gans sweep NAME --out DIR):")
+    for name, plan in sweep_plans().items():
+        axes = " x ".join(f"{k}={','.join(map(str, v))}" for k, v in plan.axes.items())
+        print(f"  {name:<16} {axes}  {plan.description}")
     return 0
 
 
@@ -84,8 +90,12 @@ def data_from_args(config, args):
     resized to ``--image-size`` when asked (a CelebA folder decodes only those images, at that size)."""
     from gans.datasets.base import ImageDataset
     from gans.training.run import load_training_data
+    from gans.training.steps import step_class
 
     size, limit = getattr(args, "image_size", None), getattr(args, "limit", None)
+    own = step_class(config.variant).load_data(config, args.data, size, limit)
+    if own is not None:  # a family that reads its data its own way
+        return own
     if size is None and limit is None:
         return args.data
     if config.dataset == "celeba" and args.data is not None and Path(args.data).is_dir():

@@ -11,6 +11,7 @@ from gans.errors import ConfigError
 from gans.training.steps.adversarial import AdversarialStep
 from gans.training.steps.attribute import AttributeStep
 from gans.training.steps.base import Step
+from gans.training.steps.caae import CAAEStep
 from gans.training.steps.conditional import ConditionalStep
 from gans.training.steps.pggan import PGGANStep
 from gans.training.steps.wgan import WGANStep
@@ -22,8 +23,10 @@ FAMILIES: dict[str, type[Step]] = {
     "lsgan": AdversarialStep,
     "wgan": WGANStep,
     "cgan": ConditionalStep,
+    "mnist_dcgan": AdversarialStep,
     "attribute": AttributeStep,
     "pggan": PGGANStep,
+    "caae": CAAEStep,
 }
 
 
@@ -47,5 +50,5 @@ def make_step(config, networks: dict | None = None) -> Step:
     return step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
 
 
-__all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",
+__all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "CAAEStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",
            "make_step", "step_class"]
