@@ -288,6 +288,13 @@ def _he_scale(fan_in: int, gain: float) -> float:
     return float(gain) / float(fan_in) ** 0.5
 
 
+def _bias_and_activation(layer, x):
+    """The end of an equalized layer's call: its bias (if any), then its activation (if any)."""
+    if layer.bias is not None:
+        x = x + layer.bias
+    return layer.activation(x) if layer.activation is not None else x
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class EqualizedConv2D(keras.layers.Layer):
     """A 2-D convolution with the equalized learning rate (Karras et al. 2018, section 4.1).
@@ -323,10 +330,7 @@ class EqualizedConv2D(keras.layers.Layer):
         self.scale = _he_scale(self.kernel_size * self.kernel_size * channels, self.gain)
 
     def call(self, inputs):
-        x = ops.conv(inputs, self.kernel * self.scale, strides=1, padding="same")
-        if self.bias is not None:
-            x = x + self.bias
-        return self.activation(x) if self.activation is not None else x
+        return _bias_and_activation(self, ops.conv(inputs, self.kernel * self.scale, strides=1, padding="same"))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)
@@ -362,10 +366,7 @@ class EqualizedDense(keras.layers.Layer):
         self.scale = _he_scale(fan_in, self.gain)
 
     def call(self, inputs):
-        x = ops.matmul(inputs, self.kernel * self.scale)
-        if self.bias is not None:
-            x = x + self.bias
-        return self.activation(x) if self.activation is not None else x
+        return _bias_and_activation(self, ops.matmul(inputs, self.kernel * self.scale))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)

@@ -273,7 +273,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "sweep-scaling-rule-inverted",
         "--scale-lr-with-batch multiplies the learning rate by batch / base batch",
-        (Edit("gans/studies/grid.py", "    lr = base_lr * config.batch_size / base_batch", "    lr = base_lr * base_batch / config.batch_size"),),
+        (Edit("gans/experiments/caae.py", "    return float(base_lr) * batch_size / base_batch",
+              "    return float(base_lr) * base_batch / batch_size"),),
         ("tests/test_sweep.py",),
     ),
 )

@@ -200,7 +200,9 @@ def apply_values(config: GANConfig, axes: list[Axis], values: dict[str, Any]) ->
 
 def scale_learning_rates(config: GANConfig, base_lr: float, base_batch: int) -> GANConfig:
     """The linear scaling rule (seed 000): lr = base_lr x batch / base_batch, for both optimizers."""
-    lr = base_lr * config.batch_size / base_batch
+    from gans.experiments.caae import scaled_learning_rate
+
+    lr = scaled_learning_rate(config.batch_size, base_lr, base_batch)
     return config.replace(optimizer=OptimizerSpec(config.optimizer.name, lr, config.optimizer.beta_1),
                           discriminator_optimizer=OptimizerSpec(config.discriminator_optimizer.name, lr,
                                                                 config.discriminator_optimizer.beta_1))

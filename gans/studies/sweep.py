@@ -218,14 +218,7 @@ def _wait_for_spec(study, timeout: float = 60.0) -> dict:
         if time.monotonic() > deadline:
             raise ConfigError("the sweep storage holds a study without a definition (its creator died before "
                               "recording it); give a new --out / --storage.")
-        time.sleep(0.5)
-        study = _reload(study)
-
-
-def _reload(study):
-    import optuna
-
-    return optuna.load_study(study_name=study.study_name, storage=study._storage)
+        time.sleep(0.5)  # a Study reads its attributes and trials from the storage on every access
 
 
 def _short(spec: dict, keys: list[str]) -> str:
@@ -403,7 +396,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, storage: str | None = None, work
         trained = worker.trained
     else:
         _run_workers(out, url, workers, heartbeat, study, axes, spec.grid(axes), progress)
-    return {**write_report(out, _reload(study), spec), "trained": trained}
+    return {**write_report(out, study, spec), "trained": trained}
 
 
 def _run_workers(out: Path, url: str, workers: int, heartbeat: float, study, axes, points, progress: bool) -> None:
@@ -425,7 +418,7 @@ def _run_workers(out: Path, url: str, workers: int, heartbeat: float, study, axe
     try:
         while any(p.poll() is None for p, _ in procs):
             time.sleep(2)
-            done = sum(1 for trials in point_states(_reload(study), axes, points).values()
+            done = sum(1 for trials in point_states(study, axes, points).values()
                        if any(t.state == TrialState.COMPLETE for t in trials))
             bar.update(done - bar.n)
     except KeyboardInterrupt:
