@@ -277,4 +277,12 @@ MUTANTS: tuple[Mutant, ...] = (
               "    return float(base_lr) * base_batch / batch_size"),),
         ("tests/test_sweep.py",),
     ),
+    Mutant(
+        "caae-collapse-check-reads-prior-samples",
+        "the CAAE's mode-collapse check judges its reconstructions of validation faces, not prior samples",
+        (Edit("gans/training/steps/caae.py",
+              "        return render(self.encoder, self._generator, scale_images(images[chosen]), age, gender)\n",
+              "        return self.sample(n, rng)\n"),),
+        ("tests/test_caae.py",),
+    ),
 )

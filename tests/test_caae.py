@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -189,6 +188,27 @@ def test_each_update_changes_only_its_own_networks(tmp_path):
         assert changed == expected, (update, changed)
 
 
+def test_the_collapse_check_judges_reconstructions_not_prior_samples(tmp_path):
+    """The diversity the diagnosis reads is G(E(x), l) of validation faces with their own labels (a
+    fixed draw), not faces decoded from prior z; config.json names what was judged."""
+    keras.utils.set_random_seed(4)
+    trainer = prepare(tiny_caae(32), tmp_path, labelled_faces(), RunSettings(progress=False, tensorboard=False))
+    step = trainer.step_obj
+    validation = labelled_faces(n=12, seed=9)
+    step.set_validation(validation.images, validation.labels)
+    judged = trainer.diagnostic_images(20, seed=7)
+    chosen = np.random.default_rng(7).choice(12, 20, replace=True)
+    assert judged.shape == (20, 32, 32, 3) and len(set(chosen.tolist())) > 1
+    age, gender = validation.labels[chosen, :10], validation.labels[chosen, 10:]
+    expected = np.asarray(step.autoencoder([validation.images[chosen] / 127.5 - 1.0, age, gender], training=False))
+    scale = np.abs(expected).max()  # untrained outputs are small (weights of std 0.02)
+    assert scale > 0
+    np.testing.assert_allclose(judged, expected, atol=1e-4 * scale)
+    assert np.abs(judged - trainer.generate(20, seed=7)).max() > 0.1 * scale  # prior samples differ
+    np.testing.assert_array_equal(judged, trainer.diagnostic_images(20, seed=7))  # the same draw each time
+    assert step.diagnostic_source == "reconstructions of fixed validation faces"
+
+
 def test_fused_takes_the_recipes_updates(tmp_path):
     from test_execution import EQUAL, assert_same, run
 
@@ -342,6 +362,8 @@ def test_train_caae_writes_the_per_epoch_artefacts_and_age_progress_reads_them(u
     assert (out / "samples" / "validation_step_000008.png").is_file() and (out / "epoch_losses.png").is_file()
     config = json.loads((out / "config.json").read_text())
     assert config["variant"] == "caae" and config["run"]["loss_names"] == ["eg", "dz", "di", "valid"]
+    assert config["run"]["diagnostic_source"] == "reconstructions of fixed validation faces"
+    assert "reconstructions of fixed validation faces" in (out / "diagnostics.md").read_text()
     # one face across the ten age groups, as male and female
     face = next(utk_folder.iterdir())
     assert main(["age-progress", str(out), str(face), "--out", str(tmp_path / "strip.png")]) == 0

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gans.datasets.base import ImageDataset
 from gans.evaluation.callbacks import ConditionalMetrics, confusion_matrix
 from gans.training import RunSettings, train
 

@@ -36,6 +36,7 @@ import logging
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gans.datasets.face_chunks import (MANIFEST_FIELDS, ChunkResult, assemble, chunk_counts, chunk_name,
                                        manifest_path, parts_dir, prepare_parts, read_manifest, save_chunk)
@@ -46,6 +47,9 @@ from gans.datasets.face_windows import read_ahead_windows
 from gans.datasets.image_files import (FACES_EXTRA_HINT, IMAGE_SUFFIXES, list_image_files, opencv, read_images,
                                        read_rgb)
 from gans.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     # defined here
@@ -300,7 +304,7 @@ def crop_faces(
 
 
 def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_confidence: float = 0.9,
-                     detector=None) -> "np.ndarray":
+                     detector=None) -> np.ndarray:
     """One face from each of a few photos, cut as CelebA's aligned faces are framed: the pipeline's
     square MTCNN crop (:func:`process_chunk`), then its centre cut to the aspect of ``size`` (height,
     width) and resized to it.

@@ -156,7 +156,9 @@ class FIDCallback(IntervalCallback):
 class DiagnosticsCallback(IntervalCallback):
     """Track the diversity of a fixed-z batch and write the run's verdict at the end.
 
-    Every ``every`` steps the generator draws ``n`` images from the same latent vectors; their mean
+    Every ``every`` steps the generator draws ``n`` images from the same latent vectors (a family may
+    judge other images: :meth:`Step.diagnostic_samples <gans.training.steps.base.Step.diagnostic_samples>`,
+    e.g. the CAAE's reconstructions of fixed validation faces); their mean
     pairwise distance (in pixel space, or in an extractor's feature space) divided by the same figure
     for ``n`` real images goes to ``diversity.csv``. At the end of the run (also when it stops early)
     :func:`gans.evaluation.diagnostics.write_diagnosis` judges ``losses.csv`` and ``diversity.csv``.
@@ -237,7 +239,7 @@ class DiagnosticsCallback(IntervalCallback):
 
         if self.rows and int(float(self.rows[-1]["step"])) >= step:
             return
-        images = trainer.generate(self.n, seed=self.seed)
+        images = trainer.diagnostic_images(self.n, seed=self.seed)
         diversity = mean_pairwise_distance(self._features(images))
         self.real_diversity = self._real_diversity_at(images.shape[1:3])
         self.rows.append({"step": int(step), "diversity": f"{diversity:.6g}",

@@ -232,7 +232,7 @@ def check_losses(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray, loss
 
 
 def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np.ndarray,
-                    threshold: float = DIVERSITY_THRESHOLD) -> Finding:
+                    threshold: float = DIVERSITY_THRESHOLD, source: str = "fixed-z batch") -> Finding:
     """Mode collapse from the diversity of a fixed-z batch relative to real images.
 
     Args:
@@ -240,6 +240,8 @@ def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np
         diversity: mean pairwise feature distance within the generated batch.
         real_diversity: the same for a batch of real images.
         threshold: a ratio below this counts as collapsed.
+        source: what the generated batch was, for the message (the run's ``diagnostic_source``: the
+            CAAE judges its reconstructions of fixed validation faces).
 
     Returns:
         A :class:`Finding` with check "mode_collapse".
@@ -252,12 +254,12 @@ def check_diversity(steps: np.ndarray, diversity: np.ndarray, real_diversity: np
     finite = np.isfinite(ratio)
     peak = (f"peak {np.max(ratio[finite]):.2f} at step {int(steps[finite][np.argmax(ratio[finite])])}"
             if finite.any() else "never finite")
-    tail = (f"generated/real diversity ratio, {peak}, last {ratio[-1]:.2f} (threshold {threshold}; a NaN or "
-            f"infinite ratio counts as collapsed){'' if finite.all() else f', not finite at {np.sum(~finite)}'}; "
-            f"recent steps {history}")
+    not_finite = "" if finite.all() else f", not finite at {np.sum(~finite)}"
+    tail = (f"diversity ratio of the {source} to real images, {peak}, last {ratio[-1]:.2f} (threshold "
+            f"{threshold}; a NaN or infinite ratio counts as collapsed){not_finite}; recent steps {history}")
     return _collapse_finding(
         steps, [bool(not np.isfinite(r) or r < threshold) for r in ratio], tail,
-        failed=f"diversity of the fixed-z batch fell below {threshold} of the real images' at step {{onset}} "
+        failed=f"diversity of the {source} fell below {threshold} of the real images' at step {{onset}} "
                "and stayed there",
         recovered=f"the ratio dipped below {threshold} at {{count}} of {{total}} measurements but recovered")
 
@@ -435,7 +437,8 @@ def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:
     if diversity_path.is_file():
         div = read_table(diversity_path)
         if div:
-            findings.append(check_diversity(div["step"], div["diversity"], div["real_diversity"]))
+            source = (config.get("run") or {}).get("diagnostic_source") or "fixed-z batch"
+            findings.append(check_diversity(div["step"], div["diversity"], div["real_diversity"], source=source))
     else:
         findings.append(Finding("mode_collapse", False, None,
                                 f"not measured: no {DIVERSITY_FILE} (add DiagnosticsCallback to the run)."))

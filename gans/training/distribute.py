@@ -40,10 +40,9 @@ def make_strategy(name: str | None):
     if name not in DISTRIBUTE_CHOICES:
         raise ConfigError(f"--distribute must be one of {', '.join(DISTRIBUTE_CHOICES)}, got {name!r}.")
     if name == "multi-worker":
-        cluster = tf_config()  # checked before TensorFlow starts its collective runtime
+        tf_config()  # checked, with a clear error, before TensorFlow starts its collective runtime
         import tensorflow as tf
 
-        del cluster
         return tf.distribute.MultiWorkerMirroredStrategy()
     import tensorflow as tf
 

@@ -305,6 +305,7 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "deterministic": settings.deterministic,
         "loss_names": list(trainer.step_obj.loss_names),
         "adversarial_pair": list(trainer.step_obj.adversarial_pair or []),
+        "diagnostic_source": trainer.step_obj.diagnostic_source,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }
     return json.loads(json.dumps(record))  # as config.json holds it (lists, not tuples), to compare

@@ -77,6 +77,11 @@ class Trainer:
             self.step_obj.sample(min(batch_size, n - i), rng, None if labels is None else labels[i:i + batch_size])
             for i in range(0, n, batch_size)])
 
+    def diagnostic_images(self, n: int, seed: int = 0) -> np.ndarray:
+        """The ``n`` images the diversity check judges (:meth:`Step.diagnostic_samples
+        <gans.training.steps.base.Step.diagnostic_samples>`), seeded independently of training."""
+        return self.step_obj.diagnostic_samples(n, np.random.default_rng(seed))
+
     @property
     def state_path(self) -> Path:
         return self.run_dir / "state" / STATE_FILE

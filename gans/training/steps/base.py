@@ -51,7 +51,9 @@ class Step:
     real batches one iteration consumes, so the loop can count epochs.
 
     **Sampling.** :meth:`sample` (``n``, ``rng``, ``labels=None``) returns ``n`` generated images in
-    [-1, 1]. Grids, FID, diagnostics and ``gans sample`` all draw through it. A conditional family
+    [-1, 1]. Grids, FID and ``gans sample`` draw through it; the mode-collapse check judges
+    :meth:`diagnostic_samples`, which are these samples unless a family names others (the CAAE's
+    reconstructions of validation faces). A conditional family
     sets :attr:`num_classes`; given ``labels`` it generates those classes, without them it draws
     classes uniformly. Sample grids then put one class per row, and the conditional metrics (the
     classifier's agreement, per-class FID, the confusion matrix) follow without special cases.
@@ -77,8 +79,9 @@ class Step:
       terms), ``dz``, ``di`` and ``valid`` (L1 on the validation split); ``adversarial_pair`` None
       ("eg" is a reconstruction, not a generator's adversarial loss, so the non-convergence check
       does not apply); extra state: the two-stage schedule's stage. Batches carry the age and gender
-      labels; ``sample(n, rng, labels)`` decodes prior z with the asked labels; :meth:`load_data`
-      reads UTKFace with its validation split.
+      labels; ``sample(n, rng, labels)`` decodes prior z with the asked labels, while the collapse check
+      judges reconstructions of validation faces; :meth:`load_data` reads UTKFace with its validation
+      split.
     - **Progressive GAN** (the CelebA-HQ paper): models ``generator`` and ``discriminator`` of the
       current resolution (their lower-resolution weights carried into each grown pair); extra state
       ``{"phase": k, "alpha": a, "images_shown": m}``; :meth:`train_step` sets alpha on the fade-in
@@ -182,6 +185,19 @@ class Step:
     def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
         """``n`` generated images, float32 in [-1, 1], in inference mode."""
         raise NotImplementedError
+
+    #: what :meth:`diagnostic_samples` returns, in the words of the diagnosis (``config.json`` keeps it)
+    diagnostic_source: ClassVar[str] = "fixed-z batch"
+
+    def diagnostic_samples(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The ``n`` images the mode-collapse check judges against real ones (float32 in [-1, 1]).
+
+        By default what the family generates, :meth:`sample`. A family whose prior samples are not
+        what it is for (the CAAE, whose faces come from encoding and decoding) judges those instead and
+        names them in :attr:`diagnostic_source`.
+        """
+        batch = 256
+        return np.concatenate([self.sample(min(batch, n - i), rng) for i in range(0, n, batch)])
 
     def check_labels(self, n: int, labels: np.ndarray | None) -> np.ndarray | None:
         """``labels`` as int class ids, checked against ``n`` and :attr:`num_classes`.

@@ -319,6 +319,20 @@ class CAAEStep(Step):
         inputs = [z, one_hot_pm1(ages, self.num_classes), one_hot_pm1(genders, NUM_GENDERS)]
         return inference_function(self._generator)(inputs).numpy()
 
+    diagnostic_source = "reconstructions of fixed validation faces"
+
+    def diagnostic_samples(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """G(E(x), l) of ``n`` validation faces (drawn by ``rng``) with their own labels: what the CAAE
+        is for. Its prior samples are no test of collapse: with the reference's z-adversarial weight of 0
+        the encoder is never pulled to the prior, so prior z decodes to no face (read as collapse)."""
+        from gans.datasets.scaling import scale_images
+        from gans.models.caae import render
+
+        images, labels = self.validation_set()
+        chosen = rng.choice(len(images), n, replace=n > len(images))
+        age, gender = split_labels(labels[chosen], self.num_classes)
+        return render(self.encoder, self._generator, scale_images(images[chosen]), age, gender)
+
     # ------------------------------------------------------------------ state
     @property
     def models(self) -> dict[str, keras.Model]:
