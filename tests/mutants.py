@@ -285,4 +285,11 @@ MUTANTS: tuple[Mutant, ...] = (
               "        return self.sample(n, rng)\n"),),
         ("tests/test_caae.py",),
     ),
+    Mutant(
+        "tensorboard-keeps-the-killed-steps",
+        "a resumed run's TensorBoard log holds each step once: the stopped run's events after its saved state are cut",
+        (Edit(TRAINING_CALLBACKS, "        if trainer.step:  # a resume: the killed run's steps after the saved state are redone\n",
+              "        if False:\n"),),
+        ("tests/test_resume.py",),
+    ),
 )

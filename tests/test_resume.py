@@ -157,6 +157,22 @@ def log_steps(path: Path) -> list[int]:
     return [int(line.split(",")[0]) for line in path.read_text().splitlines()[1:]]
 
 
+def tensorboard_loss_steps(run: Path) -> dict[str, list[int]]:
+    """Per loss tag, the steps of the run's TensorBoard events, in file order (duplicates kept, as
+    TensorBoard would draw them)."""
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    steps: dict[str, list[int]] = {}
+    for path in sorted((run / "tensorboard").glob("events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                if value.tag.startswith("loss/"):
+                    steps.setdefault(value.tag, []).append(int(event.step))
+    return steps
+
+
 def test_the_families_under_test_include_dropout_and_batch_norm():
     import keras
 
@@ -177,6 +193,10 @@ def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(case, tmp_path):
     assert full["step"] == 6 and resumed["losses"] == full["losses"][3:]  # floats, not only 6 printed digits
     assert (tmp_path / "split" / "losses.csv").read_text() == (tmp_path / "full" / "losses.csv").read_text()
     assert log_steps(tmp_path / "split" / "losses.csv") == [1, 2, 3, 4, 5, 6]
+    # TensorBoard too: the stopped run's events after step 3 are cut out, each step is there once
+    board = tensorboard_loss_steps(tmp_path / "split")
+    assert board and board == tensorboard_loss_steps(tmp_path / "full")
+    assert all(steps == [1, 2, 3, 4, 5, 6] for steps in board.values()), board
 
 
 def test_a_run_killed_with_sigkill_resumes_in_another_process_to_the_uninterrupted_result(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -188,14 +189,50 @@ def _summary(model) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cut_event_files(folder: Path, step: int) -> int:
+    """Drop every event after ``step`` from the TensorBoard event files in ``folder``; return how many.
+
+    A resume's cut-back for TensorBoard, as :func:`gans.io.read_rows_until` is for the CSV logs: the
+    resumed run redoes those steps, and without the cut TensorBoard would draw each of them twice. A
+    record left incomplete by a killed process ends its file's reading (it is dropped too). A file is
+    rewritten beside itself, under a name TensorBoard does not read, then moved over the original.
+    """
+    import os
+
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    dropped = 0
+    for path in sorted(Path(folder).glob("events.out.tfevents.*")):
+        kept, total = [], 0
+        try:
+            for record in tf.data.TFRecordDataset(str(path)):
+                total += 1
+                raw = record.numpy()
+                if event_pb2.Event.FromString(raw).step <= step:
+                    kept.append(raw)
+        except tf.errors.DataLossError:  # a record cut short by a kill
+            total += 1
+        if len(kept) == total:
+            continue
+        partial = path.with_name(f".cut-{path.name.replace('tfevents', 'events')}.partial")
+        with tf.io.TFRecordWriter(str(partial)) as writer:
+            for raw in kept:
+                writer.write(raw)
+        os.replace(partial, path)
+        dropped += total - len(kept)
+    return dropped
+
+
 class TensorBoardLog(Callback):
     """``RUN_DIR/tensorboard/``: the losses of every step, everything other callbacks measure (FID,
     diversity, conditional agreement; see :func:`gans.callbacks.publish`), the sample grids as images
     and the run's configuration as text, so ``tensorboard --logdir runs/`` compares runs side by side.
 
     The losses are buffered and written every ``flush_every`` steps (and at the end), so the log costs
-    the loop one Python append per step. A resumed run writes new event files; TensorBoard shows the
-    steps after the saved state from the resumed run (steps repeated after a kill appear twice).
+    the loop one Python append per step. A resumed run first cuts the events after its saved state out
+    of the event files already there (:func:`cut_event_files`), as every CSV log is cut back, then
+    writes a new event file: TensorBoard shows each step once, as the resumed run computed it.
     """
 
     FOLDER = "tensorboard"
@@ -210,6 +247,11 @@ class TensorBoardLog(Callback):
 
         import tensorflow as tf
 
+        if trainer.step:  # a resume: the killed run's steps after the saved state are redone
+            dropped = cut_event_files(trainer.run_dir / self.FOLDER, trainer.step)
+            if dropped:
+                log.info("tensorboard: %d events after step %d cut out (the resumed run redoes them)", dropped,
+                         trainer.step)
         self._writer = tf.summary.create_file_writer(str(trainer.run_dir / self.FOLDER))
         config = (trainer.run_dir / "config.json")
         text = config.read_text(encoding="utf-8") if config.exists() else json.dumps(
