@@ -453,9 +453,12 @@ def test_age_agreement_counts_the_group_that_was_asked(monkeypatch):
     rows = age.age_agreement(None, generator, classifier, faces, groups, genders)
     assert [r["age_group"] for r in rows] == list(range(10))
     assert [r["agreement"] for r in rows] == [1.0] * 10
-    monkeypatch.setattr(models, "render", painted(lambda g: np.full_like(g, 4)))
+    assert [r["mean_read"] for r in rows] == list(range(10))  # the read group follows the asked one
+    assert [r["real_mean_read"] for r in rows] == [0.0] * 10  # the blank real faces read as 0-5
+    monkeypatch.setattr(models, "render", painted(lambda g: np.minimum(g, 2) + 3))  # ages 3 groups, then stops
     rows = age.age_agreement(None, generator, classifier, faces, groups, genders)
-    assert [r["agreement"] for r in rows] == [0.0] * 4 + [1.0] + [0.0] * 5
+    assert [r["agreement"] for r in rows] == [0.0] * 5 + [1.0] + [0.0] * 4
+    assert [r["mean_read"] for r in rows] == [3, 4] + [5] * 8
     assert "mean" in age.format_agreement(rows)
 
 
@@ -517,3 +520,13 @@ def test_the_notebook_shows_a_tiny_run(utk_folder, tmp_path):
     assert "43 training and 5 validation faces at 32x32, 2 epochs" in text
     assert "no " + str(out / "age_agreement.csv") in text and "no sweep table at" in text
     assert "result_id" in text  # the seed's Table 1 instead
+    # with an age_agreement.csv (as 'gans age-agreement' writes it): its table and the read-vs-asked plot
+    from gans.evaluation.age import AGREEMENT_COLUMNS
+    from gans.io import write_rows
+
+    write_rows(out / "age_agreement.csv", AGREEMENT_COLUMNS,
+               [{"age_group": g, "group": f"g{g}", "faces": 5, "agreement": 0.2, "mean_read": g / 2,
+                 "real_accuracy": 0.5, "real_mean_read": g, "real_faces": 1} for g in range(10)])
+    text, figures = execute_notebook("caae_utkface.ipynb", {"CAAE_RUN": str(out), "CAAE_SWEEP": str(tmp_path / "sw"),
+                                                             **ONE_THREAD})
+    assert figures == 4 and "mean agreement 20.0% (chance 10%)" in text
