@@ -601,7 +601,8 @@ def _add_caae(sub) -> None:
     p.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a CAAE run folder or one of its checkpoint .h5 files")
     p.add_argument("--classifier", required=True, metavar="AGE_CLASSIFIER.h5", help="from 'gans train-age-classifier'")
     p.add_argument("--data", metavar="DIR_OR_NPZ", help="UTKFace data (default: the run's, from RUN/caae.json)")
-    p.add_argument("--n", type=_count(), default=200, metavar="N", help="validation faces to re-render (default 200)")
+    p.add_argument("--n", type=_count(), default=200, metavar="N",
+                   help="validation faces to re-render, spread evenly over the split so every age is in (default 200)")
     p.add_argument("--out", metavar="CSV", help="table to write (default RUN/age_agreement.csv)")
     p.set_defaults(func=_lazy("gans.evaluation.age:cmd_age_agreement"))
 

@@ -475,10 +475,24 @@ def test_the_age_classifier_trains_and_agreement_runs_on_a_run(utk_folder, tmp_p
                  "8", "--encoder-filters", "4", "--generator-filters", "32", "--no-progress", "--no-tensorboard",
                  "--out", str(out)]) == 0
     assert main(["age-agreement", str(out), "--classifier", str(tmp_path / "clf" / "age_classifier.h5"),
-                 "--n", "5"]) == 0
+                 "--n", "2"]) == 0
     rows = (out / "age_agreement.csv").read_text().splitlines()
     assert rows[0] == ",".join(age.AGREEMENT_COLUMNS) and len(rows) == 11
     assert all(0.0 <= float(r.split(",")[3]) <= 1.0 for r in rows[1:])
+    # the 2 faces are the split's first and last (name order is age order), not its first two
+    _, validation = load_utkface_splits(utk_folder, 32, validation_fraction=0.1, seed=0)
+    groups = validation.meta["age_group"]
+    spread, first = np.bincount(groups[[0, -1]], minlength=10), np.bincount(groups[:2], minlength=10)
+    assert len(groups) == 5 and not np.array_equal(spread, first)
+    column = age.AGREEMENT_COLUMNS.index("real_faces")
+    assert [int(r.split(",")[column]) for r in rows[1:]] == spread.tolist()
+
+
+def test_spread_indices_cover_the_whole_split():
+    from gans.datasets.utkface import spread_indices
+
+    assert spread_indices(10, 3).tolist() == [0, 4, 9] and spread_indices(3, 10).tolist() == [0, 1, 2]
+    assert spread_indices(960, 200)[-1] == 959 and len(spread_indices(960, 200)) == 200
 
 
 # ---------------------------------------------------------------------- the seed's table

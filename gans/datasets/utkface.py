@@ -356,6 +356,13 @@ def load_utkface_npz(path: str | Path, size: int | None = None) -> ImageDataset:
     return _labelled(images, groups, genders, f"{path} [utkface npz]", {"filenames": dataset.meta.get("filenames")})
 
 
+def spread_indices(n: int, count: int) -> np.ndarray:
+    """``count`` indices (at most ``n``) spread evenly over a split of ``n`` faces. A split is in name
+    order, and UTKFace names start with the age, so its first faces all share the youngest ages: take
+    these instead of the first ``count``."""
+    return np.unique(np.linspace(0, n - 1, min(count, n)).round().astype(int))
+
+
 def _subset(n: int, limit: int | None, seed: int) -> np.ndarray:
     """Rows kept by ``limit``: all, or the first ``limit`` of a seeded shuffle, in sorted order."""
     if limit is None or int(limit) >= n:

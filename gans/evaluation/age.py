@@ -220,7 +220,7 @@ def cmd_train_age_classifier(args) -> int:
 
 def cmd_age_agreement(args) -> int:
     """``gans age-agreement RUN --classifier AGE_CLASSIFIER.h5 [--data DIR] [--n N]``."""
-    from gans.datasets.utkface import load_utkface_splits
+    from gans.datasets.utkface import load_utkface_splits, spread_indices
     from gans.io import read_json, write_rows
     from gans.models.caae import load_pair
 
@@ -236,9 +236,9 @@ def cmd_age_agreement(args) -> int:
     size = int(encoder.inputs[0].shape[1])
     _, validation = load_utkface_splits(data, size, validation_fraction=record.get("validation_fraction", 0.1),
                                         seed=record.get("split_seed", 0), limit=record.get("limit"))
-    n = min(args.n, len(validation))
-    rows = age_agreement(encoder, generator, classifier, validation.images[:n], validation.meta["age_group"][:n],
-                         validation.meta["gender"][:n])
+    pick = spread_indices(len(validation), args.n)  # not the first N: the split is in name (= age) order
+    rows = age_agreement(encoder, generator, classifier, validation.images[pick], validation.meta["age_group"][pick],
+                         validation.meta["gender"][pick])
     out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
     write_rows(out, AGREEMENT_COLUMNS, [{**r, **{c: f"{r[c]:.4f}" for c in ("agreement", "mean_read", "real_accuracy",
                                                                             "real_mean_read")}} for r in rows])

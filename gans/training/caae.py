@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.callbacks import Callback, publish, step_name
+from gans.datasets.utkface import spread_indices
 from gans.errors import ConfigError, DataError, DataNotFoundError
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,6 @@ def validation_composite(originals: np.ndarray, rebuilt: np.ndarray, cols: int =
     left, right = tile_images(originals, rows, cols), tile_images(rebuilt, rows, cols)
     band = np.full((left.shape[0], gap, left.shape[2]), 255, np.uint8)
     return np.concatenate([left, band, right], axis=1)
-
-
-def grid_faces(n: int, faces: int = 32) -> np.ndarray:
-    """``faces`` indices spread evenly over a split of ``n`` (the split is in name order, so its first
-    faces would all share the ages whose names come first)."""
-    return np.unique(np.linspace(0, n - 1, min(faces, n)).round().astype(int))
 
 
 class CAAEArtefacts(Callback):
@@ -121,7 +116,7 @@ class CAAEArtefacts(Callback):
 
         step_obj = trainer.step_obj
         images, labels = step_obj.validation_set()
-        pick = grid_faces(len(images), self.faces)
+        pick = spread_indices(len(images), self.faces)
         images, labels = images[pick], labels[pick]
         age, gender = labels[:, :step_obj.num_classes], labels[:, step_obj.num_classes:]
         rebuilt = render(step_obj.encoder, step_obj.generator, scale_images(images), age, gender)
