@@ -486,6 +486,7 @@ def test_the_age_classifier_trains_and_agreement_runs_on_a_run(utk_folder, tmp_p
     assert len(groups) == 5 and not np.array_equal(spread, first)
     column = age.AGREEMENT_COLUMNS.index("real_faces")
     assert [int(r.split(",")[column]) for r in rows[1:]] == spread.tolist()
+    assert cv2.imread(str(out / "age_agreement.png")) is not None  # read against asked, as a picture
 
 
 def test_spread_indices_cover_the_whole_split():
@@ -534,13 +535,14 @@ def test_the_notebook_shows_a_tiny_run(utk_folder, tmp_path):
     assert "43 training and 5 validation faces at 32x32, 2 epochs" in text
     assert "no " + str(out / "age_agreement.csv") in text and "no sweep table at" in text
     assert "result_id" in text  # the seed's Table 1 instead
-    # with an age_agreement.csv (as 'gans age-agreement' writes it): its table and the read-vs-asked plot
-    from gans.evaluation.age import AGREEMENT_COLUMNS
+    # with an age_agreement.csv and .png (as 'gans age-agreement' writes them): the table and the plot
+    from gans.evaluation.age import AGREEMENT_COLUMNS, plot_age_agreement
     from gans.io import write_rows
 
-    write_rows(out / "age_agreement.csv", AGREEMENT_COLUMNS,
-               [{"age_group": g, "group": f"g{g}", "faces": 5, "agreement": 0.2, "mean_read": g / 2,
-                 "real_accuracy": 0.5, "real_mean_read": g, "real_faces": 1} for g in range(10)])
+    rows = [{"age_group": g, "group": f"g{g}", "faces": 5, "agreement": 0.2, "mean_read": g / 2,
+             "real_accuracy": 0.5, "real_mean_read": g, "real_faces": 1} for g in range(10)]
+    write_rows(out / "age_agreement.csv", AGREEMENT_COLUMNS, rows)
+    plot_age_agreement(rows, out / "age_agreement.png", title="tiny")
     text, figures = execute_notebook("caae_utkface.ipynb", {"CAAE_RUN": str(out), "CAAE_SWEEP": str(tmp_path / "sw"),
                                                              **ONE_THREAD})
     assert figures == 4 and "mean agreement 20.0% (chance 10%)" in text

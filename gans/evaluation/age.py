@@ -192,6 +192,39 @@ def format_agreement(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot_age_agreement(rows: list[dict], out: Path | None = None, title: str = ""):
+    """The age agreement as a picture: the mean group the classifier reads against the group asked, for
+    the re-aged faces and for the real faces of each group, with the diagonal (read = asked).
+
+    Args:
+        rows: :func:`age_agreement`'s rows, or those of ``age_agreement.csv`` (values as text).
+        out: PNG to write; None returns the figure (the notebook shows it).
+    """
+    from gans.datasets.utkface import AGE_GROUPS
+    from gans.visualize import _pyplot, save_figure
+
+    plt = _pyplot()
+    asked = [int(float(r["age_group"])) for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=100)
+    ax.plot(asked, [float(r["mean_read"]) for r in rows], "o-", lw=2, label="re-aged validation faces")
+    ax.plot(asked, [float(r["real_mean_read"]) for r in rows], "s--", color="gray", label="real faces of the group")
+    ax.plot([0, len(AGE_GROUPS) - 1], [0, len(AGE_GROUPS) - 1], ":", color="black", lw=0.8, label="read = asked")
+    ax.set_xticks(range(len(AGE_GROUPS)), AGE_GROUPS, rotation=45)
+    ax.set_yticks(range(len(AGE_GROUPS)), AGE_GROUPS)
+    ax.set_xlabel("age group asked")
+    ax.set_ylabel("mean age group read by the classifier")
+    mean = np.mean([float(r["agreement"]) for r in rows])
+    ax.set_title(f"{title}\nexact agreement {mean:.1%} (chance 10%)" if title else
+                 f"exact agreement {mean:.1%} (chance 10%)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    if out is None:
+        return fig
+    save_figure(fig, out)
+    return None
+
+
 # ---------------------------------------------------------------------- commands
 def cmd_train_age_classifier(args) -> int:
     """``gans train-age-classifier --data DIR --image-size S --out DIR``."""
@@ -242,7 +275,8 @@ def cmd_age_agreement(args) -> int:
     out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
     write_rows(out, AGREEMENT_COLUMNS, [{**r, **{c: f"{r[c]:.4f}" for c in ("agreement", "mean_read", "real_accuracy",
                                                                             "real_mean_read")}} for r in rows])
+    plot_age_agreement(rows, out.with_suffix(".png"), title=f"{run_dir.name}: {len(pick)} validation faces")
     print(format_agreement(rows))
-    print(f"written to {out}")
+    print(f"written to {out} and {out.with_suffix('.png')}")
     log.debug("age agreement of %s: %s", run_dir, json.dumps(rows))
     return 0
