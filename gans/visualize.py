@@ -59,7 +59,7 @@ def save_image_grid(images: np.ndarray, path: str | Path, rows: int | None = Non
 
 
 def plot_losses(steps: Sequence[int], losses: dict[str, Sequence[float]], path: str | Path, title: str = "",
-                labels: dict[str, str] | None = None) -> Path:
+                labels: dict[str, str] | None = None, xlabel: str = "iteration") -> Path:
     """Loss curves over iterations, one line per named loss, in the order given.
 
     With the adversarial families' ``{"d_loss": ..., "g_loss": ...}`` this is the thesis's Figure 4.8:
@@ -71,21 +71,22 @@ def plot_losses(steps: Sequence[int], losses: dict[str, Sequence[float]], path: 
         path: the PNG to write.
         title: figure title.
         labels: legend text per loss name (default: the name).
+        xlabel: what ``steps`` count (the CAAE's per-epoch plot: "epoch").
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    draw_losses(ax, steps, losses, title=title, labels=labels)
+    draw_losses(ax, steps, losses, title=title, labels=labels, xlabel=xlabel)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
 def draw_losses(ax, steps: Sequence[int], losses: dict[str, Sequence[float]], title: str = "",
-                labels: dict[str, str] | None = None, legend: bool = True) -> None:
+                labels: dict[str, str] | None = None, legend: bool = True, xlabel: str = "iteration") -> None:
     """:func:`plot_losses` on one matplotlib axes (a sweep draws one per configuration)."""
     labels = {"d_loss": "discriminator", "g_loss": "generator", **(labels or {})}
     for name, values in losses.items():
         ax.plot(steps, values, linewidth=0.8, label=labels.get(name, name))
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("loss")
     if title:
         ax.set_title(title)

@@ -105,7 +105,7 @@ class CAAEArtefacts(Callback):
         write_rows(path, EPOCH_COLUMNS, table)
         epochs = [int(r["epoch"]) for r in table]
         plot_losses(epochs, {k: [float(r[k]) for r in table] for k in ("eg", "dz", "di", "valid")},
-                    trainer.run_dir / "epoch_losses.png", title=f"{trainer.title}: per epoch (x: epoch)")
+                    trainer.run_dir / "epoch_losses.png", title=f"{trainer.title}: per epoch", xlabel="epoch")
         publish(trainer, step, scalars={"caae/seconds_per_epoch": seconds})
         self._started = time.perf_counter()
 
