@@ -534,6 +534,9 @@ class GrowingTrainer:
         pick = np.random.default_rng(seed + 1).choice(len(self.data.images), n, replace=False)
         return scale_images(resize_images(self.data.images[pick], side))
 
+    def diagnostic_images(self, n, seed=0):  # what the collapse check judges: the samples, as the PGGAN's
+        return self.generate(n, seed=seed)
+
 
 def test_diagnostics_compare_a_growing_generator_with_real_images_of_its_own_resolution(tmp_path):
     from gans.evaluation.callbacks import DiagnosticsCallback
