@@ -302,11 +302,6 @@ def cmd_pca(args) -> int:
 
 def parse_components(text: str) -> list[int]:
     """``"1,2,4"`` -> [1, 2, 4] (one clear error for anything else)."""
-    try:
-        values = [int(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(f"--components takes whole numbers separated by commas (e.g. 1,2,4,8), got {text!r}.") \
-            from None
-    if not values:
-        raise ConfigError("--components lists no component count; give e.g. --components 1,2,4,8.")
-    return values
+    from gans.studies.synthetic import parse_number_list
+
+    return parse_number_list(text, int, "--components", "whole numbers", "component count", "1,2,4,8", "1,2,4,8")

@@ -121,19 +121,30 @@ def load_conditional_generator(path, image_shape, num_classes: int):
     return model
 
 
+def parse_number_list(text: str, convert, option: str, kind: str, one: str, example: str,
+                      full_example: str) -> list:
+    """A command-line list ``"a,b,c"`` converted item by item (``float``, ``int``), empty items skipped.
+
+    Raises:
+        ConfigError: an item ``convert`` refuses ("``option`` takes ``kind`` separated by commas"), or
+            no item at all ("``option`` lists no ``one``"), with ``example`` / ``full_example`` as the fix.
+    """
+    try:
+        values = [convert(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} takes {kind} separated by commas (e.g. {example}), got {text!r}.") from None
+    if not values:
+        raise ConfigError(f"{option} lists no {one}; give e.g. {option} {full_example}.")
+    return values
+
+
 def parse_fractions(text: str) -> list[float]:
     """``"0.1,0.25,1"`` -> [0.1, 0.25, 1.0], each in (0, 1].
 
     Raises:
         ConfigError: not numbers, none, or one outside (0, 1].
     """
-    try:
-        values = [float(v) for v in str(text).split(",") if v.strip()]
-    except ValueError:
-        raise ConfigError(f"--real-fraction takes numbers separated by commas (e.g. 0.1,0.5,1), got {text!r}.") \
-            from None
-    if not values:
-        raise ConfigError("--real-fraction lists no fraction; give e.g. --real-fraction 0.1,0.25,0.5,1.0.")
+    values = parse_number_list(text, float, "--real-fraction", "numbers", "fraction", "0.1,0.5,1", "0.1,0.25,0.5,1.0")
     for value in values:
         if not (0.0 < value <= 1.0):  # also refuses NaN
             raise ConfigError(f"real fraction {value:g} is outside (0, 1]: it is the share of the real training "
