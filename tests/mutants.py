@@ -233,6 +233,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_execution.py",),
     ),
     Mutant(
+        "trace-dependent-rewrites-left-off",
+        "the equality runs turn grappler's trace-dependent rewrites back on for the tests after them",
+        (Edit("gans/training/execution.py", "        tf.config.optimizer.set_experimental_options(restore)",
+              "        pass"),),
+        ("tests/test_execution.py",),
+    ),
+    Mutant(
         "distributed-batch-not-split",
         "each replica trains on its own share of the global batch",
         (Edit("gans/training/execution.py", "                return a[i * share:(i + 1) * share]",

@@ -23,11 +23,15 @@ Two executions implement them:
   of a ``tf.distribute`` strategy, the global batch split evenly across them.
 
 Both executions see the same numpy draws, so from the same seed they take the same updates; the
-equality tests compare every weight and optimizer slot after several iterations.
+equality tests compare every weight and optimizer slot after several iterations. They agree bit for
+bit with grappler's trace-dependent rewrites off (:func:`trace_independent_rewrites`, and
+``--deterministic``); with them on, as by default, a trace may round differently, as two runs under
+load may.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -361,4 +365,36 @@ def deterministic_runtime() -> None:
             log.warning("--deterministic: TensorFlow had started before the thread pools could be set to one thread; "
                         "set TF_NUM_INTRAOP_THREADS=1 and TF_NUM_INTEROP_THREADS=1 for bit-identical runs.")
     tf.config.experimental.enable_op_determinism()
-    tf.config.optimizer.set_experimental_options({"constant_folding": False, "dependency_optimization": False})
+    tf.config.optimizer.set_experimental_options({name: False for name in TRACE_DEPENDENT_REWRITES})
+
+
+# Grappler passes after which two traces of the same iteration can round differently: their rewrites
+# depend on the traced graph (its node names differ per build). Measured on the tiny fused WGAN
+# iteration, traces against the recipe after 4 iterations (default thread pools): with both on, 1 of
+# 10 traces differed by more than 5e-5 and 4 more by 2e-7 to 2e-5; with constant folding alone off, 2
+# of 12 by more than 5e-5 and 3 more by 5e-8 to 2e-5; with the dependency optimizer alone off, or both
+# off, 12 of 12 agreed bit for bit (and 12 of 12 with other families traced in between).
+# The rounding lands where the update amplifies it: after one iteration every weight agreed within
+# 3e-9 but the critic's last dense kernel, 2e-5 apart in 94 entries, because its gradient there is a
+# near-cancelling difference of batch-normalized real and fake features, and RMSprop's first steps
+# move a weight by about 3x the learning rate whatever the gradient's size.
+TRACE_DEPENDENT_REWRITES = ("constant_folding", "dependency_optimization")
+
+
+@contextlib.contextmanager
+def trace_independent_rewrites():
+    """Grappler's :data:`TRACE_DEPENDENT_REWRITES` off while the block traces and first runs functions
+    (the options are read when a function is first run), the previous options back afterwards.
+
+    ``--deterministic`` turns them off for a whole run; the equality tests of the executions use this
+    to compare two separately traced iterations bit for bit.
+    """
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({name: False for name in TRACE_DEPENDENT_REWRITES})
+    try:
+        yield
+    finally:
+        restore = {name: before.get(name, True) for name in TRACE_DEPENDENT_REWRITES}
+        tf.config.optimizer.set_experimental_options(restore)
