@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gans.cli import main
+from gans.errors import ConfigError
 
 N = 40
 
@@ -111,6 +112,11 @@ def test_a_conditional_generator_h5_draws_every_class_in_turn(tmp_path, two_sets
     z = np.random.default_rng(3).standard_normal((12, 4)).astype(np.float32)  # the documented draw
     expected = generator([z, cgan.label_inputs(generator, np.arange(12) % 10)], training=False)
     np.testing.assert_allclose(images, expected, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ConfigError, match="out of range 0-9"):
+        generate_images(generator, 2, labels=np.array([3, 10]))
+    with pytest.raises(ConfigError, match="not conditional"):
+        z_only = keras.Input((4,))
+        generate_images(keras.Model(z_only, keras.layers.Reshape((2, 2, 1))(z_only)), 2, labels=np.array([0, 1]))
     assert main(["fid", str(tmp_path / "cgan.h5"), str(tmp_path / "b.npz"), "--extractor", "lenet",
                  "--n", str(N), "--no-progress"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("FID ")

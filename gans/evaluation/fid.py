@@ -149,23 +149,25 @@ def _as_generator(generator: "keras.Model | str | os.PathLike") -> keras.Model:
 
 
 def generate_images(generator: "keras.Model | str | os.PathLike", n: int, batch_size: int = 256,
-                    seed: int = 0, labels: np.ndarray | None = None, num_classes: int = 10) -> np.ndarray:
+                    seed: int = 0, labels: np.ndarray | None = None) -> np.ndarray:
     """Draw ``n`` images from a generator with standard-normal latent vectors.
 
     Args:
-        generator: a model or a path to a saved one. Its first input is the latent vector; a second
-            input, if any, is the class label of a conditional generator.
+        generator: a model or a path to a saved one. Its first input is the latent vector; a
+            conditional generator (:mod:`gans.models.cgan`) also takes the class label.
         n: number of images.
         batch_size: images per forward pass.
         seed: seed of the latent vectors (and of nothing else).
-        labels: class ids for a conditional generator; default ``arange(n) % num_classes``, an
-            equal number of every class. They are fed as the label input takes them: one-hot rows
-            when it is (batch, K) with K > 1 (the CCGAN's default), integer ids otherwise.
-        num_classes: classes of a conditional generator with integer labels when ``labels`` is None
-            (a one-hot label input has its own).
+        labels: class ids for a conditional generator; default ``arange(n) % K``, an equal number of
+            every one of its K classes. They are fed as its label input takes them
+            (:func:`gans.models.cgan.label_inputs`: one-hot rows or integer ids).
 
     Returns:
         float32 (n, H, W, C) in the generator's output range ([-1, 1] for tanh generators).
+
+    Raises:
+        ConfigError: an unknown latent size, labels for an unconditional generator, or labels that are
+            not ``n`` class ids in range.
     """
     model = _as_generator(generator)
     latent_shape = tuple(model.inputs[0].shape[1:])
@@ -175,18 +177,14 @@ def generate_images(generator: "keras.Model | str | os.PathLike", n: int, batch_
     z = rng.standard_normal((n,) + latent_shape).astype(np.float32)
     inputs = [z]
     if len(model.inputs) > 1:
-        label_shape = tuple(model.inputs[1].shape[1:])
-        one_hot = len(label_shape) == 1 and (label_shape[0] or 0) > 1
-        num_classes = label_shape[0] if one_hot else num_classes
-        labels = np.arange(n) % num_classes if labels is None else np.asarray(labels)
+        from gans.models.cgan import label_inputs, num_classes_of
+
+        labels = np.arange(n) % num_classes_of(model) if labels is None else np.asarray(labels)
         if len(labels) != n:
             raise ConfigError(f"{len(labels)} labels for {n} images.")
-        if one_hot:
-            if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-                raise ConfigError(f"labels must be class ids 0-{num_classes - 1} for this generator.")
-            inputs.append(np.eye(num_classes, dtype=np.float32)[labels.astype(np.int64)])
-        else:
-            inputs.append(labels.reshape((n,) + (label_shape if label_shape else ())).astype(np.int32))
+        inputs.append(label_inputs(model, labels))
+    elif labels is not None:
+        raise ConfigError("labels were given, but this generator is not conditional (it has one input).")
     out = [np.asarray(model.predict_on_batch([x[i:i + batch_size] for x in inputs] if len(inputs) > 1
                                              else inputs[0][i:i + batch_size]), dtype=np.float32)
            for i in range(0, n, batch_size)]
