@@ -25,6 +25,7 @@ be read without loading TensorFlow.
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import TYPE_CHECKING
 
 from gans.errors import ConfigError
@@ -143,3 +144,21 @@ def load_model_file(path, what: str, fix: str) -> "keras.Model":
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise DataError(f"cannot load {path} as a Keras model: {str(exc).splitlines()[0][:200]}") from exc
+
+
+_INFERENCE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def inference_function(model):
+    """``model(x, training=False)`` as a compiled function, one per model (traced per input shape).
+
+    ``predict`` rebuilds a data adapter on every call and ``predict_on_batch`` adds its own
+    bookkeeping; both cost more than the call itself at GAN batch sizes.
+    """
+    fn = _INFERENCE.get(model)
+    if fn is None:
+        import tensorflow as tf
+
+        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        _INFERENCE[model] = fn
+    return fn

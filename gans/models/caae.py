@@ -253,13 +253,15 @@ def render(encoder: keras.Model, generator: keras.Model, images, age_onehot, gen
     """
     import numpy as np
 
+    from gans.models import inference_function
+
     check_pair(encoder, generator)
+    encode, decode = inference_function(encoder), inference_function(generator)
     out = []
     for i in range(0, len(images), batch_size):
-        x = np.asarray(images[i:i + batch_size], np.float32)
-        z = np.asarray(encoder(x, training=False))
-        out.append(np.asarray(generator([z, np.asarray(age_onehot[i:i + batch_size], np.float32),
-                                         np.asarray(gender_onehot[i:i + batch_size], np.float32)], training=False)))
+        z = encode(np.asarray(images[i:i + batch_size], np.float32))
+        out.append(decode([z, np.asarray(age_onehot[i:i + batch_size], np.float32),
+                           np.asarray(gender_onehot[i:i + batch_size], np.float32)]).numpy())
     return np.concatenate(out) if out else np.zeros((0, *tuple(generator.outputs[0].shape[1:])), np.float32)
 
 

@@ -41,29 +41,12 @@ from typing import Any
 import numpy as np
 
 from gans.errors import ConfigError
+from gans.models import inference_function
 
 log = logging.getLogger(__name__)
 
 EXECUTIONS = ("recipe", "fused")
 JIT_CHOICES = ("auto", "on", "off")
-
-_INFERENCE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def inference_function(model):
-    """``model(x, training=False)`` as a compiled function, one per model (traced per input shape).
-
-    ``predict`` rebuilds a data adapter on every call and ``predict_on_batch`` adds its own
-    bookkeeping; both cost more than the call itself at GAN batch sizes.
-    """
-    fn = _INFERENCE.get(model)
-    if fn is None:
-        import tensorflow as tf
-
-        fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-        _INFERENCE[model] = fn
-    return fn
-
 
 class _Ready:
     """A finished result with the interface of a future."""

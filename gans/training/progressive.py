@@ -73,7 +73,7 @@ class PhaseArtefacts(Callback):
         images = step_obj.sample(n, np.random.default_rng(self.seed))
         save_image_grid(images, trainer.run_dir / "samples" / f"phase_{tag}.png", self.rows, self.rows)
         if sampler is not trainer.generator:  # the moving average above; the trained generator beside it
-            from gans.training.execution import inference_function
+            from gans.models import inference_function
 
             save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"raw_generator_{tag}.h5")
             z = step_obj.sample_latents(n, np.random.default_rng(self.seed))  # the same z as the grid above

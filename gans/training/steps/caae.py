@@ -35,9 +35,9 @@ import keras
 import numpy as np
 
 from gans.errors import ConfigError, DataError
-from gans.models.caae import NUM_GENDERS, build_autoencoder, check_pair
+from gans.models.caae import NUM_GENDERS, build_autoencoder, check_pair, render
 from gans.training.data import BatchSource
-from gans.training.execution import inference_function
+from gans.models import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.base import Step
 
@@ -247,7 +247,8 @@ class CAAEStep(Step):
         return self.validation
 
     def validation_l1(self, batch_size: int = 128) -> float:
-        """Mean |x - G(E(x), l)| over the validation split, in inference mode."""
+        """Mean |x - G(E(x), l)| over the validation split, in inference mode (rendered as every
+        reconstruction is, by :func:`gans.models.caae.render`)."""
         from gans.datasets.scaling import scale_images
 
         images, labels = self.validation_set()
@@ -255,7 +256,7 @@ class CAAEStep(Step):
         for i in range(0, len(images), batch_size):
             x = scale_images(images[i:i + batch_size])
             age, gender = split_labels(labels[i:i + batch_size], self.num_classes)
-            rebuilt = inference_function(self.autoencoder)([x, age, gender]).numpy()
+            rebuilt = render(self.encoder, self._generator, x, age, gender, batch_size)
             total += float(np.abs(rebuilt - x).astype(np.float64).sum())
         return total / float(images.size)
 
@@ -326,7 +327,6 @@ class CAAEStep(Step):
         is for. Its prior samples are no test of collapse: with the reference's z-adversarial weight of 0
         the encoder is never pulled to the prior, so prior z decodes to no face (read as collapse)."""
         from gans.datasets.scaling import scale_images
-        from gans.models.caae import render
 
         images, labels = self.validation_set()
         chosen = rng.choice(len(images), n, replace=n > len(images))

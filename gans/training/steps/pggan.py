@@ -28,7 +28,7 @@ from gans.losses import AdversarialLoss, check_label_options, get_loss, real_lab
 from gans.models import build_combined
 from gans.models.growth import DEFAULT_IMAGES_PER_PHASE, Phase, Schedule
 from gans.models.pggan import Stage, all_stages_model, build_critic_trainer, stages_of, twin_stages
-from gans.training.execution import inference_function
+from gans.models import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.adversarial import AdversarialDraws, AdversarialStep
 
