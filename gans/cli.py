@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 import warnings
 
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_training(sub) -> None:
     p = sub.add_parser("list", help="list the variants and the thesis's 20 experiments",
                        description="List the GAN variants and the thesis's experiments (Tables 4.1-4.7).")
-    p.set_defaults(func=_lazy("gans.training.commands:cmd_list"))
+    p.set_defaults(func=_lazy("gans.experiments.listing:cmd_list"))
 
     p = sub.add_parser(
         "train", help="train a thesis experiment or a variant with your own settings",
@@ -710,12 +711,27 @@ def main(argv: list[str] | None = None) -> int:
     except GansError as exc:
         print(f"gans {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # whoever read the output stopped reading (``gans list | head``): stop quietly
+        _silence_stdout()
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as exc:
         print(f"gans {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gans {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of the closed pipe
+    does not raise again at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured or replaced stream: nothing to silence
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def os_error_message(exc: OSError) -> str:

@@ -389,6 +389,19 @@ class ToPixels(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class WassersteinLoss(keras.losses.Loss):
+    """``mean(y_true * y_pred)``: with labels -1 for real and +1 for fake, minimising it makes the
+    critic score real samples high and fake ones low (Arjovsky et al. 2017)."""
+
+    def __init__(self, name: str = "wasserstein", reduction: str = "sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        return ops.mean(y_true * y_pred, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class WassersteinGPCriticLoss(keras.layers.Layer):
     """The WGAN-GP critic loss of the progressive GAN paper, per sample, as a layer around the critic.
 

@@ -10,32 +10,22 @@ labels it expects, and the discriminator output activation it was designed for.
   clipping at 0.01.
 
 Loss objects, never strings: a model compiled with ``loss="mse"`` and saved to legacy .h5 cannot be
-loaded again under Keras 3.
+loaded again under Keras 3. The Wasserstein loss object is :class:`gans.layers.WassersteinLoss`, with
+the library's other registered objects; this module imports Keras only in :meth:`AdversarialLoss.make`,
+so a configuration's loss names are checked without loading TensorFlow (``gans list`` runs without it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-from keras import ops
 
 from gans.errors import ConfigError
-from gans.layers import PACKAGE
 
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class WassersteinLoss(keras.losses.Loss):
-    """``mean(y_true * y_pred)``: with labels -1 for real and +1 for fake, minimising it makes the
-    critic score real samples high and fake ones low (Arjovsky et al. 2017)."""
-
-    def __init__(self, name: str = "wasserstein", reduction: str = "sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-    def call(self, y_true, y_pred):
-        y_true = ops.cast(y_true, y_pred.dtype)
-        return ops.mean(y_true * y_pred, axis=-1)
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
 
 
 @dataclass(frozen=True)
@@ -54,8 +44,12 @@ class AdversarialLoss:
     fake_label: float
     output_activation: str
 
-    def make(self) -> keras.losses.Loss:
+    def make(self) -> "keras.losses.Loss":
         """A fresh Keras loss object (one per compiled model)."""
+        import keras
+
+        from gans.layers import WassersteinLoss
+
         if self.name == "minimax":
             return keras.losses.BinaryCrossentropy(name="binary_crossentropy")
         if self.name == "least_squares":

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gans.errors import ConfigError
-from gans.losses import WassersteinLoss, check_label_options, get_loss, real_labels_for_discriminator
+from gans.layers import WassersteinLoss
+from gans.losses import check_label_options, get_loss, real_labels_for_discriminator
 
 
 def test_thesis_table_names_map_to_the_three_objectives():

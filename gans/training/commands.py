@@ -1,4 +1,4 @@
-"""The handlers of ``gans list`` and ``gans train`` (their arguments are declared in :mod:`gans.cli`)."""
+"""The handler of ``gans train`` (their arguments are declared in :mod:`gans.cli`)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,6 @@ import sys
 from pathlib import Path
 
 from gans.errors import ConfigError
-
-
-def cmd_list(args) -> int:
-    from gans.experiments import EXPERIMENTS, NAMED, VARIANT_BASE
-
-    print("Variants (gans train VARIANT):")
-    for variant, base in VARIANT_BASE.items():
-        print(f"  {variant:<6} defaults of {'experiment' if isinstance(base, int) else 'configuration'} {base}")
-    print("\nThesis experiments (gans train --experiment N):")
-    print(f"  {'N':>2}  {'variant':<6} {'data':<6} {'steps':>6} {'z':>4} {'batch':>5} {'loss':<20} "
-          f"{'FID (thesis)':>12}  description")
-    for n, e in EXPERIMENTS.items():
-        print(f"  {n:>2}  {e.variant:<6} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5} "
-              f"{e.loss:<20} {e.published_fid:>12.4f}  {e.description}")
-    print("\nCompanion papers' configurations (gans train --experiment NAME):")
-    for name, e in NAMED.items():
-        print(f"  {name:<16} {e.variant:<9} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5}  "
-              f"{e.description}")
-    from gans.experiments.studies import sweep_plans
-
-    print("\nNamed sweeps (gans sweep NAME --out DIR):")
-    for name, plan in sweep_plans().items():
-        axes = " x ".join(f"{k}={','.join(map(str, v))}" for k, v in plan.axes.items())
-        print(f"  {name:<16} {axes}  {plan.description}")
-    return 0
 
 
 def config_from_args(args):
