@@ -134,7 +134,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "fakes-generated-in-training-mode",
         "the discriminator's fakes come from the generator in inference mode (as the thesis's predict)",
-        (Edit("gans/training/execution.py", "        fn = tf.function(lambda x: model(x, training=False), "
+        (Edit("gans/models/__init__.py", "        fn = tf.function(lambda x: model(x, training=False), "
               "reduce_retracing=True)", "        fn = tf.function(lambda x: model(x, training=True), reduce_retracing=True)"),),
         ("tests/test_steps.py",),
     ),
@@ -193,10 +193,10 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_evaluation_commands.py",),
     ),
     Mutant(
-        "fid-conditional-labels-as-ids",
-        "gans fid on a CCGAN checkpoint feeds the labels as its label input takes them (one-hot rows)",
-        (Edit("gans/evaluation/fid.py", "        one_hot = len(label_shape) == 1 and (label_shape[0] or 0) > 1\n",
-              "        one_hot = False\n"),),
+        "fid-conditional-labels-ignored",
+        "gans fid on a CCGAN checkpoint draws every class in turn, fed as its label input takes them",
+        (Edit("gans/evaluation/fid.py", "        inputs.append(label_inputs(model, labels))",
+              "        inputs.append(label_inputs(model, np.zeros_like(labels)))"),),
         ("tests/test_evaluation_commands.py",),
     ),
     Mutant(
