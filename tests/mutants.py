@@ -240,6 +240,19 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_execution.py",),
     ),
     Mutant(
+        "caae-eg-reports-the-objective",
+        "the CAAE's eg is the batch's reconstruction error (the seed's Figure 3), not the whole E/G objective",
+        (Edit("gans/training/steps/caae.py", 'return {"eg": eg, "dz"', 'return {"eg": eg_total, "dz"'),),
+        ("tests/test_caae.py",),
+    ),
+    Mutant(
+        "resume-drops-rows-without-a-new-loss",
+        "a resume by a version that logs another loss keeps the earlier rows of losses.csv",
+        (Edit("gans/training/callbacks.py", '            kept = [{**row, **{k: "nan" for k in missing}} for row in kept]',
+              "            kept = []"),),
+        ("tests/test_resume.py",),
+    ),
+    Mutant(
         "distributed-batch-not-split",
         "each replica trains on its own share of the global batch",
         (Edit("gans/training/execution.py", "                return a[i * share:(i + 1) * share]",

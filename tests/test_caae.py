@@ -180,12 +180,31 @@ def test_each_update_changes_only_its_own_networks(tmp_path):
     step.use_execution(spy)
     for i in (1, 2, 3):
         logs = step.train_step(i, trainer.data, trainer.rng)
-    assert set(logs) == {"eg", "dz", "di", "valid"} and all(np.isfinite(list(logs.values())))
+    assert set(logs) == {"eg", "dz", "di", "valid", "eg_total"} and all(np.isfinite(list(logs.values())))
     assert len(spy.changes) == 9
     for update, changed in spy.changes:
         expected = {"dz_update": {"discriminator_z"}, "di_update": {"discriminator_img"},
                     "eg_update": {"encoder", "generator"}}[update]
         assert changed == expected, (update, changed)
+
+
+def test_eg_is_the_batch_reconstruction_error_and_eg_total_the_objective_trained_on(tmp_path):
+    """"eg" is the seed's Figure 3 loss, mean |x - G(E(x), l)| of the batch before the update; with an
+    image-adversarial weight of 1 the E/G objective adds a cross-entropy of at least log 2 - margin,
+    reported as "eg_total". Both executions report the same (see the equality test below)."""
+    keras.utils.set_random_seed(5)
+    trainer = prepare(tiny_caae(32, image_weight=1.0), tmp_path, labelled_faces(),
+                      RunSettings(progress=False, tensorboard=False))
+    step = trainer.step_obj
+    step.use_execution(Recipe())
+    draws = step.draw(1, trainer.data, trainer.rng)
+    before = np.asarray(step.autoencoder([draws.images, draws.age, draws.gender], training=False))
+    l1 = float(np.mean(np.abs(before - draws.images)))
+    logs = step.iterate(draws, step.execution)
+    assert l1 > 0 and logs["eg"] == pytest.approx(l1, rel=1e-5)
+    assert logs["eg_total"] > l1 + 0.3, logs  # L1 + BCE(D_img(G(E(x))), 1), the BCE near log 2 untrained
+    after = np.asarray(step.autoencoder([draws.images, draws.age, draws.gender], training=False))
+    assert np.abs(after - before).max() > 0  # the update happened after the measurement
 
 
 def test_the_collapse_check_judges_reconstructions_not_prior_samples(tmp_path):
@@ -235,12 +254,14 @@ def test_the_autoencoder_stage_has_no_adversarial_pull_and_ends_on_schedule(tmp_
     rebuilt = step.autoencoder([draws.images, draws.age, draws.gender], training=False)
     l1 = float(np.mean(np.abs(np.asarray(rebuilt) - draws.images)))
     first = step.iterate(draws, step.execution)
-    assert first["eg"] == pytest.approx(l1, rel=1e-4)  # no adversarial or TV term in the first stage
+    assert first["eg_total"] == pytest.approx(l1, rel=1e-4)  # no adversarial or TV term in the first stage
+    assert first["eg"] == pytest.approx(l1, rel=1e-4)
     stages, weights = [step.stage], [step.loss_weights.numpy().tolist()]
     for i in (2, 3):
-        step.train_step(i, trainer.data, trainer.rng)
+        logs = step.train_step(i, trainer.data, trainer.rng)
         stages.append(step.stage)
         weights.append(step.loss_weights.numpy().tolist())
+    assert logs["eg_total"] > logs["eg"] + 0.3  # the second stage's objective adds its weighted terms
     assert stages == ["autoencoder", "autoencoder", "adversarial"]
     assert weights[0] == [0, 0, 0] and weights[2] == [1, 1, 1]
     assert step.get_extra_state()["stage"] == "adversarial"
@@ -353,7 +374,7 @@ def test_train_caae_writes_the_per_epoch_artefacts_and_age_progress_reads_them(u
     assert epochs[0] == "epoch,step,eg,dz,di,valid,seconds" and [r.split(",")[:2] for r in epochs[1:]] == \
         [["1", "4"], ["2", "8"]]
     header = (out / "losses.csv").read_text().splitlines()[0]
-    assert header == "step,eg,dz,di,valid"
+    assert header == "step,eg,dz,di,valid,eg_total"
     for name in ("encoder_step_000004.h5", "generator_step_000004.h5", "encoder_step_000008.h5",
                  "generator_step_000008.h5"):
         assert (out / "checkpoints" / name).is_file()
@@ -361,7 +382,7 @@ def test_train_caae_writes_the_per_epoch_artefacts_and_age_progress_reads_them(u
     assert grid is not None and grid.shape[1] > 2 * grid.shape[0]  # originals | reconstructions
     assert (out / "samples" / "validation_step_000008.png").is_file() and (out / "epoch_losses.png").is_file()
     config = json.loads((out / "config.json").read_text())
-    assert config["variant"] == "caae" and config["run"]["loss_names"] == ["eg", "dz", "di", "valid"]
+    assert config["variant"] == "caae" and config["run"]["loss_names"] == ["eg", "dz", "di", "valid", "eg_total"]
     assert config["run"]["diagnostic_source"] == "reconstructions of fixed validation faces"
     assert "reconstructions of fixed validation faces" in (out / "diagnostics.md").read_text()
     # one face across the ten age groups, as male and female

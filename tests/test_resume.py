@@ -250,3 +250,27 @@ def test_resuming_a_finished_run_changes_nothing_and_repeats_its_diagnosis(tmp_p
 
 if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | killed RUN | resume-killed RUN N OUT
     {"stopped": child_stopped, "killed": child_killed, "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])
+
+
+def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tmp_path, caplog):
+    """losses.csv written before a loss was added (the CAAE's "eg_total"): the resumed log keeps the
+    rows up to the state, with the new column empty (nan) there and filled from then on, and says so."""
+    import csv
+    import logging
+    from types import SimpleNamespace
+
+    from gans.training.callbacks import LossLog
+
+    (tmp_path / "losses.csv").write_text("step,eg,dz\n1,0.5,1.0\n2,0.4,0.9\n3,0.3,0.8\n")
+    trainer = SimpleNamespace(run_dir=tmp_path, step=2, total_steps=4, title="t",
+                              step_obj=SimpleNamespace(loss_names=("eg", "dz", "eg_total"), plot_losses=("eg", "dz")))
+    log = LossLog(every=None)
+    with caplog.at_level(logging.WARNING):
+        log.on_train_begin(trainer)
+    log.on_step_end(trainer, 3, {"eg": 0.2, "dz": 0.7, "eg_total": 0.25})
+    log.on_train_end(trainer)
+    with open(tmp_path / "losses.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["step"], r["eg"], r["eg_total"]) for r in rows] == [("1", "0.5", "nan"), ("2", "0.4", "nan"),
+                                                                  ("3", "0.2", "0.25")]
+    assert "no column eg_total before step 2" in caplog.text

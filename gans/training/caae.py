@@ -1,7 +1,7 @@
 """Running the CAAE: ``gans train caae``, its per-epoch artefacts, and ``gans age-progress``.
 
 The step (:class:`gans.training.steps.caae.CAAEStep`) trains on the shared Trainer; a CAAE run folder
-holds, beside the artefacts of every run (``losses.csv`` with "eg", "dz", "di", "valid", the loss
+holds, beside the artefacts of every run (``losses.csv`` with "eg", "dz", "di", "valid", "eg_total", the loss
 plot, sample grids with one age group per row, ``checkpoints/generator_step_N.h5``, the resumable
 state):
 

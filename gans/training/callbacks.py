@@ -39,6 +39,11 @@ class LossLog(IntervalCallback):
         self.names = tuple(trainer.step_obj.loss_names)
         path = trainer.run_dir / self.FILE
         kept = read_rows_until(path, trainer.step)
+        missing = [k for k in self.names if kept and k not in kept[0]]
+        if missing:  # a run resumed by a version that logs more losses: the earlier steps have none of them
+            log.warning("%s has no column %s before step %d (an earlier version wrote it); they are left empty "
+                        "(nan) for the steps up to there.", path, ", ".join(missing), trainer.step)
+            kept = [{**row, **{k: "nan" for k in missing}} for row in kept]
         self.rows = [[int(r["step"])] + [float(r[k]) for k in self.names] for r in kept]
         write_rows(path, ("step",) + self.names, kept)
         self._file = open(path, "a", encoding="utf-8")

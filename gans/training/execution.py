@@ -6,7 +6,9 @@ inputs it drew (:meth:`~gans.training.steps.base.Step.draw`) and an *execution*,
 
 - ``run.generate(model, inputs)``: the model's output in inference mode;
 - ``run.train(model, x, y)``: one optimizer update of ``model`` on ``(x, y)`` through the model's
-  own compiled loss and optimizer, returning the batch loss.
+  own compiled loss and optimizer, returning the batch loss;
+- ``run.measure(fn, *inputs)``: a number the step reports but does not train on, ``fn`` (written
+  with ``keras.ops``) of draws and generated batches, e.g. the CAAE's reconstruction error.
 
 Two executions implement them:
 
@@ -95,6 +97,9 @@ class Recipe:
     def train(self, model, x, y) -> float:
         return float(model.train_on_batch(resolve_inputs(x), y, return_dict=True)["loss"])
 
+    def measure(self, fn, *inputs) -> float:
+        return float(fn(*resolve_inputs(list(inputs))))
+
     def __call__(self, step, draws) -> dict[str, float]:
         return step.iterate(draws, self)
 
@@ -157,6 +162,9 @@ class Fused:
             # working across the updates.
             fn = self._updates[model] = update
         return fn(x, y)
+
+    def measure(self, fn, *inputs):
+        return fn(*inputs)
 
     # ---------------------------------------------------------------- calling it
     def _compile(self, step):

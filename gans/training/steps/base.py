@@ -149,10 +149,12 @@ class Step:
 
     def iterate(self, draws: Any, run) -> dict:
         """The iteration's updates on ``draws``, written once for every execution: ``run.generate(model,
-        inputs)`` and ``run.train(model, x, y)`` (one optimizer update through the model's compiled loss;
-        returns the batch loss) are the only operations, and :func:`~gans.training.freeze.set_trainable`
-        before each ``run.train`` freezes what that update must not change. Returns the losses by
-        :attr:`loss_names`, as values ``run.train`` returned or arithmetic on them.
+        inputs)``, ``run.train(model, x, y)`` (one optimizer update through the model's compiled loss;
+        returns the batch loss) and ``run.measure(fn, *inputs)`` (a reported number that is not
+        trained on, ``fn`` in ``keras.ops``) are the only operations, and
+        :func:`~gans.training.freeze.set_trainable` before each ``run.train`` freezes what that update
+        must not change. Returns the losses by :attr:`loss_names`, as values ``run.train`` or
+        ``run.measure`` returned or arithmetic on them.
 
         It is called eagerly by the recipe execution and traced once into a graph by the fused one,
         so it must not read the values (no ``float()``, no branching on a loss).

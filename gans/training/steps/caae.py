@@ -6,8 +6,13 @@ prior samples z* ~ U[-1, 1]^50:
 
 1. ``dz``: D_z learns to tell z* (target 1) from E(x) (target 0);
 2. ``di``: D_img learns to tell (x, l) (target 1) from (G(E(x), l), l) (target 0);
-3. ``eg``: E and G learn, with D_z and D_img frozen (the library's freezing rule), on
+3. E and G learn, with D_z and D_img frozen (the library's freezing rule), on
    ``L1(x, G(E(x), l)) + w_img * BCE(D_img(G(E(x), l), l), 1) + w_z * BCE(D_z(E(x)), 1) + w_tv * TV(G(E(x), l))``.
+
+``eg`` is the first term alone, the batch's mean |x - G(E(x), l)| before the update: the reference's
+``EG_loss`` and the seed's "loss value between the original and generated images" (its Figure 3 and
+Table 1). ``eg_total`` is the whole objective E and G minimised; with the reference's weights the two
+differ by about 1e-3.
 
 E(x) and G(E(x), l) for the discriminators' updates are computed before any update, as in the
 reference, where all three updates come from one forward pass; the reference then applies the three
@@ -93,6 +98,12 @@ def check_label_rows(labels, num_ages: int) -> None:
                             f"values must be +1, got {int(ons[row])}.")
 
 
+def mean_absolute_error(a, b):
+    """mean |a - b| over every element, in float32 (a ``run.measure`` function)."""
+    ops = keras.ops
+    return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
+
+
 class CAAEStep(Step):
     """One CAAE iteration. See the module docstring and :class:`~gans.training.steps.base.Step`.
 
@@ -105,7 +116,7 @@ class CAAEStep(Step):
         pretrain_epochs: epochs at the start with all three weights 0 (the reference's first stage).
     """
 
-    loss_names = ("eg", "dz", "di", "valid")
+    loss_names = ("eg", "dz", "di", "valid", "eg_total")
     plot_losses = ("eg", "dz", "di", "valid")  # the seed's Figure 3
     # "eg" is an L1 reconstruction, not -log D(G(z)): the minimax non-convergence thresholds do not apply
     adversarial_pair = None
@@ -291,9 +302,11 @@ class CAAEStep(Step):
         di = run.train(self.di_pair, [draws.images, draws.age, draws.gender, rebuilt], draws.pair_targets)
         set_trainable(self.discriminator_z, False)
         set_trainable(self.discriminator_img, False)
-        eg = run.train(self.eg_model, [draws.images, draws.age, draws.gender], [draws.images, draws.ones, draws.ones])
+        eg_total = run.train(self.eg_model, [draws.images, draws.age, draws.gender],
+                             [draws.images, draws.ones, draws.ones])
+        eg = run.measure(mean_absolute_error, draws.images, rebuilt)  # from the same pass as the updates
         # Keras means the pair's two cross-entropies; the reference's loss_Dz / loss_Di is their sum
-        return {"eg": eg, "dz": 2.0 * dz, "di": 2.0 * di}
+        return {"eg": eg, "dz": 2.0 * dz, "di": 2.0 * di, "eg_total": eg_total}
 
     def train_step(self, step: int, data: BatchSource, rng: np.random.Generator) -> dict[str, float]:
         logs = super().train_step(step, data, rng)
