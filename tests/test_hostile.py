@@ -156,8 +156,9 @@ def test_a_second_training_into_a_running_run_is_refused_and_a_killed_ones_lock_
     from gans.training.state import read_meta
 
     saved = read_meta(out / "state" / "state.npz")["step"]
-    third = subprocess.run([sys.executable, "-m", "gans.cli", *args[:-6], "--steps", str(saved), *args[-5:],
-                            "--resume"], env=env, capture_output=True, text=True, timeout=240)
+    at = args.index("--steps") + 1  # the same command, asking for no more steps than were saved
+    third = subprocess.run([sys.executable, "-m", "gans.cli", *args[:at], str(saved), *args[at + 1:], "--resume"],
+                           env=env, capture_output=True, text=True, timeout=240)
     assert third.returncode == 0, third.stderr[-2000:]
     assert f"left locked by process {first.pid}" in third.stderr and "no longer running" in third.stderr
 
