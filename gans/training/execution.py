@@ -362,7 +362,7 @@ def deterministic_runtime() -> None:
 # Grappler passes after which two traces of the same iteration can round differently: their rewrites
 # depend on the traced graph (its node names differ per build). Measured on the tiny fused WGAN
 # iteration, traces against the recipe after 4 iterations (default thread pools): with both on, 1 of
-# 10 traces differed by more than 5e-5 and 4 more by 2e-7 to 2e-5; with constant folding alone off, 2
+# 10 traces differed by more than 5e-5 and 5 more by 2e-7 to 2e-5; with constant folding alone off, 2
 # of 12 by more than 5e-5 and 3 more by 5e-8 to 2e-5; with the dependency optimizer alone off, or both
 # off, 12 of 12 agreed bit for bit (and 12 of 12 with other families traced in between).
 # The rounding lands where the update amplifies it: after one iteration every weight agreed within
