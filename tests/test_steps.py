@@ -1,6 +1,7 @@
 """The step contract: every family honours it, the thesis's families give the losses recorded before the
 contract existed, the conditional step learns with labels, and extra state is restored after growing."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -39,7 +40,12 @@ class Capture(Callback):
 def test_thesis_families_give_the_losses_recorded_before_the_step_contract(case, tmp_path):
     experiment, changes, mode = RECORDED_CASES[case]
     capture = Capture()
-    with trace_independent_rewrites():  # with them on, a WGAN trace may round differently (see execution.py)
+    # The recording was made with grappler's default rewrites. Measured, 8 runs a case: every other case
+    # matched it 8 of 8 with them on; WGAN 7 of 8 (one ended 8.6e-7 apart: a trace that rounds
+    # differently, amplified by RMSprop; see TRACE_DEPENDENT_REWRITES) and 8 of 8 with them off. DCGAN
+    # with them off rounds otherwise than the recording (4e-4 apart after Adam), so only WGAN turns them off.
+    stable = trace_independent_rewrites() if case == "wgan" else contextlib.nullcontext()
+    with stable:
         train(tiny_config(experiment, **changes), tmp_path, data=ImageDataset(random_images()), steps=4,
               settings=RunSettings(sample_every=0, checkpoint_every=0, progress=False, seed=7, batch_mode=mode),
               extra_callbacks=[capture])
