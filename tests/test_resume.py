@@ -248,10 +248,6 @@ def test_resuming_a_finished_run_changes_nothing_and_repeats_its_diagnosis(tmp_p
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.rglob("*")) if p.is_file()} == files
 
 
-if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | killed RUN | resume-killed RUN N OUT
-    {"stopped": child_stopped, "killed": child_killed, "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])
-
-
 def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tmp_path, caplog):
     """losses.csv written before a loss was added (the CAAE's "eg_total"): the resumed log keeps the
     rows up to the state, with the new column empty (nan) there and filled from then on, and says so."""
@@ -274,3 +270,7 @@ def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tm
     assert [(r["step"], r["eg"], r["eg_total"]) for r in rows] == [("1", "0.5", "nan"), ("2", "0.4", "nan"),
                                                                   ("3", "0.2", "0.25")]
     assert "no column eg_total before step 2" in caplog.text
+
+
+if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | killed RUN | resume-killed RUN N OUT
+    {"stopped": child_stopped, "killed": child_killed, "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])

@@ -16,9 +16,8 @@ import numpy as np
 
 from gans.errors import ConfigError
 from gans.losses import AdversarialLoss, check_label_options, get_loss, real_labels_for_discriminator
-from gans.models import build_combined
+from gans.models import build_combined, inference_function
 from gans.training.data import BatchSource
-from gans.models import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.base import Step
 

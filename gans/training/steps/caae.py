@@ -40,9 +40,9 @@ import keras
 import numpy as np
 
 from gans.errors import ConfigError, DataError
+from gans.models import inference_function
 from gans.models.caae import NUM_GENDERS, build_autoencoder, check_pair, render
 from gans.training.data import BatchSource
-from gans.models import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.base import Step
 

@@ -25,10 +25,9 @@ import numpy as np
 from gans.datasets.scaling import scale_images
 from gans.errors import ConfigError, DataError
 from gans.losses import AdversarialLoss, check_label_options, get_loss, real_labels_for_discriminator
-from gans.models import build_combined
+from gans.models import build_combined, inference_function
 from gans.models.growth import DEFAULT_IMAGES_PER_PHASE, Phase, Schedule
 from gans.models.pggan import Stage, all_stages_model, build_critic_trainer, stages_of, twin_stages
-from gans.models import inference_function
 from gans.training.freeze import set_trainable
 from gans.training.steps.adversarial import AdversarialDraws, AdversarialStep
 
