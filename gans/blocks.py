@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from keras import layers
 
 from gans.errors import ConfigError
-from gans.layers import ClipConstraint, VirtualBatchNormalization
+from gans.layers import BatchNormalization, ClipConstraint, VirtualBatchNormalization
 
 ACTIVATIONS = {"relu": "relu", "leaky_relu": "leaky_relu", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu",
                "elu": "elu"}
@@ -85,7 +85,7 @@ def apply_batchnorm(x, momentum: float, clip_value: float | None = None, virtual
     """BatchNormalization with the Keras-2 style momentum the thesis quotes (0.8), or with ``virtual``
     :class:`~gans.layers.VirtualBatchNormalization` (statistics from half of the batch)."""
     constraint = clip_constraint(clip_value)
-    norm = VirtualBatchNormalization if virtual else layers.BatchNormalization
+    norm = VirtualBatchNormalization if virtual else BatchNormalization
     return norm(momentum=momentum, beta_constraint=constraint, gamma_constraint=constraint)(x)
 
 

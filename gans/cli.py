@@ -157,6 +157,10 @@ def _add_training(sub) -> None:
                    help="one-sided soft real labels in [1-s, 1] (e.g. 0.1)")
     p.add_argument("--label-flip", type=_number("label flip probability"),
                    help="probability of flipping a real label to fake (e.g. 0.05)")
+    p.add_argument("--frozen-batchnorm", choices=("batch", "moving"),
+                   help="what the frozen discriminator's batch norm does in the generator update: 'batch' "
+                        "normalizes with the batch's statistics (Keras 2 / TensorFlow 1), 'moving' with its moving "
+                        "statistics (Keras 3); default: what the family's reference did (see 'gans list')")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/expNN or runs/VARIANT-DATASET)")
     p.add_argument("--sample-every", type=_count(), metavar="K", help="steps between sample grids "
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
@@ -505,7 +509,7 @@ def _add_sweep(sub) -> None:
                     "The grid lives in an Optuna study: a SQLite file OUT/sweep.db by default, or any database URL\n"
                     "(--storage) that workers on several machines share. Run the same command again to resume:\n"
                     "finished runs are skipped, a killed run continues from its saved state.",
-        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip), lr / g_lr /\n"
+        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip, frozen_batchnorm), lr / g_lr /\n"
                "d_lr / beta1, a builder option (capacity, or discriminator.depth for one network), a step option,\n"
                "or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
                "examples:\n"

@@ -110,6 +110,10 @@ class GANConfig:
         num_classes: classes of a conditional family (None for unconditional ones).
         n_critic: discriminator steps per generator step (5 for WGAN).
         label_smoothing / label_flip: one-sided soft labels and flip probability for real samples.
+        frozen_batchnorm: what a frozen discriminator's batch normalization does in the generator
+            update: "batch" (the batch's statistics, Keras 2 / TensorFlow 1) or "moving" (its moving
+            statistics, Keras 3); None takes the family's reference default
+            (:data:`gans.batchnorm.REFERENCE_DEFAULTS`), which the config then holds.
         step_options: keyword arguments of the family's step object beyond the ones above.
         experiment: the thesis's experiment number, a companion paper's configuration name, or None.
         interval: the save interval for this family (thesis: 500 GAN/LSGAN, 200 DCGAN/WGAN).
@@ -132,6 +136,7 @@ class GANConfig:
     n_critic: int = 1
     label_smoothing: float = 0.0
     label_flip: float = 0.0
+    frozen_batchnorm: str | None = None
     step_options: dict[str, Any] = field(default_factory=dict)
     experiment: int | str | None = None
     interval: int = 500
@@ -149,6 +154,14 @@ class GANConfig:
             raise ConfigError(f"num_classes must be an integer >= 2 for a conditional GAN, got {self.num_classes!r}.")
         if not self.networks or not all(isinstance(s, NetworkSpec) for s in self.networks.values()):
             raise ConfigError("networks must map each role (generator, discriminator, ...) to a NetworkSpec.")
+        from gans import batchnorm
+
+        if self.frozen_batchnorm is None:
+            object.__setattr__(self, "frozen_batchnorm", batchnorm.default_for(self.variant))
+        try:
+            batchnorm.check(self.frozen_batchnorm, "frozen_batchnorm")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         from gans.losses import check_label_options, get_loss  # here, so reading DATASETS needs no Keras
 
         for name in ("loss", "discriminator_loss"):
@@ -172,6 +185,8 @@ class GANConfig:
         roles = {k: changes.pop(k) for k in list(changes) if k in self.networks}
         if roles:
             changes["networks"] = {**changes.get("networks", self.networks), **roles}
+        if "variant" in changes and "frozen_batchnorm" not in changes:
+            changes["frozen_batchnorm"] = None  # another family: its own reference default
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,10 +200,12 @@ class GANConfig:
         """Rebuild from :meth:`to_dict` output; unknown keys (such as a run's "run" block) are ignored.
 
         config.json files written before ``networks`` existed (top-level "generator" and
-        "discriminator") are read too.
+        "discriminator") are read too, and those written before ``frozen_batchnorm`` existed as
+        "moving", what the library then did.
         """
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
+        values.setdefault("frozen_batchnorm", "moving")
         values["optimizer"] = OptimizerSpec(**values["optimizer"])
         values["discriminator_optimizer"] = OptimizerSpec(**values["discriminator_optimizer"])
         networks = values.get("networks") or {role: data[role] for role in ("generator", "discriminator") if role in data}

@@ -9,9 +9,61 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from gans import batchnorm
 from gans.errors import ConfigError
 
 PACKAGE = "gans"
+
+
+def _frozen_statistics(value: str) -> str:
+    try:
+        return batchnorm.check(value, "frozen_statistics")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BatchNormalization(keras.layers.BatchNormalization):
+    """Keras' BatchNormalization, with a choice of what it does while frozen in a training pass.
+
+    Trainable, or in inference, it is Keras' own layer, to the bit. Frozen (``trainable=False``) and
+    called with ``training=True`` (the discriminator inside the combined model of a generator update),
+    it normalizes by ``frozen_statistics``:
+
+    - ``"moving"`` (Keras 3, tf.keras since TensorFlow 2.0): the moving mean and variance;
+    - ``"batch"`` (Keras 2 and TensorFlow 1): the current batch's mean and variance, exactly as the
+      trainable layer computes them, while neither gamma, beta nor the moving statistics change.
+
+    See :mod:`gans.batchnorm` for why it matters and which family's reference used which; a run sets
+    it on its networks with :func:`gans.training.freeze.set_frozen_batchnorm`.
+
+    Args:
+        frozen_statistics: ``"moving"`` or ``"batch"``.
+        **kwargs: as for ``keras.layers.BatchNormalization``.
+    """
+
+    def __init__(self, *args, frozen_statistics: str = "moving", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frozen_statistics = _frozen_statistics(frozen_statistics)
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and not self.trainable and self.frozen_statistics == "batch"):
+            return super().call(inputs, training=training, mask=mask)
+        if self.renorm:
+            raise ConfigError("frozen_statistics='batch' does not support renorm; use 'moving'.")
+        # Keras' training branch without the moving-statistics update (the same ops, so the frozen
+        # pass computes what D's own update computed on the same batch).
+        inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        mean, variance = self._moments(inputs, mask)
+        outputs = ops.batch_normalization(
+            x=inputs, mean=mean, variance=variance, axis=self.axis,
+            offset=ops.cast(self.beta, inputs.dtype) if self.center else None,
+            scale=ops.cast(self.gamma, inputs.dtype) if self.scale else None,
+            epsilon=self.epsilon)
+        return ops.cast(outputs, self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "frozen_statistics": self.frozen_statistics}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -60,9 +112,12 @@ class VirtualBatchNormalization(keras.layers.Layer):
       deterministic and lets a caller choose the reference by putting it first. The moving
       statistics then move towards the reference's: ``moving = momentum * moving + (1 - momentum) *
       reference``.
-    - inference, or a frozen layer (``trainable=False``, e.g. the discriminator inside the combined
-      model during a generator step): the moving mean and variance normalize every sample and are
-      not updated, as in Keras's BatchNormalization.
+    - inference: the moving mean and variance normalize every sample and are not updated, as in
+      Keras's BatchNormalization.
+    - a frozen layer (``trainable=False``) in a training pass, e.g. the discriminator inside the
+      combined model during a generator step: by ``frozen_statistics``, as
+      :class:`BatchNormalization` does: the moving statistics (``"moving"``) or the reference half's
+      (``"batch"``), neither updated.
 
     Args:
         axis: the channel axis (one int; -1 for channels-last images and Dense features).
@@ -74,6 +129,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
             initializers of the four weights.
         beta_regularizer, gamma_regularizer: optional regularizers.
         beta_constraint, gamma_constraint: optional constraints (e.g. :class:`ClipConstraint`).
+        frozen_statistics: ``"moving"`` or ``"batch"``, for a frozen layer in a training pass.
 
     Reference:
         Salimans et al. (2016), Improved Techniques for Training GANs, section 3.4; Rzayev and
@@ -83,8 +139,10 @@ class VirtualBatchNormalization(keras.layers.Layer):
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 frozen_statistics: str = "moving", **kwargs):
         super().__init__(**kwargs)
+        self.frozen_statistics = _frozen_statistics(frozen_statistics)
         if not isinstance(axis, int):
             raise ConfigError(f"axis must be one int (the channel axis, e.g. -1), got {axis!r}.")
         if not 0.0 <= float(momentum) < 1.0:
@@ -133,14 +191,15 @@ class VirtualBatchNormalization(keras.layers.Layer):
         # Broadcast the per-channel vectors along every axis but the channel axis.
         broadcast = [1] * rank
         broadcast[channel_axis] = -1
-        if training and self.trainable:
+        if training and (self.trainable or self.frozen_statistics == "batch"):
             reference = x[: (ops.shape(x)[0] + 1) // 2]
             reduce_axes = [a for a in range(rank) if a != channel_axis]
             mean = ops.mean(reference, axis=reduce_axes)
             variance = ops.var(reference, axis=reduce_axes)
-            self.moving_mean.assign(self.momentum * self.moving_mean + (1.0 - self.momentum) * mean)
-            self.moving_variance.assign(
-                self.momentum * self.moving_variance + (1.0 - self.momentum) * variance)
+            if self.trainable:
+                self.moving_mean.assign(self.momentum * self.moving_mean + (1.0 - self.momentum) * mean)
+                self.moving_variance.assign(
+                    self.momentum * self.moving_variance + (1.0 - self.momentum) * variance)
         else:
             mean, variance = self.moving_mean, self.moving_variance
         mean = ops.cast(ops.reshape(mean, broadcast), x.dtype)
@@ -171,6 +230,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
             "gamma_regularizer": keras.regularizers.serialize(self.gamma_regularizer),
             "beta_constraint": keras.constraints.serialize(self.beta_constraint),
             "gamma_constraint": keras.constraints.serialize(self.gamma_constraint),
+            "frozen_statistics": self.frozen_statistics,
         })
         return config
 

@@ -60,6 +60,29 @@ MUTANTS: tuple[Mutant, ...] = (
               "        g_loss = run.train("),),
         ("tests/test_training.py",),
     ),
+    Mutant(
+        "frozen-batchnorm-updates-moving-statistics",
+        "a frozen discriminator's batch norm in 'batch' mode normalizes with the batch but leaves its moving "
+        "statistics as they were",
+        (Edit("gans/layers.py", "        mean, variance = self._moments(inputs, mask)\n        outputs = ops.batch_normalization(",
+              "        mean, variance = self._moments(inputs, mask)\n"
+              "        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))\n"
+              "        outputs = ops.batch_normalization("),),
+        ("tests/test_training.py", "tests/test_frozen_batchnorm.py"),
+    ),
+    Mutant(
+        "frozen-batchnorm-batch-ignored",
+        "--frozen-batchnorm batch makes the frozen discriminator normalize with the batch's statistics",
+        (Edit("gans/layers.py", '        if not (training and not self.trainable and self.frozen_statistics == "batch"):',
+              '        if True:'),),
+        ("tests/test_frozen_batchnorm.py",),
+    ),
+    Mutant(
+        "frozen-batchnorm-not-set-by-make-step",
+        "the run's --frozen-batchnorm reaches the networks' layers",
+        (Edit("gans/training/steps/__init__.py", "    step.use_frozen_batchnorm(config.frozen_batchnorm)\n", ""),),
+        ("tests/test_frozen_batchnorm.py",),
+    ),
     # ------------------------------------------------------------------ resume
     Mutant(
         "resume-zeroes-optimizer-slots",

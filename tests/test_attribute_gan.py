@@ -51,6 +51,8 @@ def test_the_papers_configuration():
     assert (cfg.optimizer.learning_rate, cfg.discriminator_optimizer.learning_rate) == (4e-4, 2e-4)
     assert cfg.batch_size == 16 and cfg.label_flip == 0.05 and cfg.latent_dim == 160
     assert cfg.step_options == {"alpha": 0.6, "beta": 0.8} and cfg.image_shape == (218, 178, 3)
+    # batch norm in D, as the paper says, with the frozen D normalizing by the batch in G's step
+    assert cfg.discriminator.options.get("use_batchnorm", True) and cfg.frozen_batchnorm == "batch"
 
 
 def test_latents_are_equation_1_on_the_classifier_outputs_of_random_training_faces(classifier_h5):
@@ -280,16 +282,20 @@ def test_attribute_notebook_shows_faces_bars_and_the_new_face(classifier_h5, gen
     assert figures >= 3 and "attribute vector used" in text
 
 
-def test_the_fused_execution_takes_the_recipes_updates(classifier_h5, tmp_path):
+@pytest.mark.parametrize("mode", ["batch", "moving"])
+def test_the_fused_execution_takes_the_recipes_updates(mode, classifier_h5, tmp_path):
     """As for every family (test_execution.py): same seed and batches, the same weights, optimizer slots
-    and losses under the recipe and the fused execution, with one trace."""
+    and losses under the recipe and the fused execution, with one trace; under both settings of the
+    frozen discriminator's batch norm (the paper's D has it)."""
     from gans.datasets.base import ImageDataset
     from gans.training.execution import Fused, Recipe
     from test_execution import EQUAL, assert_same, run
 
-    config, data = tiny_config(classifier_h5), ImageDataset(faces())
+    config, data = tiny_config(classifier_h5, frozen_batchnorm=mode), ImageDataset(faces())
+    assert any(isinstance(layer, keras.layers.BatchNormalization)
+               for layer in build_networks(config)["discriminator"]._flatten_layers())
     recipe = run("attribute", tmp_path / "recipe", Recipe(), config=config, data=data)
     fused = run("attribute", tmp_path / "fused", Fused(jit=False), config=config, data=data)
-    assert_same(recipe, fused, atol=EQUAL, what="attribute recipe vs fused")
+    assert_same(recipe, fused, atol=EQUAL, what=f"attribute ({mode}) recipe vs fused")
     assert fused[2].execution.traces == 1
 

@@ -228,14 +228,16 @@ def test_the_collapse_check_judges_reconstructions_not_prior_samples(tmp_path):
     assert step.diagnostic_source == "reconstructions of fixed validation faces"
 
 
-def test_fused_takes_the_recipes_updates(tmp_path):
+@pytest.mark.parametrize("mode", ["batch", "moving"])
+def test_fused_takes_the_recipes_updates(mode, tmp_path):
+    """Under both settings of the frozen discriminators' batch norm in the E/G update."""
     from test_execution import EQUAL, assert_same, run
 
     data = labelled_faces()
-    cfg = tiny_caae(32, image_weight=0.5, z_weight=0.5, tv_weight=0.1)
+    cfg = tiny_caae(32, image_weight=0.5, z_weight=0.5, tv_weight=0.1).replace(frozen_batchnorm=mode)
     recipe = run("caae", tmp_path / "recipe", Recipe(), config=cfg, data=data)
     fused = run("caae", tmp_path / "fused", Fused(jit=False), config=cfg, data=data)
-    assert_same(recipe, fused, atol=EQUAL, what="caae recipe vs fused")
+    assert_same(recipe, fused, atol=EQUAL, what=f"caae ({mode}) recipe vs fused")
     assert fused[2].execution.traces == 1
     assert "caae" in FAMILIES and FAMILIES["caae"] is CAAEStep
 
@@ -476,10 +478,17 @@ def test_age_agreement_counts_the_group_that_was_asked(monkeypatch):
     assert [r["agreement"] for r in rows] == [1.0] * 10
     assert [r["mean_read"] for r in rows] == list(range(10))  # the read group follows the asked one
     assert [r["real_mean_read"] for r in rows] == [0.0] * 10  # the blank real faces read as 0-5
+    # the reconstructions at their own groups read right: the fair ceiling
+    assert [r["rebuilt_accuracy"] for r in rows] == [1.0] * 10
+    assert [r["rebuilt_mean_read"] for r in rows] == list(range(10))
+    assert {r["label_effect"] for r in rows} == {pytest.approx(centres[9] - centres[0])}
     monkeypatch.setattr(models, "render", painted(lambda g: np.minimum(g, 2) + 3))  # ages 3 groups, then stops
     rows = age.age_agreement(None, generator, classifier, faces, groups, genders)
     assert [r["agreement"] for r in rows] == [0.0] * 5 + [1.0] + [0.0] * 4
     assert [r["mean_read"] for r in rows] == [3, 4] + [5] * 8
+    assert [r["rebuilt_mean_read"] for r in rows] == [3, 4] + [5] * 8
+    assert {r["label_effect"] for r in rows} == {pytest.approx(centres[5] - centres[3])}
+    assert "label effect" in age.format_agreement(rows)
     assert "mean" in age.format_agreement(rows)
 
 
@@ -561,7 +570,8 @@ def test_the_notebook_shows_a_tiny_run(utk_folder, tmp_path):
     from gans.io import write_rows
 
     rows = [{"age_group": g, "group": f"g{g}", "faces": 5, "agreement": 0.2, "mean_read": g / 2,
-             "real_accuracy": 0.5, "real_mean_read": g, "real_faces": 1} for g in range(10)]
+             "real_accuracy": 0.5, "real_mean_read": g, "real_faces": 1, "rebuilt_accuracy": 0.4,
+             "rebuilt_mean_read": g, "label_effect": 0.05} for g in range(10)]
     write_rows(out / "age_agreement.csv", AGREEMENT_COLUMNS, rows)
     plot_age_agreement(rows, out / "age_agreement.png", title="tiny")
     text, figures = execute_notebook("caae_utkface.ipynb", {"CAAE_RUN": str(out), "CAAE_SWEEP": str(tmp_path / "sw"),

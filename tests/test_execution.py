@@ -20,7 +20,7 @@ from gans.training import FAMILIES, RunSettings, prepare, train
 from gans.training.execution import (Fused, Recipe, XLAUnavailable, auto_jit, make_execution,
                                      trace_independent_rewrites)
 
-from test_training import TINY_FAMILIES, labelled_images, tiny_config
+from test_training import FREEZE_CASES, TINY_FAMILIES, labelled_images, tiny_config
 
 ITERATIONS = 4
 # Measured: 0.0 (bit for bit) on an idle machine, with the trace-dependent graph rewrites off as run()
@@ -90,13 +90,14 @@ def test_every_family_has_an_equality_case():
 EXTRA_FAMILIES = {"attribute", "pggan", "caae"}  # caae: tests/test_caae.py
 
 
-@pytest.mark.parametrize("family", sorted(TINY_FAMILIES))
-def test_the_fused_execution_takes_the_recipes_updates(family, tmp_path):
+@pytest.mark.parametrize("family, mode", FREEZE_CASES)
+def test_the_fused_execution_takes_the_recipes_updates(family, mode, tmp_path):
     """Same seeds, same batches: every weight, batch-norm statistic, dropout seed and optimizer slot
-    agrees after the iterations, and so does every logged loss; one trace serves them all."""
-    recipe = run(family, tmp_path / "recipe", Recipe())
-    fused = run(family, tmp_path / "fused", Fused(jit=False))
-    assert_same(recipe, fused, atol=EQUAL, what=f"{family} recipe vs fused")
+    agrees after the iterations, and so does every logged loss; one trace serves them all. Under
+    both settings of the frozen discriminator's batch norm."""
+    recipe = run(family, tmp_path / "recipe", Recipe(), frozen_batchnorm=mode)
+    fused = run(family, tmp_path / "fused", Fused(jit=False), frozen_batchnorm=mode)
+    assert_same(recipe, fused, atol=EQUAL, what=f"{family} ({mode}) recipe vs fused")
     assert fused[2].execution.traces == 1, "the fused iteration must not retrace after its first call"
 
 
@@ -108,15 +109,16 @@ def test_the_xla_execution_of_the_fully_connected_families_matches_the_recipe(fa
     assert xla[2].execution.traces == 1
 
 
-@pytest.mark.parametrize("family", ["dcgan", "wgan", "cgan"])
-def test_the_xla_execution_of_the_convolutional_families_makes_the_same_updates(family, tmp_path):
+@pytest.mark.parametrize("family, mode", [("dcgan", "moving"), ("wgan", "moving"), ("cgan", "batch"),
+                                          ("dcgan", "batch")])
+def test_the_xla_execution_of_the_convolutional_families_makes_the_same_updates(family, mode, tmp_path):
     """XLA reorders float arithmetic, and Adam's first steps move every weight by about the learning
     rate whatever the gradient's size, so a 1e-9 difference in a near-zero gradient becomes a
     learning-rate-sized one. With plain SGD (updates proportional to the gradients) and dropout off
     (XLA draws other random bits), the XLA iteration's updates agree with the recipe's."""
     sgd = {"optimizer": OptimizerSpec("sgd", 1e-2, None), "discriminator_optimizer": OptimizerSpec("sgd", 1e-2, None)}
-    recipe = run(family, tmp_path / "recipe", Recipe(), prepare_step=no_dropout, **sgd)
-    xla = run(family, tmp_path / "xla", Fused(jit=True), prepare_step=no_dropout, **sgd)
+    recipe = run(family, tmp_path / "recipe", Recipe(), prepare_step=no_dropout, frozen_batchnorm=mode, **sgd)
+    xla = run(family, tmp_path / "xla", Fused(jit=True), prepare_step=no_dropout, frozen_batchnorm=mode, **sgd)
     assert_same(recipe, xla, atol=1e-4, what=f"{family} recipe vs fused + XLA (SGD, no dropout)")
 
 

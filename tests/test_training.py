@@ -113,12 +113,22 @@ class Spy(Recipe):
         return loss
 
 
-@pytest.mark.parametrize("family", sorted(TINY_FAMILIES))
-def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(family):
-    cfg = TINY_FAMILIES[family]()
+# Families whose tiny discriminator has batch normalization: the frozen D's "batch" setting
+# (normalize with the batch's statistics in the G step) is tested on them, "moving" on every family.
+BATCHNORM_D_FAMILIES = ("cgan", "dcgan", "wgan")
+FREEZE_CASES = [(f, "moving") for f in sorted(TINY_FAMILIES)] + [(f, "batch") for f in BATCHNORM_D_FAMILIES]
+
+
+@pytest.mark.parametrize("family, mode", FREEZE_CASES)
+def test_discriminator_learns_in_d_steps_and_is_frozen_in_g_steps(family, mode):
+    """D's weights and batch-norm statistics move in D steps and are bit-identical across G steps,
+    whichever statistics its frozen batch norm uses there (--frozen-batchnorm)."""
+    cfg = TINY_FAMILIES[family]().replace(frozen_batchnorm=mode)
     keras.utils.set_random_seed(0)
     nets = build_networks(cfg)
     g, d = nets["generator"], nets["discriminator"]
+    if family in BATCHNORM_D_FAMILIES:
+        assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in d._flatten_layers())
     d_learnable, g_learnable = learnable_weights(d), learnable_weights(g)
     step = make_step(cfg, nets)
     assert isinstance(step, WGANStep) == (family == "wgan") and isinstance(step, ConditionalStep) == (family == "cgan")

@@ -449,6 +449,8 @@ def cases() -> list[Case]:
         ("args_crop_confidence", ["crop-faces", "src", "out.npz", "--min-confidence", "2"], r"min confidence must"),
         ("args_unknown_command", ["nosuch"], r"invalid choice"),
         ("args_missing_source", ["fid"], r"required: A"),
+        ("args_frozen_batchnorm_unknown", ["train", "--frozen-batchnorm", "running"],
+         r"--frozen-batchnorm: invalid choice: 'running'"),
     ]:
         add(Case(name, argv, match, item="smaller: argument checks"))
     add(Case("args_steps_and_epochs", ["train", "-e", "3", "--steps", "5", "--epochs", "2"], "not both",
@@ -515,6 +517,8 @@ def cases() -> list[Case]:
          r"run\.batch_mode was \"random\", now \"epoch\"", "item 2: batch mode"),
         ("run_resume_other_interval", [*ORIGINAL, "--resume", "--sample-every", "7"], r"run\.sample_every was 10",
          "item 2: what the run records"),
+        ("run_resume_other_frozen_batchnorm", [*ORIGINAL, "--resume", "--frozen-batchnorm", "batch"],
+         r"frozen_batchnorm was \"moving\", now \"batch\"", "frozen batch norm: another setting is another run"),
         ("run_resume_fewer_steps", [*ORIGINAL[:-6], "--steps", "10", "--checkpoint-every", "10", "--sample-every",
                                     "10", "--resume"], "can only extend", "smaller: --resume --steps 10 at step 20"),
     ]

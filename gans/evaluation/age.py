@@ -31,7 +31,7 @@ CLASSIFIER_FILE = "age_classifier.h5"
 REPORT_FILE = "age_classifier.json"
 AGREEMENT_FILE = "age_agreement.csv"
 AGREEMENT_COLUMNS = ("age_group", "group", "faces", "agreement", "mean_read", "real_accuracy", "real_mean_read",
-                     "real_faces")
+                     "real_faces", "rebuilt_accuracy", "rebuilt_mean_read", "label_effect")
 
 
 def build_age_classifier(image_size: int = 64, num_classes: int = 10, filters=(32, 64, 128, 256),
@@ -149,7 +149,11 @@ def age_agreement(encoder, generator, classifier, images: np.ndarray, groups: np
     own ``genders``, that ``classifier`` reads as that group (``agreement``) and the mean group index it
     reads in them (``mean_read``, 0 = 0-5 ... 9 = >70: a graded measure that still shows ageing where
     the exact group is missed); beside them the classifier's accuracy and mean read group on the real
-    faces of that group (their true ``groups``), the ceiling.
+    faces of that group (their true ``groups``), and on their reconstructions G(E(x), own group)
+    (``rebuilt_*``): the reconstructions are blurred, so what the classifier reads from them is the
+    fair ceiling for re-aged faces. ``label_effect`` (the same in every row) is the mean absolute
+    pixel difference, in [-1, 1] units, between each face rendered at the oldest and at the youngest
+    group: how much the label changes a face at all.
 
     Returns:
         Rows of :data:`AGREEMENT_COLUMNS`, one per group.
@@ -166,29 +170,43 @@ def age_agreement(encoder, generator, classifier, images: np.ndarray, groups: np
     groups = np.asarray(groups)
     real_read = _classify(classifier, images)
     real = per_group_accuracy(real_read, groups, k)
-    rows = []
+    rebuilt_read = _classify(classifier, render(encoder, generator, x, one_hot_pm1(groups, k), gender_onehot,
+                                                batch_size))
+    rebuilt = per_group_accuracy(rebuilt_read, groups, k)
+    rows, ends = [], {}
     for g in range(k):
         faces = render(encoder, generator, x, one_hot_pm1(np.full(len(x), g), k), gender_onehot, batch_size)
+        if g in (0, k - 1):
+            ends[g] = faces
         read = _classify(classifier, faces)
         mine = groups == g
         rows.append({"age_group": g, "group": AGE_GROUPS[g], "faces": len(x), "agreement": float(np.mean(read == g)),
                      "mean_read": float(np.mean(read)), "real_accuracy": real[g]["accuracy"],
                      "real_mean_read": float(np.mean(real_read[mine])) if mine.any() else float("nan"),
-                     "real_faces": real[g]["faces"]})
-    return rows
+                     "real_faces": real[g]["faces"], "rebuilt_accuracy": rebuilt[g]["accuracy"],
+                     "rebuilt_mean_read": float(np.mean(rebuilt_read[mine])) if mine.any() else float("nan")})
+    effect = float(np.mean(np.abs(ends[k - 1] - ends[0])))
+    return [{**r, "label_effect": effect} for r in rows]
 
 
 def format_agreement(rows: list[dict]) -> str:
     """The agreement table as text, with the mean over groups."""
+    def share(value, faces):
+        return "n/a" if not np.isfinite(value) else f"{value:.1%} of {faces}"
+
+    def mean(value):
+        return "n/a" if not np.isfinite(value) else f"{value:.2f}"
+
     lines = [f"{'group':>6}  {'asked faces':>11}  {'agreement':>9}  {'mean read':>9}  {'real-face accuracy':>18}  "
-             f"{'real mean read':>14}"]
+             f"{'real mean read':>14}  {'rebuilt accuracy':>16}  {'rebuilt mean read':>17}"]
     for r in rows:
-        real = "n/a" if not np.isfinite(r["real_accuracy"]) else f"{r['real_accuracy']:.1%} of {r['real_faces']}"
-        real_read = "n/a" if not np.isfinite(r["real_mean_read"]) else f"{r['real_mean_read']:.2f}"
-        lines.append(f"{r['group']:>6}  {r['faces']:>11}  {r['agreement']:>9.1%}  {r['mean_read']:>9.2f}  {real:>18}  "
-                     f"{real_read:>14}")
+        lines.append(f"{r['group']:>6}  {r['faces']:>11}  {r['agreement']:>9.1%}  {r['mean_read']:>9.2f}  "
+                     f"{share(r['real_accuracy'], r['real_faces']):>18}  {mean(r['real_mean_read']):>14}  "
+                     f"{share(r['rebuilt_accuracy'], r['real_faces']):>16}  {mean(r['rebuilt_mean_read']):>17}")
     lines.append(f"{'mean':>6}  {'':>11}  {np.mean([r['agreement'] for r in rows]):>9.1%}  (chance 10%; 'mean read': "
-                 "the mean group index read, 0 = 0-5 ... 9 = >70)")
+                 "the mean group index read, 0 = 0-5 ... 9 = >70; 'rebuilt': the faces' reconstructions at their own "
+                 "group, the fair ceiling)")
+    lines.append(f"label effect, mean |G(E(x), oldest) - G(E(x), youngest)|: {rows[0]['label_effect']:.4f}")
     return "\n".join(lines)
 
 
@@ -208,6 +226,9 @@ def plot_age_agreement(rows: list[dict], out: Path | None = None, title: str = "
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=100)
     ax.plot(asked, [float(r["mean_read"]) for r in rows], "o-", lw=2, label="re-aged validation faces")
     ax.plot(asked, [float(r["real_mean_read"]) for r in rows], "s--", color="gray", label="real faces of the group")
+    if all("rebuilt_mean_read" in r for r in rows):  # files written before the column existed lack it
+        ax.plot(asked, [float(r["rebuilt_mean_read"]) for r in rows], "^:", color="tab:green",
+                label="their reconstructions (own group)")
     ax.plot([0, len(AGE_GROUPS) - 1], [0, len(AGE_GROUPS) - 1], ":", color="black", lw=0.8, label="read = asked")
     ax.set_xticks(range(len(AGE_GROUPS)), AGE_GROUPS, rotation=45)
     ax.set_yticks(range(len(AGE_GROUPS)), AGE_GROUPS)
@@ -274,7 +295,9 @@ def cmd_age_agreement(args) -> int:
                          validation.meta["gender"][pick])
     out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
     write_rows(out, AGREEMENT_COLUMNS, [{**r, **{c: f"{r[c]:.4f}" for c in ("agreement", "mean_read", "real_accuracy",
-                                                                            "real_mean_read")}} for r in rows])
+                                                                            "real_mean_read", "rebuilt_accuracy",
+                                                                            "rebuilt_mean_read", "label_effect")}}
+                                        for r in rows])
     plot_age_agreement(rows, out.with_suffix(".png"), title=f"{run_dir.name}: {len(pick)} validation faces")
     print(format_agreement(rows))
     print(f"written to {out} and {out.with_suffix('.png')}")

@@ -5,21 +5,25 @@ from __future__ import annotations
 
 
 def cmd_list(args) -> int:
+    from gans.batchnorm import REFERENCE_DEFAULTS
     from gans.experiments import EXPERIMENTS, NAMED, VARIANT_BASE
 
-    print("Variants (gans train VARIANT):")
+    print("Variants (gans train VARIANT), with the frozen discriminator's batch norm in the generator update"
+          " (--frozen-batchnorm) as the family's reference had it:")
     for variant, base in VARIANT_BASE.items():
-        print(f"  {variant:<6} defaults of {'experiment' if isinstance(base, int) else 'configuration'} {base}")
+        mode, source = REFERENCE_DEFAULTS[variant]
+        print(f"  {variant:<9} defaults of {'experiment' if isinstance(base, int) else 'configuration'} {base}; "
+              f"frozen BN {mode} ({source})")
     print("\nThesis experiments (gans train --experiment N):")
-    print(f"  {'N':>2}  {'variant':<6} {'data':<6} {'steps':>6} {'z':>4} {'batch':>5} {'loss':<20} "
+    print(f"  {'N':>2}  {'variant':<6} {'data':<6} {'steps':>6} {'z':>4} {'batch':>5} {'loss':<20} {'frozen BN':<9} "
           f"{'FID (thesis)':>12}  description")
     for n, e in EXPERIMENTS.items():
         print(f"  {n:>2}  {e.variant:<6} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5} "
-              f"{e.loss:<20} {e.published_fid:>12.4f}  {e.description}")
+              f"{e.loss:<20} {e.frozen_batchnorm:<9} {e.published_fid:>12.4f}  {e.description}")
     print("\nCompanion papers' configurations (gans train --experiment NAME):")
     for name, e in NAMED.items():
-        print(f"  {name:<16} {e.variant:<9} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5}  "
-              f"{e.description}")
+        print(f"  {name:<16} {e.variant:<9} {e.dataset:<6} {e.steps:>6} {e.latent_dim:>4} {e.batch_size:>5} "
+              f"frozen BN {e.frozen_batchnorm:<6}  {e.description}")
     from gans.experiments.studies import sweep_plans
 
     print("\nNamed sweeps (gans sweep NAME --out DIR):")

@@ -227,10 +227,10 @@ def build_discriminator(
 
     With ``use_batchnorm``, batch normalisation follows every convolution but the first (normalising
     the raw input's statistics destabilises a DCGAN), as the paper has it; "same" padding takes any
-    size. The named configuration ``attribute-celeba`` turns it off: with the thesis's separate real
-    and generated batches, batch statistics tell the batches apart, and the frozen discriminator of
-    the generator's step runs in inference mode on moving statistics, so G learns against another
-    function than the one D trains (measured: d_loss_fake 2e-4 while g_loss 0.02, samples noise).
+    size. With the thesis's separate real and generated batches, train it with the frozen
+    discriminator normalizing by the batch's statistics in the generator's step (``frozen_batchnorm``
+    "batch", the family's default): on its moving statistics, G learns against another function than
+    the one D trains (measured: d_loss_fake 2e-4 while g_loss 0.02, samples noise).
 
     Args:
         image_shape: (H, W, C) of the faces.

@@ -36,6 +36,7 @@ from keras import layers
 from pathlib import Path
 
 from gans.errors import ConfigError, DataError, DataNotFoundError
+from gans.layers import BatchNormalization
 
 LATENT_DIM = 50
 NUM_AGES = 10
@@ -174,7 +175,7 @@ def build_discriminator_z(latent_dim: int = LATENT_DIM, units: Sequence[int] = (
     for i, width in enumerate(units):
         x = layers.Dense(int(width), kernel_initializer=_init(), name=f"D_z_fc{i}")(x)
         if use_batchnorm:
-            x = layers.BatchNormalization(scale=False, name=f"D_z_bn{i}")(x)
+            x = BatchNormalization(scale=False, name=f"D_z_bn{i}")(x)
         x = layers.ReLU(name=f"D_z_relu{i}")(x)
     logit = layers.Dense(1, kernel_initializer=_init(), name="D_z_logit")(x)
     return keras.Model(z, logit, name=name)
@@ -205,7 +206,7 @@ def build_discriminator_img(image_shape: Sequence[int] = (128, 128, 3), num_clas
         x = layers.Conv2D(int(width), kernel_size, strides=2, padding="same", kernel_initializer=_init(),
                           name=f"D_img_conv{i}")(x)
         if use_batchnorm:
-            x = layers.BatchNormalization(scale=False, name=f"D_img_bn{i}")(x)
+            x = BatchNormalization(scale=False, name=f"D_img_bn{i}")(x)
         x = layers.ReLU(name=f"D_img_relu{i}")(x)
         if i == 0:
             x = layers.Concatenate(name="D_img_with_labels")([x, labels])

@@ -34,7 +34,7 @@ import keras
 from keras import layers
 
 from gans.errors import ConfigError
-from gans.layers import (EqualizedConv2D, EqualizedDense, FadeIn, MinibatchStdDev, PixelNormalization,
+from gans.layers import (BatchNormalization, EqualizedConv2D, EqualizedDense, FadeIn, MinibatchStdDev, PixelNormalization,
                          WassersteinGPCriticLoss)
 from gans.models.growth import (MAX_RESOLUTION, RECIPES, check_recipe, per_resolution,  # noqa: F401
                                 recipe_loss, resolutions)
@@ -158,7 +158,7 @@ def grow_generator(
     def norm(tag):
         chain = []
         if batchnorm:
-            chain.append(layers.BatchNormalization(momentum=float(momentum), name=f"g_{tag}_bn"))
+            chain.append(BatchNormalization(momentum=float(momentum), name=f"g_{tag}_bn"))
         if pixel_norm:
             chain.append(PixelNormalization(name=f"g_{tag}_pn"))
         return chain

@@ -26,7 +26,8 @@ def config_from_args(args):
         config = variant_config(args.variant, args.dataset)
     changes = {}
     for name, field in (("batch_size", "batch_size"), ("latent_dim", "latent_dim"), ("n_critic", "n_critic"),
-                        ("label_smoothing", "label_smoothing"), ("label_flip", "label_flip")):
+                        ("label_smoothing", "label_smoothing"), ("label_flip", "label_flip"),
+                        ("frozen_batchnorm", "frozen_batchnorm")):
         value = getattr(args, name)
         if value is not None:
             changes[field] = value

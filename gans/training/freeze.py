@@ -25,3 +25,43 @@ def set_trainable(model: keras.Model, trainable: bool) -> None:
     """
     if model.trainable != trainable:
         model.trainable = trainable
+
+
+def set_frozen_batchnorm(models, mode: str) -> int:
+    """Choose what every batch-normalization layer of ``models`` does while frozen in a training pass.
+
+    ``"batch"``: the current batch's statistics, nothing updated (Keras 2 and TensorFlow 1);
+    ``"moving"``: the moving statistics (Keras 3). See :mod:`gans.batchnorm`. The choice is stored on
+    each :class:`gans.layers.BatchNormalization` and
+    :class:`gans.layers.VirtualBatchNormalization` (and in their configs, so a saved network keeps
+    it) and read when a training function is traced, as ``trainable`` is: set it before the first
+    step, and call :meth:`~gans.training.steps.base.Step.networks_changed` if it changes later.
+
+    Returns:
+        How many layers were set.
+
+    Raises:
+        ConfigError: an unknown mode, or ``"batch"`` for a network with Keras' own BatchNormalization,
+            which cannot normalize with batch statistics while frozen (build it with
+            ``gans.layers.BatchNormalization``).
+    """
+    from gans import batchnorm
+    from gans.errors import ConfigError
+    from gans.layers import BatchNormalization, VirtualBatchNormalization
+
+    try:
+        batchnorm.check(mode, "--frozen-batchnorm")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    count = 0
+    for model in models:
+        for layer in model._flatten_layers(include_self=False):
+            if isinstance(layer, (BatchNormalization, VirtualBatchNormalization)):
+                layer.frozen_statistics = mode
+                count += 1
+            elif isinstance(layer, keras.layers.BatchNormalization) and mode == "batch":
+                raise ConfigError(
+                    f"{model.name}'s layer {layer.name} is Keras' own BatchNormalization, which always uses its "
+                    "moving statistics while frozen; build the network with gans.layers.BatchNormalization, or "
+                    "train with --frozen-batchnorm moving.")
+    return count

@@ -46,8 +46,11 @@ def build_networks(config) -> dict:
 
 
 def make_step(config, networks: dict | None = None) -> Step:
-    """The step object for a :class:`~gans.config.GANConfig`, around ``networks`` (built when None)."""
-    return step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
+    """The step object for a :class:`~gans.config.GANConfig`, around ``networks`` (built when None), its
+    frozen networks' batch normalization set by ``config.frozen_batchnorm``."""
+    step = step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
+    step.use_frozen_batchnorm(config.frozen_batchnorm)
+    return step
 
 
 __all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "CAAEStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",

@@ -115,9 +115,23 @@ class Step:
             self.execution.close()
         self.execution = execution
 
+    #: what a frozen network's batch normalization does in a training pass ("batch" or "moving", see
+    #: :mod:`gans.batchnorm`); None leaves the layers as they were built. Set by :meth:`use_frozen_batchnorm`.
+    frozen_batchnorm: str | None = None
+
+    def use_frozen_batchnorm(self, mode: str) -> None:
+        """Set ``mode`` on every batch-normalization layer of :attr:`models`, now and after each
+        :meth:`networks_changed` (a grown network gets it too)."""
+        self.frozen_batchnorm = mode
+        self.networks_changed()
+
     def networks_changed(self) -> None:
         """Call after replacing or growing :attr:`models` (a new phase): the execution retraces the
         iteration for the new networks on its next call."""
+        if self.frozen_batchnorm is not None:
+            from gans.training.freeze import set_frozen_batchnorm
+
+            set_frozen_batchnorm(self.models.values(), self.frozen_batchnorm)
         if self.execution is not None:
             self.execution.reset()
 
