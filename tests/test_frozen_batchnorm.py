@@ -203,3 +203,37 @@ def test_the_setting_is_a_sweep_axis():
 
     axes = resolve_axes(tiny_config(2), {"frozen_batchnorm": ("batch", "moving")})
     assert [a.target for a in axes] == ["config:frozen_batchnorm"]
+
+
+@pytest.mark.parametrize("argv, build", [
+    (["train", "--experiment", "2"], "gans.training.commands:config_from_args"),
+    (["train", "caae", "--image-size", "32"], "gans.training.caae:caae_config_from_args"),
+    (["train", "pggan", "--data", "faces.npz"], None),
+])
+@pytest.mark.parametrize("mode", batchnorm.CHOICES)
+def test_every_train_handler_takes_the_option(argv, build, mode, tmp_path, monkeypatch):
+    """gans train builds its config in three handlers (thesis and companions, CAAE, progressive GAN):
+    each one records --frozen-batchnorm (a CAAE run once ignored it and trained under the default)."""
+    import importlib
+
+    from gans.cli import build_parser
+
+    args = build_parser().parse_args([*argv, "--frozen-batchnorm", mode])
+    if build is not None:
+        module, name = build.split(":")
+        config = getattr(importlib.import_module(module), name)(args)
+    else:  # the progressive handler builds and trains in one: catch the config it trains
+        from gans.training import progressive
+
+        seen = {}
+
+        def fake_train(config, *a, **k):
+            seen["config"] = config
+            raise SystemExit(0)
+
+        monkeypatch.setattr("gans.training.run.train", fake_train)
+        monkeypatch.setattr("gans.training.commands.data_from_args", lambda config, args: None)
+        with pytest.raises(SystemExit):
+            progressive.cmd_train_pggan(args)
+        config = seen["config"]
+    assert config.frozen_batchnorm == mode

@@ -163,6 +163,8 @@ def caae_config_from_args(args, steps_per_epoch: int = 333):
         changes["discriminator_optimizer"] = OptimizerSpec("adam", args.d_lr or config.optimizer.learning_rate, beta1)
     if args.latent_dim is not None:
         changes["latent_dim"] = args.latent_dim
+    if getattr(args, "frozen_batchnorm", None) is not None:
+        changes["frozen_batchnorm"] = args.frozen_batchnorm
     return config.replace(**changes) if changes else config
 
 

@@ -169,6 +169,8 @@ def cmd_train_pggan(args) -> int:
                           discriminator_optimizer=d_optimizer, dataset=args.dataset or "celeba",
                           ema=getattr(args, "ema", None) or 0.0,
                           optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")
+    if getattr(args, "frozen_batchnorm", None) is not None:
+        config = config.replace(frozen_batchnorm=args.frozen_batchnorm)
     out = Path(args.out or Path("runs") / f"pggan-{target}")
     settings = settings_from_args(args)
     steps = args.steps if args.steps is not None else (None if args.resume else config.steps)
