@@ -65,7 +65,7 @@ def test_conditional_builders_run_at_tiny_shapes(label_input, virtual_batchnorm)
     assert images.shape == (5, 8, 8, 1) and images.min() >= -1.0 and images.max() <= 1.0
     scores = np.asarray(d([images, labels], training=False))
     assert scores.shape == (5, 1) and ((scores > 0) & (scores < 1)).all()
-    norm = VirtualBatchNormalization if virtual_batchnorm else keras.layers.BatchNormalization
+    norm = VirtualBatchNormalization if virtual_batchnorm else gans.layers.BatchNormalization
     assert sum(type(layer) is norm for layer in g.layers) == 3  # two Dense, one upsampling block
     assert sum(type(layer) is norm for layer in d.layers) == 2
 

@@ -178,7 +178,7 @@ def test_the_families_under_test_include_dropout_and_batch_norm():
 
     layers = [type(layer) for make in TINY_FAMILIES.values() for role, spec in make().networks.items()
               for layer in spec.build(role, latent_dim=8, image_shape=(28, 28, 1), num_classes=10).layers]
-    assert keras.layers.Dropout in layers and keras.layers.BatchNormalization in layers
+    assert keras.layers.Dropout in layers and any(issubclass(t, keras.layers.BatchNormalization) for t in layers)
     critic = tiny_config(2).discriminator.build("discriminator", image_shape=(28, 28, 1))
     rates = [layer.rate for layer in critic.layers if isinstance(layer, keras.layers.Dropout)]
     assert rates and min(rates) > 0  # the dcgan case resumes through active dropout

@@ -50,6 +50,16 @@ def test_thesis_families_give_the_losses_recorded_before_the_step_contract(case,
               settings=RunSettings(sample_every=0, checkpoint_every=0, progress=False, seed=7, batch_mode=mode),
               extra_callbacks=[capture])
     assert len(RECORDED[case]) == 4
+    if case == "dcgan":
+        # Measured 2026-12-06 on this workplace's current CPUs (AVX-512/AMX) and packages: step 1 still
+        # equals the recording to 1e-7, steps 2-4 differ by up to 4.7e-4 relative, on the unchanged
+        # commit a33510c too, with oneDNN off and with Keras 3.14 as with 3.15. Adam turns the
+        # convolutions' rounding into step-sized differences (as with the grappler rewrites above). So
+        # the first step is held to the recording exactly and the rest to 1e-3, which still fails any
+        # change to what is trained (a D that moves in the G step changes step 1's g_loss by > 1e-2).
+        np.testing.assert_allclose(capture.rows[0], RECORDED[case][0], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(capture.rows, RECORDED[case], rtol=1e-3, atol=1e-6)
+        return
     np.testing.assert_allclose(capture.rows, RECORDED[case], rtol=1e-5, atol=1e-7)
 
 
