@@ -17,11 +17,13 @@ in the README, "Frozen batch norm in the generator update").
 
 Each family's default follows its reference, in :data:`REFERENCE_DEFAULTS`, with the source.
 
-This module is plain data: it imports nothing, so the configuration and ``gans list`` read it
-without loading Keras.
+This module is plain data: it imports only :mod:`gans.errors`, so the configuration and ``gans list``
+read it without loading Keras.
 """
 
 from __future__ import annotations
+
+from gans.errors import ConfigError
 
 CHOICES = ("batch", "moving")
 
@@ -55,10 +57,10 @@ def check(value: str, where: str = "frozen_batchnorm") -> str:
     """``value`` if it is one of :data:`CHOICES`.
 
     Raises:
-        ValueError: naming the choices (the caller wraps it in its own error type).
+        ConfigError: naming the choices.
     """
     if value not in CHOICES:
-        raise ValueError(f"{where} must be one of {', '.join(CHOICES)}, got {value!r}.")
+        raise ConfigError(f"{where} must be one of {', '.join(CHOICES)}, got {value!r}.")
     return value
 
 

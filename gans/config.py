@@ -158,10 +158,7 @@ class GANConfig:
 
         if self.frozen_batchnorm is None:
             object.__setattr__(self, "frozen_batchnorm", batchnorm.default_for(self.variant))
-        try:
-            batchnorm.check(self.frozen_batchnorm, "frozen_batchnorm")
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        batchnorm.check(self.frozen_batchnorm, "frozen_batchnorm")
         from gans.losses import check_label_options, get_loss  # here, so reading DATASETS needs no Keras
 
         for name in ("loss", "discriminator_loss"):

@@ -15,13 +15,6 @@ from gans.errors import ConfigError
 PACKAGE = "gans"
 
 
-def _frozen_statistics(value: str) -> str:
-    try:
-        return batchnorm.check(value, "frozen_statistics")
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class BatchNormalization(keras.layers.BatchNormalization):
     """Keras' BatchNormalization, with a choice of what it does while frozen in a training pass.
@@ -44,7 +37,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def __init__(self, *args, frozen_statistics: str = "moving", **kwargs):
         super().__init__(*args, **kwargs)
-        self.frozen_statistics = _frozen_statistics(frozen_statistics)
+        self.frozen_statistics = batchnorm.check(frozen_statistics, "frozen_statistics")
 
     def call(self, inputs, training=None, mask=None):
         if not (training and not self.trainable and self.frozen_statistics == "batch"):
@@ -142,7 +135,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
                  gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  frozen_statistics: str = "moving", **kwargs):
         super().__init__(**kwargs)
-        self.frozen_statistics = _frozen_statistics(frozen_statistics)
+        self.frozen_statistics = batchnorm.check(frozen_statistics, "frozen_statistics")
         if not isinstance(axis, int):
             raise ConfigError(f"axis must be one int (the channel axis, e.g. -1), got {axis!r}.")
         if not 0.0 <= float(momentum) < 1.0:

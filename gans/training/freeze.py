@@ -49,10 +49,7 @@ def set_frozen_batchnorm(models, mode: str) -> int:
     from gans.errors import ConfigError
     from gans.layers import BatchNormalization, VirtualBatchNormalization
 
-    try:
-        batchnorm.check(mode, "--frozen-batchnorm")
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    batchnorm.check(mode, "--frozen-batchnorm")
     count = 0
     for model in models:
         for layer in model._flatten_layers(include_self=False):
