@@ -15,9 +15,10 @@ statistics average batches that batch mode normalizes apart, so under ``"moving"
 learns against another function than the discriminator that was just trained (the measurements are
 in the README, "Frozen batch norm in the generator update").
 
-Each family's default follows its reference, in :data:`REFERENCE_DEFAULTS`, with the source.
+Each family's default follows its reference: its registry entry's ``frozen_batchnorm``
+(:mod:`gans.families`), with the source.
 
-This module is plain data: it imports only :mod:`gans.errors`, so the configuration and ``gans list``
+This module is plain data: it imports only :mod:`gans.errors` and :mod:`gans.families`, so the configuration and ``gans list``
 read it without loading Keras.
 """
 
@@ -26,31 +27,6 @@ from __future__ import annotations
 from gans.errors import ConfigError
 
 CHOICES = ("batch", "moving")
-
-# variant -> (default, why). A variant whose discriminator has no batch normalization gets "batch",
-# which then changes nothing (noted as such).
-REFERENCE_DEFAULTS: dict[str, tuple[str, str]] = {
-    # The thesis (January 2022): its model summaries name the combined model's parts "Functional",
-    # a class name tf.keras has used since TensorFlow 2.3, whose frozen BatchNormalization runs in
-    # inference mode.
-    "gan": ("moving", "thesis: tf.keras on TensorFlow 2 (model summaries show 'Functional' models)"),
-    "dcgan": ("moving", "thesis: tf.keras on TensorFlow 2 (model summaries show 'Functional' models)"),
-    "lsgan": ("moving", "thesis: tf.keras on TensorFlow 2 (model summaries show 'Functional' models)"),
-    "wgan": ("moving", "thesis: tf.keras on TensorFlow 2 (model summaries show 'Functional' models)"),
-    # Seed 004's public code (martinferianc/GANs-EIE4, 2019): standalone Keras 2 on TensorFlow 1,
-    # D compiled, then D.trainable = False and the combined model compiled; its D has batch norm.
-    "cgan": ("batch", "seed 004's code: standalone Keras 2 on TensorFlow 1 (frozen BN uses batch statistics)"),
-    "mnist_dcgan": ("batch", "seed 004's code: standalone Keras 2 on TensorFlow 1 (frozen BN uses batch statistics)"),
-    # Seed 002 (Stanford CS230, winter 2018) names no framework and its code is not public; measured
-    # here (README, 'Frozen batch norm'; 64x52 faces, 1,000 steps): with batch norm in D, "batch" gave
-    # faces with a diversity ratio of 0.96, "moving" collapsed to noise (0.17).
-    "attribute": ("batch", "seed 002 names no framework; measured: with BN in D 'batch' trains, 'moving' collapses"),
-    # The PGGAN's discriminator has no batch normalization (Karras et al.; seed 001's MSE recipe).
-    "pggan": ("batch", "no batch norm in the progressive discriminator: the choice changes nothing"),
-    # Both CAAE codes: the TensorFlow reference builds the E/G loss with batch_norm(is_training=True),
-    # the PyTorch one calls train() on every network before the E/G loss.
-    "caae": ("batch", "both CAAE references: D_z and D_img in training mode in the E/G loss"),
-}
 
 
 def check(value: str, where: str = "frozen_batchnorm") -> str:
@@ -65,5 +41,9 @@ def check(value: str, where: str = "frozen_batchnorm") -> str:
 
 
 def default_for(variant: str) -> str:
-    """The family's default: what its reference did (``"moving"`` for a variant not listed)."""
-    return REFERENCE_DEFAULTS.get(str(variant).lower(), ("moving", ""))[0]
+    """The family's default: what its reference did (:attr:`gans.families.Family.frozen_batchnorm`;
+    ``"moving"``, Keras 3's own, for a name no family has)."""
+    from gans import families
+
+    family = families.FAMILIES.get(str(variant).lower())
+    return family.frozen_batchnorm[0] if family is not None else "moving"

@@ -113,7 +113,7 @@ class GANConfig:
         frozen_batchnorm: what a frozen discriminator's batch normalization does in the generator
             update: "batch" (the batch's statistics, Keras 2 / TensorFlow 1) or "moving" (its moving
             statistics, Keras 3); None takes the family's reference default
-            (:data:`gans.batchnorm.REFERENCE_DEFAULTS`), which the config then holds.
+            (the family's ``frozen_batchnorm`` in :mod:`gans.families`), which the config then holds.
         step_options: keyword arguments of the family's step object beyond the ones above.
         experiment: the thesis's experiment number, a companion paper's configuration name, or None.
         interval: the save interval for this family (thesis: 500 GAN/LSGAN, 200 DCGAN/WGAN).
@@ -209,3 +209,13 @@ class GANConfig:
         values["networks"] = {role: NetworkSpec(**spec) for role, spec in networks.items()}
         values["image_shape"] = tuple(values.get("image_shape", (28, 28, 1)))
         return cls(**values)
+
+
+def scaled_learning_rate(batch_size: int, base_lr: float = 2e-4, base_batch: int = 64) -> float:
+    """The UTKFace paper's (seed 000) conclusion as a rule: the learning rate grows with the batch size
+    by the same factor (4e-4 at batch 128 from 2e-4 at 64); the defaults are its baseline, Adam 2e-4 at
+    batch 64."""
+    if batch_size < 1 or base_batch < 1 or not base_lr > 0:
+        raise ConfigError(f"batch sizes must be >= 1 and the base learning rate > 0; got batch {batch_size}, base "
+                          f"({base_lr}, {base_batch}).")
+    return float(base_lr) * batch_size / base_batch

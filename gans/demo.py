@@ -4,7 +4,7 @@ A page as small as serves, on Python's own ``http.server`` (no extra package):
 
 - ``GET /``: the form (resolution, seed, number of faces) and the faces it last asked for;
 - ``GET /faces.png?resolution=R&seed=S&n=N``: a PNG of ``n`` generated faces (at most 64) from the
-  run's generator of resolution ``R`` (:func:`gans.training.progressive.phase_checkpoint`), z drawn
+  run's generator of resolution ``R`` (:func:`gans.training.steps.run_generator`), z drawn
   from ``seed``. With ``n=1`` the PNG is exactly ``R x R`` pixels, as the app showed it; with more,
   a grid of them with 1-pixel gaps.
 
@@ -33,14 +33,12 @@ class FaceMaker:
     """The run's generators by resolution, loaded on first use; thread-safe."""
 
     def __init__(self, run_dir: str | Path):
-        from gans.training.progressive import available_resolutions
+        from gans.training.steps import run_generator, run_resolutions
 
         self.run_dir = Path(run_dir)
-        self.resolutions = available_resolutions(self.run_dir)
+        self.resolutions = run_resolutions(self.run_dir)
         if not self.resolutions:
-            from gans.training.progressive import phase_checkpoint
-
-            phase_checkpoint(self.run_dir)  # raises the clear error
+            run_generator(self.run_dir)  # raises the clear error
         self._models: dict = {}
         self._lock = threading.Lock()
 
@@ -48,7 +46,7 @@ class FaceMaker:
         """``n`` faces at ``resolution`` from ``seed``, as PNG bytes."""
         from gans.export import check_generator
         from gans.models import load_generator
-        from gans.training.progressive import phase_checkpoint
+        from gans.training.steps import run_generator
         from gans.visualize import tile_images
 
         if resolution not in self.resolutions:
@@ -58,7 +56,7 @@ class FaceMaker:
         with self._lock:
             model = self._models.get(resolution)
             if model is None:
-                model = self._models[resolution] = load_generator(phase_checkpoint(self.run_dir, resolution))
+                model = self._models[resolution] = load_generator(run_generator(self.run_dir, resolution))
             latent, _ = check_generator(model)
             z = np.random.default_rng(seed).standard_normal((n, latent), dtype=np.float32)
             images = np.asarray(model(z, training=False))

@@ -99,9 +99,9 @@ def cmd_export(args) -> int:
 
     source = Path(args.checkpoint)
     if source.is_dir() or args.resolution is not None:
-        from gans.training.progressive import phase_checkpoint
+        from gans.training.steps import run_generator
 
-        source = phase_checkpoint(source, args.resolution)
+        source = run_generator(source, args.resolution)
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise ConfigError(f"--out {out} already exists; pass --overwrite to replace it.")

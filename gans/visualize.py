@@ -12,7 +12,7 @@ from gans.datasets.scaling import unscale_images
 from gans.io import atomic_path
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -48,7 +48,7 @@ def save_image_grid(images: np.ndarray, path: str | Path, rows: int | None = Non
     grid = tile_images(images, rows, cols, pad)
     if scale > 1:
         grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     with atomic_path(path) as tmp:
         if grid.shape[-1] == 1:
@@ -73,7 +73,7 @@ def plot_losses(steps: Sequence[int], losses: dict[str, Sequence[float]], path: 
         labels: legend text per loss name (default: the name).
         xlabel: what ``steps`` count (the CAAE's per-epoch plot: "epoch").
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
     draw_losses(ax, steps, losses, title=title, labels=labels, xlabel=xlabel)
     fig.tight_layout()
@@ -97,7 +97,7 @@ def draw_losses(ax, steps: Sequence[int], losses: dict[str, Sequence[float]], ti
 
 def save_figure(fig, path: str | Path, dpi: int | None = None) -> Path:
     """Save a matplotlib figure as PNG atomically and close it."""
-    plt = _pyplot()
+    plt = pyplot()
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)

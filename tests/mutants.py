@@ -316,7 +316,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "sweep-scaling-rule-inverted",
         "--scale-lr-with-batch multiplies the learning rate by batch / base batch",
-        (Edit("gans/experiments/caae.py", "    return float(base_lr) * batch_size / base_batch",
+        (Edit("gans/config.py", "    return float(base_lr) * batch_size / base_batch",
               "    return float(base_lr) * base_batch / batch_size"),),
         ("tests/test_sweep.py",),
     ),
@@ -334,5 +334,19 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit(TRAINING_CALLBACKS, "        if trainer.step:  # a resume: the killed run's steps after the saved state are redone\n",
               "        if False:\n"),),
         ("tests/test_resume.py",),
+    ),
+    Mutant(
+        "family-options-let-through",
+        "gans train refuses another family's own option instead of ignoring it",
+        (Edit("gans/cli/train.py", "    for other in families.FAMILIES.values():\n        if other.name == family.name:",
+              "    for other in ():\n        if other.name == family.name:"),),
+        ("tests/test_families.py",),
+    ),
+    Mutant(
+        "family-configure-skipped",
+        "a family's own options reach its configuration through its registry entry's configure",
+        (Edit("gans/cli/train.py", "    if configure is not None:\n        config = configure(args, config)",
+              "    if False:\n        config = configure(args, config)"),),
+        ("tests/test_families.py",),
     ),
 )

@@ -189,7 +189,7 @@ def test_train_attribute_command_logs_agreement_records_the_classifier_and_resum
 
 @pytest.mark.parametrize("args, message", [
     (["train", "attribute", "--data", "DATA"], "pass --classifier CLASSIFIER.h5"),
-    (["train", "dcgan", "--dataset", "mnist", "--classifier", "CLF"], "--classifier goes with a family"),
+    (["train", "dcgan", "--dataset", "mnist", "--classifier", "CLF"], "--classifier goes with 'gans train attribute' only"),
     (["train", "attribute", "--data", "DATA", "--classifier", "/no/such.h5"], "does not exist"),
 ])
 def test_train_bad_input_is_one_line(args, message, celeba_folder, classifier_h5, tmp_path, capsys):

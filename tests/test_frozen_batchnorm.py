@@ -22,7 +22,7 @@ from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError
 from gans.experiments import EXPERIMENTS, NAMED
 from gans.layers import BatchNormalization, VirtualBatchNormalization
-from gans.models import VARIANTS
+from gans.models import builder_modules
 from gans.training import RunSettings, train
 from gans.training.freeze import set_frozen_batchnorm, set_trainable
 from gans.training.steps import build_networks, make_step
@@ -108,8 +108,10 @@ def test_unknown_settings_and_keras_own_layer_in_batch_mode_are_clear_errors():
 
 
 def test_every_family_has_a_reference_default_and_every_configuration_holds_its_value():
-    assert set(batchnorm.REFERENCE_DEFAULTS) == set(VARIANTS)
-    assert all(mode in batchnorm.CHOICES and source for mode, source in batchnorm.REFERENCE_DEFAULTS.values())
+    from gans import families
+
+    assert set(families.names()) == set(builder_modules())
+    assert all(f.frozen_batchnorm[0] in batchnorm.CHOICES and f.frozen_batchnorm[1] for f in families.FAMILIES.values())
     configs = [*EXPERIMENTS.values(), *NAMED.values()]
     assert configs
     for cfg in configs:
@@ -205,35 +207,14 @@ def test_the_setting_is_a_sweep_axis():
     assert [a.target for a in axes] == ["config:frozen_batchnorm"]
 
 
-@pytest.mark.parametrize("argv, build", [
-    (["train", "--experiment", "2"], "gans.training.commands:config_from_args"),
-    (["train", "caae", "--image-size", "32"], "gans.training.caae:caae_config_from_args"),
-    (["train", "pggan", "--data", "faces.npz"], None),
-])
+@pytest.mark.parametrize("argv", [["train", "--experiment", "2"], ["train", "caae", "--image-size", "32"],
+                                  ["train", "pggan", "--data", "faces.npz"]])
 @pytest.mark.parametrize("mode", batchnorm.CHOICES)
-def test_every_train_handler_takes_the_option(argv, build, mode, tmp_path, monkeypatch):
-    """gans train builds its config in three handlers (thesis and companions, CAAE, progressive GAN):
-    each one records --frozen-batchnorm (a CAAE run once ignored it and trained under the default)."""
-    import importlib
-
+def test_every_family_records_the_option(argv, mode):
+    """gans train builds every family's config in one place; each records --frozen-batchnorm (a CAAE run
+    once ignored it, when its handler was its own, and trained under the default)."""
     from gans.cli import build_parser
+    from gans.cli.train import config_from_args
 
-    args = build_parser().parse_args([*argv, "--frozen-batchnorm", mode])
-    if build is not None:
-        module, name = build.split(":")
-        config = getattr(importlib.import_module(module), name)(args)
-    else:  # the progressive handler builds and trains in one: catch the config it trains
-        from gans.training import progressive
-
-        seen = {}
-
-        def fake_train(config, *a, **k):
-            seen["config"] = config
-            raise SystemExit(0)
-
-        monkeypatch.setattr("gans.training.run.train", fake_train)
-        monkeypatch.setattr("gans.training.commands.data_from_args", lambda config, args: None)
-        with pytest.raises(SystemExit):
-            progressive.cmd_train_pggan(args)
-        config = seen["config"]
+    config = config_from_args(build_parser().parse_args([*argv, "--frozen-batchnorm", mode]))
     assert config.frozen_batchnorm == mode

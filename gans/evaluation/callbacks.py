@@ -378,95 +378,6 @@ class ConditionalMetrics(IntervalCallback):
         write_rows(Path(trainer.run_dir) / self.FID_FILE, ("class", "fid", "extractor", "n"), rows)
 
 
-class AttributeAgreement(IntervalCallback):
-    """Does the generator draw the attributes its noise carries? A measure the CelebA attributes paper
-    (seed 002) lacked.
-
-    Once, at the start: ``n`` mixes of ``faces_per_mix`` real training faces (fixed seed) are read by
-    the attribute classifier and averaged, as ``gans generate-from-faces`` averages its inputs, and
-    ``n`` normal vectors r are drawn. Every ``every`` steps the generator renders each mix twice, from
-    equation 1's noise (r overlaid with the mix's attributes, the step's alpha and beta) and from r
-    alone, and the classifier reads both. :func:`gans.evaluation.attributes.attribute_agreement`
-    compares what it reads with the mix's attributes: ``agreement`` (same side of 0.5) and
-    ``correlation`` (across faces, averaged over attributes), each also ``_no_overlay``. A generator
-    that follows its noise's attributes scores above the no-overlay figures.
-
-    Args:
-        every: steps between measurements.
-        classifier: the attribute classifier (a ``keras.Model`` with 40 sigmoid outputs).
-        n: generated faces per measurement (each way).
-        faces_per_mix: real faces averaged into each attribute vector.
-        seed: seed of the faces chosen and of r.
-    """
-
-    FILE = "attributes.csv"
-    PLOT = "attribute_agreement.png"
-    COLUMNS = ("step", "agreement", "agreement_no_overlay", "correlation", "correlation_no_overlay")
-
-    def __init__(self, every: int | None, classifier, n: int = 256, faces_per_mix: int = 2, seed: int = 1357):
-        super().__init__(every)
-        self.classifier = classifier
-        self.n = int(n)
-        self.faces_per_mix = int(faces_per_mix)
-        self.seed = int(seed)
-        self.asked: np.ndarray | None = None
-        self.noise: dict[str, np.ndarray] = {}
-        self.rows: list[dict] = []
-
-    def on_train_begin(self, trainer) -> None:
-        from gans.evaluation.attributes import predict_attributes
-        from gans.models.attribute import ALPHA, BETA, LATENT_DIM, attribute_noise
-
-        rng = np.random.default_rng(self.seed)
-        real = trainer.data.images
-        wanted = self.n * self.faces_per_mix
-        chosen = real[rng.choice(len(real), wanted, replace=len(real) < wanted)]
-        read = predict_attributes(self.classifier, chosen)
-        self.asked = read.reshape(self.n, self.faces_per_mix, -1).mean(axis=1)
-        r = rng.standard_normal((self.n, LATENT_DIM), dtype=np.float32)
-        step = trainer.step_obj
-        self.noise = {"": attribute_noise(self.asked, r, getattr(step, "alpha", ALPHA), getattr(step, "beta", BETA)),
-                      "_no_overlay": r}
-        self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
-
-    def run(self, trainer, step: int) -> None:
-        from gans.evaluation.attributes import attribute_agreement, predict_attributes
-
-        if self.rows and int(float(self.rows[-1]["step"])) >= step:
-            return
-        row = {"step": int(step)}
-        for suffix, z in self.noise.items():
-            images = np.asarray(trainer.step_obj.generator.predict(z, batch_size=256, verbose=0))
-            found = attribute_agreement(self.asked, predict_attributes(self.classifier, images))
-            row.update({f"{name}{suffix}": f"{value:.4f}" for name, value in found.items()})
-        self.rows.append(row)
-        write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
-        plot_attribute_agreement(self.rows, Path(trainer.run_dir) / self.PLOT, title=getattr(trainer, "title", ""))
-        log.info("step %d: attribute agreement %s (no overlay %s), correlation %s (no overlay %s)", step,
-                 row["agreement"], row["agreement_no_overlay"], row["correlation"], row["correlation_no_overlay"])
-
-
-def plot_attribute_agreement(rows: list[dict], out: Path, title: str = "") -> None:
-    """Attribute agreement and correlation over steps, with and without the overlay."""
-    from gans.visualize import _pyplot, save_figure
-
-    plt = _pyplot()
-    steps = [int(float(r["step"])) for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
-    for ax, name, label in ((axes[0], "agreement", "share of attributes read as asked"),
-                            (axes[1], "correlation", "asked-read correlation across faces")):
-        ax.plot(steps, [float(r[name]) for r in rows], marker="o", ms=3, label="equation 1 noise (overlay)")
-        ax.plot(steps, [float(r[f"{name}_no_overlay"]) for r in rows], marker="o", ms=3, ls="--",
-                label="plain normal noise (no overlay)")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{title}\nattribute agreement" if title else "attribute agreement", fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, out)
-
-
 def stopping_on_divergence() -> bool:
     """True inside ``on_train_end`` of a run that is stopping because a loss became NaN or infinite:
     its generator may draw NaN, so a last measurement would only add an error after the real one."""
@@ -484,9 +395,9 @@ def confusion_matrix(asked: np.ndarray, read: np.ndarray, k: int) -> np.ndarray:
 
 def plot_agreement(rows: list[dict], k: int, out: Path, title: str = "") -> None:
     """Conditional agreement over steps: overall (thick) and per class (thin)."""
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     steps = [int(float(r["step"])) for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
     for c in range(k):
@@ -504,9 +415,9 @@ def plot_agreement(rows: list[dict], k: int, out: Path, title: str = "") -> None
 
 def plot_confusion(matrix: np.ndarray, out: Path, title: str = "", ylabel: str = "class asked for") -> None:
     """The confusion matrix as an image with its counts (rows: asked class, or ``ylabel``; columns: class read)."""
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     k = len(matrix)
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)

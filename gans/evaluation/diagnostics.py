@@ -393,7 +393,7 @@ def loss_family(config: dict) -> str:
             return get_loss(name).name
         except ValueError:
             pass
-    return {"lsgan": "least_squares", "wgan": "wasserstein"}.get(str(config.get("variant", "")).lower(), "minimax")
+    return "minimax"
 
 
 def diagnose_run(run_dir: str | Path, n_windows: int = 20) -> Diagnosis:

@@ -160,7 +160,7 @@ def generate_images(generator: "keras.Model | str | os.PathLike", n: int, batch_
         seed: seed of the latent vectors (and of nothing else).
         labels: class ids for a conditional generator; default ``arange(n) % K``, an equal number of
             every one of its K classes. They are fed as its label input takes them
-            (:func:`gans.models.cgan.label_inputs`: one-hot rows or integer ids).
+            (:func:`gans.models.conditioning.label_inputs`: one-hot rows or integer ids).
 
     Returns:
         float32 (n, H, W, C) in the generator's output range ([-1, 1] for tanh generators).
@@ -177,7 +177,7 @@ def generate_images(generator: "keras.Model | str | os.PathLike", n: int, batch_
     z = rng.standard_normal((n,) + latent_shape).astype(np.float32)
     inputs = [z]
     if len(model.inputs) > 1:
-        from gans.models.cgan import label_inputs, num_classes_of
+        from gans.models.conditioning import label_inputs, num_classes_of
 
         labels = np.arange(n) % num_classes_of(model) if labels is None else np.asarray(labels)
         if len(labels) != n:

@@ -155,11 +155,6 @@ NAMED: dict[str, GANConfig] = {c.experiment: c for c in (
     _caae_config(),
 )}
 
-# `gans train VARIANT` starts from the first configuration of that family.
-VARIANT_BASE: dict[str, int | str] = {"gan": 1, "dcgan": 2, "lsgan": 3, "wgan": 4, "cgan": "ccgan-mnist",
-                                      "attribute": "attribute-celeba", "pggan": "pggan-celeba", "caae": "caae-utkface"}
-
-
 def get_experiment(key: int | str) -> GANConfig:
     """A thesis experiment by number (1-20), or a companion paper's configuration by name.
 
@@ -183,9 +178,13 @@ def get_experiment(key: int | str) -> GANConfig:
 def variant_config(variant: str, dataset: str | None = None) -> GANConfig:
     """Defaults for a variant: its base configuration, not tied to that experiment (on the base's data
     set unless ``dataset`` names another)."""
-    if variant not in VARIANT_BASE:
-        raise ConfigError(f"unknown variant {variant!r}; expected one of {sorted(VARIANT_BASE)}.")
-    base = get_experiment(VARIANT_BASE[variant])
+    from gans import families
+
+    start = families.get(variant).base
+    if start is None:
+        raise ConfigError(f"the {variant} family has no configuration of its own to start from; train one of its "
+                          "configurations with --experiment NAME (see 'gans list').")
+    base = start() if callable(start) else start if isinstance(start, GANConfig) else get_experiment(start)
     dataset = dataset or base.dataset
     if dataset not in DATASET_IMAGE_SHAPES:
         raise ConfigError(f"dataset must be one of {sorted(DATASET_IMAGE_SHAPES)}, got {dataset!r}.")

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gans.config import GANConfig, NetworkSpec, OptimizerSpec
+from gans.config import GANConfig, NetworkSpec, OptimizerSpec, scaled_learning_rate  # noqa: F401 (the seed's rule)
 from gans.errors import ConfigError
+from gans.families import Option
 
 BASELINE_ID = 3
 BASELINE_LR, BASELINE_BATCH, BASELINE_EPOCHS = 2e-4, 64, 100
@@ -80,15 +81,6 @@ def caae_result(result_id: int | str) -> CAAEResult:
                           f"{', '.join(map(str, TABLE1))}.") from None
 
 
-def scaled_learning_rate(batch_size: int, base_lr: float = BASELINE_LR, base_batch: int = BASELINE_BATCH) -> float:
-    """The seed's conclusion as a rule: the learning rate grows with the batch size by the same factor
-    (4e-4 at batch 128 from 2e-4 at 64)."""
-    if batch_size < 1 or base_batch < 1 or not base_lr > 0:
-        raise ConfigError(f"batch sizes must be >= 1 and the base learning rate > 0; got batch {batch_size}, base "
-                          f"({base_lr}, {base_batch}).")
-    return float(base_lr) * batch_size / base_batch
-
-
 def caae_config(image_size: int = 128, learning_rate: float = BASELINE_LR, batch_size: int = BASELINE_BATCH,
                 epochs: int = BASELINE_EPOCHS, steps_per_epoch: int = 333, experiment: str | None = "caae-utkface",
                 description: str = "UTKFace paper: conditional adversarial autoencoder, Adam 2e-4 / 0.5, batch 64",
@@ -125,3 +117,53 @@ def study_config(result_id: int | str, base: GANConfig | None = None) -> GANConf
                         description=f"seed Table 1, result {row.result_id}: lr {row.learning_rate:g}, batch "
                                     f"{row.batch_size}, {row.epochs} epochs")
 
+
+
+# ---------------------------------------------------------------------- gans train caae
+OPTIONS = (
+    Option(("--validation-fraction",), "share of the (deduplicated, --limit'ed) faces held out for 'valid' "
+           "(default 0.1)", kind="fraction", metavar="F"),
+    Option(("--encoder-filters",), "filters of the encoder's first convolution, doubled per block (default 64)",
+           kind="count", metavar="F"),
+    Option(("--generator-filters",), "channels of the generator's 4x4 seed, halved per block (default 1024; 256 "
+           "for a CPU run)", kind="count", metavar="F"),
+    Option(("--adversarial-weights",), "weights of the image-adversarial, z-adversarial and total-variation terms "
+           "in the E/G loss (default 1e-4 0 0, the reference code's)", kind="weight", nargs=3,
+           metavar=("IMG", "Z", "TV")),
+    Option(("--pretrain-epochs",), "first epochs as a plain autoencoder, every weight above 0 (the reference: 10 "
+           "from scratch; default 0)", kind="count0", metavar="E"),
+)
+
+
+def image_side(image_size) -> int | None:
+    """``--image-size S`` (or ``S S``) as S; a CAAE image is square."""
+    if image_size is None:
+        return None
+    sizes = [int(v) for v in image_size]
+    if len(sizes) not in (1, 2) or len(set(sizes)) != 1:
+        raise ConfigError(f"the CAAE trains on square faces: give --image-size S (e.g. 64), got "
+                          f"{' '.join(map(str, sizes))}.")
+    return sizes[0]
+
+
+def config_from_args(args, base: GANConfig | None = None) -> GANConfig:
+    """The configuration of a ``gans train caae`` command line, before the data is read (its steps
+    per epoch are counted from the data later: :meth:`gans.training.steps.caae.CAAEStep.configure`)."""
+    from gans.models.caae import check_image_size
+
+    if getattr(args, "experiment", None) is not None and str(args.experiment).strip().lower() != "caae-utkface":
+        raise ConfigError(f"--experiment {args.experiment} does not go with 'gans train caae'.")
+    if getattr(args, "dataset", None) not in (None, "utkface"):
+        raise ConfigError(f"the CAAE trains on UTKFace (--dataset utkface), not {args.dataset}.")
+    size = image_side(getattr(args, "image_size", None)) or 128
+    check_image_size((size, size, 3))
+    options = dict(STEP_OPTIONS)
+    if getattr(args, "adversarial_weights", None) is not None:
+        options.update(zip(("image_weight", "z_weight", "tv_weight"), (float(v) for v in args.adversarial_weights)))
+    if getattr(args, "pretrain_epochs", None) is not None:
+        options["pretrain_epochs"] = int(args.pretrain_epochs)
+    encoder = {"filters": args.encoder_filters} if getattr(args, "encoder_filters", None) else {}
+    generator = {"filters": args.generator_filters} if getattr(args, "generator_filters", None) else {}
+    return caae_config(size, learning_rate=getattr(args, "lr", None) or BASELINE_LR,
+                       batch_size=getattr(args, "batch_size", None) or BASELINE_BATCH, step_options=options,
+                       encoder=encoder, generator=generator)

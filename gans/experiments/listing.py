@@ -5,15 +5,18 @@ from __future__ import annotations
 
 
 def cmd_list(args) -> int:
-    from gans.batchnorm import REFERENCE_DEFAULTS
-    from gans.experiments import EXPERIMENTS, NAMED, VARIANT_BASE
+    from gans import families
+    from gans.experiments import EXPERIMENTS, NAMED
 
     print("Variants (gans train VARIANT), with the frozen discriminator's batch norm in the generator update"
           " (--frozen-batchnorm) as the family's reference had it:")
-    for variant, base in VARIANT_BASE.items():
-        mode, source = REFERENCE_DEFAULTS[variant]
-        print(f"  {variant:<9} defaults of {'experiment' if isinstance(base, int) else 'configuration'} {base}; "
-              f"frozen BN {mode} ({source})")
+    for family in families.FAMILIES.values():
+        base = family.base
+        start = ("only through --experiment" if base is None else
+                 f"defaults of {'experiment' if isinstance(base, int) else 'configuration'} {base}"
+                 if isinstance(base, (int, str)) else "its own defaults")
+        mode, source = family.frozen_batchnorm
+        print(f"  {family.name:<11} {family.summary}; {start}; frozen BN {mode} ({source})")
     print("\nThesis experiments (gans train --experiment N):")
     print(f"  {'N':>2}  {'variant':<6} {'data':<6} {'steps':>6} {'z':>4} {'batch':>5} {'loss':<20} {'frozen BN':<9} "
           f"{'FID (thesis)':>12}  description")

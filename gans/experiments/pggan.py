@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gans.config import GANConfig, NetworkSpec, OptimizerSpec
+from gans.errors import ConfigError
+from gans.families import Option
 from gans.models.growth import Schedule, recipe_loss
 
 
@@ -64,3 +66,50 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
         image_shape=(int(target_resolution), int(target_resolution), 3), step_options=step_options,
         experiment=experiment, interval=500,
         description=description or f"progressive GAN to {target_resolution}x{target_resolution}, {recipe} recipe")
+
+
+# ---------------------------------------------------------------------- gans train pggan
+OPTIONS = (
+    Option(("--target-resolution",), "last resolution, a power of two from 4 (default 32; the seed's 256)",
+           kind="count4", metavar="R"),
+    Option(("--images-per-phase",), "real images shown in each fade-in and each stable phase (default 20000)",
+           kind="count", metavar="N"),
+    Option(("--recipe",), "mse (default: least squares, no batch norm), bce (batch norm 0.8, sigmoid) or wasserstein",
+           choices=("mse", "bce", "wasserstein")),
+    Option(("--batch-sizes",), "batch size per resolution from 4x4 up (default 32 to 32x32, 16 to 128x128, then 8)",
+           kind="count", nargs="+", metavar="B"),
+    Option(("--filters",), "filters per resolution from 4x4 up (default 128 to 16x16, 64 at 32x32, then fewer)",
+           kind="count", nargs="+", metavar="F"),
+    Option(("--no-pixel-norm",), "no pixel normalization in the generator (on by default)", negates=True),
+    Option(("--no-equalized",), "plain layers instead of the equalized learning rate (on by default)", negates=True),
+    Option(("--no-minibatch-stddev",), "no minibatch standard deviation in the discriminator (on by default)",
+           negates=True),
+    Option(("--ema",), "sample from an exponential moving average of the generator's weights with this beta (the "
+           "PGGAN paper's 0.999); 0 (default) = off. Per-phase checkpoints and samples then come from it, the "
+           "trained generator's beside them as raw_generator_*.h5", kind="float", metavar="BETA"),
+    Option(("--optimizer-reset",), "when Adam's state starts afresh: phase (default: every fade-in and stable "
+           "phase, as the PGGAN code's reset_opt_for_new_lod) or resolution (kept from a fade-in into its stable "
+           "phase)", choices=("phase", "resolution")),
+)
+
+
+def config_from_args(args, base: GANConfig | None = None) -> GANConfig:
+    """The configuration of a ``gans train pggan`` command line (``--experiment NAME`` keeps that
+    configuration and takes none of the options above)."""
+    if getattr(args, "experiment", None) is not None:
+        given = [o.flags[0] for o in OPTIONS if getattr(args, o.name, None) is not None]
+        if given:
+            raise ConfigError(f"{given[0]} builds a progressive run from options; --experiment "
+                              f"{args.experiment} is a fixed configuration: drop one of them.")
+        return base
+    target = args.target_resolution if getattr(args, "target_resolution", None) is not None else 32
+    lr, beta1 = getattr(args, "lr", None), getattr(args, "beta1", None)
+    optimizer = OptimizerSpec("adam", lr or 1e-3, 0.0 if beta1 is None else beta1)
+    return pggan_config(target, getattr(args, "images_per_phase", None) or 20_000, getattr(args, "recipe", None) or "mse",
+                        batch_sizes=getattr(args, "batch_sizes", None), filters=getattr(args, "filters", None),
+                        latent_dim=getattr(args, "latent_dim", None) or 128,
+                        pixel_norm=getattr(args, "pixel_norm", None) is not False,
+                        equalized=getattr(args, "equalized", None) is not False,
+                        minibatch_stddev=getattr(args, "minibatch_stddev", None) is not False, optimizer=optimizer,
+                        dataset=getattr(args, "dataset", None) or "celeba", ema=getattr(args, "ema", None) or 0.0,
+                        optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")

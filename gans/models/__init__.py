@@ -25,6 +25,7 @@ be read without loading TensorFlow.
 from __future__ import annotations
 
 import importlib
+import re
 import weakref
 from typing import TYPE_CHECKING
 
@@ -33,16 +34,27 @@ from gans.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-# The builder modules, one per variant name. The training registry
-# (:data:`gans.training.steps.FAMILIES`) maps each of them to its step class.
-VARIANTS = ("gan", "dcgan", "lsgan", "wgan", "cgan", "mnist_dcgan", "attribute", "pggan", "caae")
+def builder_modules() -> tuple[str, ...]:
+    """The builder modules of this package: every module with a ``build_<role>`` function, named as a
+    :class:`~gans.config.NetworkSpec` names its builder ("gan", "dcgan", "cgan", ...). A new family's
+    builders are a new module here; nothing lists them."""
+    import pkgutil
+    from pathlib import Path
+
+    found = []
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        text = (Path(__file__).parent / f"{info.name}.py").read_text(encoding="utf-8") if not info.ispkg else ""
+        if not info.name.startswith("_") and re.search(r"^(def build_\w+|build_\w+\s*=|from \S+ import .*\bas build_\w+)", text, re.M):
+            found.append(info.name)
+    return tuple(sorted(found))
 
 
 def get_variant(name: str):
-    """The builder module of a variant name (one of :data:`VARIANTS`)."""
+    """The builder module of a name (one of :func:`builder_modules`)."""
     key = str(name).lower()
-    if key not in VARIANTS:
-        raise ConfigError(f"unknown variant {name!r}; expected one of {list(VARIANTS)}.")
+    known = builder_modules()
+    if key not in known:
+        raise ConfigError(f"unknown builders {name!r}; expected one of {list(known)}.")
     return importlib.import_module(f"gans.models.{key}")
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -162,12 +163,11 @@ def network_options(config: GANConfig) -> dict[str, set[str]]:
 
 
 def step_options(config: GANConfig) -> set[str]:
-    """The keyword options of the family's step object beyond the config's own fields."""
+    """The options of the family's step object beyond the config's own fields
+    (:meth:`~gans.training.steps.base.Step.option_names`)."""
     from gans.training.steps import step_class
 
-    parameters = inspect.signature(step_class(config.variant).__init__).parameters
-    return {p for p, v in parameters.items() if p not in _SET_BY_CONFIG
-            and v.kind in (v.KEYWORD_ONLY, v.POSITIONAL_OR_KEYWORD)}
+    return set(step_class(config.variant).option_names()) - _SET_BY_CONFIG
 
 
 def apply_values(config: GANConfig, axes: list[Axis], values: dict[str, Any]) -> GANConfig:
@@ -200,7 +200,7 @@ def apply_values(config: GANConfig, axes: list[Axis], values: dict[str, Any]) ->
 
 def scale_learning_rates(config: GANConfig, base_lr: float, base_batch: int) -> GANConfig:
     """The linear scaling rule (seed 000): lr = base_lr x batch / base_batch, for both optimizers."""
-    from gans.experiments.caae import scaled_learning_rate
+    from gans.config import scaled_learning_rate
 
     lr = scaled_learning_rate(config.batch_size, base_lr, base_batch)
     return config.replace(optimizer=OptimizerSpec(config.optimizer.name, lr, config.optimizer.beta_1),
@@ -248,3 +248,21 @@ def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value).replace("/", "_").replace(" ", "_")
+
+
+def point_key(values: dict) -> str:
+    """A grid point's values as one canonical string (the key its trials carry)."""
+    return json.dumps({k: values[k] for k in sorted(values)}, sort_keys=True)
+
+
+def point_states(study, axes: list[Axis], points: list[dict]) -> dict[str, list]:
+    """Point key -> its trials (every state), for ``points`` (the sweep's)."""
+    names = [a.name for a in axes]
+    found: dict[str, list] = {point_key(v): [] for v in points}
+    for trial in study.get_trials(deepcopy=False):
+        key = trial.user_attrs.get("point")
+        if key is None and set(trial.params) == set(names):
+            key = point_key(trial.params)
+        if key is not None:
+            found.setdefault(key, []).append(trial)
+    return found

@@ -163,9 +163,9 @@ def _row(source: str, k, scores: dict, explained, n_per_class: int) -> dict:
 def plot_pca(rows: list[dict], out: Path, title: str = "") -> Path:
     """Inception score and agreement against the component count (log x), with the real digits and
     the checkpoint (when scored) as horizontal lines."""
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     pca = [r for r in rows if r["source"] == "pca"]
     rebuilt = [r for r in rows if r["source"] == "pca_reconstruction"]
     ks = [int(r["components"]) for r in pca]

@@ -46,8 +46,7 @@ def sweep_rows(out: Path, study, spec) -> tuple[list[str], list[dict]]:
     """The table's columns and one row per grid point, in grid order."""
     from optuna.trial import TrialState
 
-    from gans.studies.grid import point_name
-    from gans.studies.sweep import _key, point_states
+    from gans.studies.grid import point_key, point_name, point_states
 
     axes = spec.resolved_axes()
     points = spec.grid(axes)
@@ -55,7 +54,7 @@ def sweep_rows(out: Path, study, spec) -> tuple[list[str], list[dict]]:
     rows, loss_names, published = [], [], []
     for values in points:
         name = point_name(axes, values)
-        trials = states.get(_key(values), [])
+        trials = states.get(point_key(values), [])
         summary = summarize_run(out / name) if (out / name).is_dir() else {}
         for loss in summary.get("losses", {}):
             if loss not in loss_names:
@@ -132,13 +131,13 @@ def plot_sweep(out: Path, rows: list[dict], spec) -> Path:
     import numpy as np
 
     from gans.training.steps import step_class
-    from gans.visualize import _pyplot, draw_losses, save_figure
+    from gans.visualize import pyplot, draw_losses, save_figure
 
     shown = step_class(spec.base_config().variant).plot_losses
     n = len(rows)
     cols = math.ceil(math.sqrt(n))
     grid_rows = math.ceil(n / cols)
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(grid_rows, cols, figsize=(3.2 * cols, 2.4 * grid_rows), dpi=100, squeeze=False,
                              sharex=True)
     for ax, row in zip(axes.flat, rows):

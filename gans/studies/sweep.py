@@ -44,8 +44,8 @@ from typing import Any
 
 from gans.config import GANConfig
 from gans.errors import ConfigError, GansError
-from gans.studies.grid import (Axis, apply_values, grid_points, point_name, resolve_axes, run_length,
-                               scale_learning_rates)
+from gans.studies.grid import (Axis, apply_values, grid_points, point_key, point_name, point_states, resolve_axes,
+                               run_length, scale_learning_rates)
 
 log = logging.getLogger(__name__)
 
@@ -226,23 +226,6 @@ def _short(spec: dict, keys: list[str]) -> str:
     return text if len(text) < 300 else text[:297] + "..."
 
 
-def _key(values: dict) -> str:
-    return json.dumps({k: values[k] for k in sorted(values)}, sort_keys=True)
-
-
-def point_states(study, axes: list[Axis], points: list[dict]) -> dict[str, list]:
-    """Point key -> its trials (every state), for ``points`` (the sweep's)."""
-    names = [a.name for a in axes]
-    found: dict[str, list] = {_key(v): [] for v in points}
-    for trial in study.get_trials(deepcopy=False):
-        key = trial.user_attrs.get("point")
-        if key is None and set(trial.params) == set(names):
-            key = _key(trial.params)
-        if key is not None:
-            found.setdefault(key, []).append(trial)
-    return found
-
-
 def queue_missing(study, spec: SweepSpec) -> int:
     """Queue every point that has no finished, waiting or running trial; return how many."""
     from optuna.trial import TrialState
@@ -252,8 +235,8 @@ def queue_missing(study, spec: SweepSpec) -> int:
     states = point_states(study, axes, spec.grid(axes))
     queued = 0
     for values in spec.grid(axes):
-        if not any(t.state in live for t in states[_key(values)]):
-            study.enqueue_trial(values, user_attrs={"point": _key(values)})
+        if not any(t.state in live for t in states[point_key(values)]):
+            study.enqueue_trial(values, user_attrs={"point": point_key(values)})
             queued += 1
     return queued
 
@@ -303,7 +286,7 @@ class Worker:
         name = point_name(axes, values)
         trial.set_user_attr("run", name)
         live = (TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING)
-        twins = [t for t in point_states(self.study, axes, self.spec.grid(axes))[_key(values)]
+        twins = [t for t in point_states(self.study, axes, self.spec.grid(axes))[point_key(values)]
                  if t.number < trial.number and t.state in live]
         if twins:  # a lower-numbered trial owns this point: it trains it (or has)
             trial.set_user_attr("duplicate_of", twins[0].number)
@@ -333,11 +316,10 @@ def train_point(spec: SweepSpec, axes: list[Axis], values: dict, run_dir: Path) 
 
 def _data(spec: SweepSpec, config: GANConfig):
     """The training data of every run, as ``gans train`` would load it from the same options."""
-    from argparse import Namespace
+    from gans.training.run import training_data
 
-    from gans.training.commands import data_from_args
-
-    return data_from_args(config, Namespace(data=spec.data, image_size=spec.image_size, limit=spec.limit))
+    size = None if spec.image_size is None else tuple(spec.image_size)
+    return training_data(config, spec.data, size, spec.limit)
 
 
 def objective_value(summary: dict) -> float:
@@ -484,20 +466,21 @@ if __name__ == "__main__":  # pragma: no cover
 def resolve_target(target: str, dataset: str | None = None):
     """``gans sweep TARGET``: a named sweep, a thesis experiment or named configuration, or a variant.
     Returns (config, the named sweep's :class:`~gans.experiments.studies.SweepPlan` or None)."""
-    from gans.experiments import EXPERIMENTS, NAMED, VARIANT_BASE, get_experiment, variant_config
+    from gans import families
+    from gans.experiments import EXPERIMENTS, NAMED, get_experiment, variant_config
     from gans.experiments.studies import sweep_plans
 
     plans = sweep_plans()
     key = str(target).strip().lower()
     if key in plans:
         return plans[key].config, plans[key]
-    if key in VARIANT_BASE:
+    if key in families.names() and families.get(key).base is not None:
         return variant_config(key, dataset), None
     if key in NAMED or key.isdigit():
         return get_experiment(key), None
     raise ConfigError(f"unknown sweep target {target!r}; give a named sweep ({', '.join(plans)}), a thesis experiment "
                       f"(1-{max(EXPERIMENTS)}), a named configuration ({', '.join(NAMED)}) or a variant "
-                      f"({', '.join(VARIANT_BASE)}).")
+                      f"({', '.join(f for f in families.names() if families.get(f).base is not None)}).")
 
 
 def _fid_every(config: GANConfig, args, length: int | None) -> int | None:

@@ -102,7 +102,7 @@ def load_conditional_generator(path, image_shape, num_classes: int):
             output), or its images or classes do not match the data.
     """
     from gans.models import load_generator
-    from gans.models.cgan import num_classes_of
+    from gans.models.conditioning import num_classes_of
 
     model = load_generator(path)
     fix = "pass a class-conditional generator checkpoint (gans train cgan ... -> RUN/checkpoints/generator_step_N.h5)"
@@ -237,9 +237,9 @@ def train_and_test(x, y, x_test, y_test, num_classes: int, epochs: int, batch_si
 
 def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
     """Held-out accuracy against the real fraction: real + synthetic, and the same real digits alone."""
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fractions = [float(r["real_fraction"]) for r in rows]
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
     ax.plot(fractions, [100 * float(r["accuracy"]) for r in rows], marker="o", color="tab:blue",

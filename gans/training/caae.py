@@ -1,4 +1,4 @@
-"""Running the CAAE: ``gans train caae``, its per-epoch artefacts, and ``gans age-progress``.
+"""The CAAE's run artefacts, its training faces, and the age strip of ``gans age-progress``.
 
 The step (:class:`gans.training.steps.caae.CAAEStep`) trains on the shared Trainer; a CAAE run folder
 holds, beside the artefacts of every run (``losses.csv`` with "eg", "dz", "di", "valid", "eg_total", the loss
@@ -16,7 +16,6 @@ state):
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ class CAAEArtefacts(Callback):
     :meth:`~gans.training.steps.caae.CAAEStep.metric_callbacks`.
 
     At the start it gives the step the validation split the run's data carries
-    (``dataset.meta["validation"]``, set by :func:`cmd_train_caae`) and writes ``caae.json`` from
+    (``dataset.meta["validation"]``, set by :func:`load_caae_data`) and writes ``caae.json`` from
     ``dataset.meta["caae"]``.
     """
 
@@ -127,47 +126,7 @@ class CAAEArtefacts(Callback):
         publish(trainer, step, images={"validation": picture})
 
 
-# ---------------------------------------------------------------------- gans train caae
-def image_side(image_size) -> int | None:
-    """``--image-size S`` (or ``S S``) as S; a CAAE image is square."""
-    if image_size is None:
-        return None
-    sizes = [int(v) for v in image_size]
-    if len(sizes) not in (1, 2) or len(set(sizes)) != 1:
-        raise ConfigError(f"the CAAE trains on square faces: give --image-size S (e.g. 64), got {' '.join(map(str, sizes))}.")
-    return sizes[0]
-
-
-def caae_config_from_args(args, steps_per_epoch: int = 333):
-    """The :class:`~gans.config.GANConfig` of a ``gans train caae`` command line."""
-    from gans.experiments.caae import BASELINE_BATCH, BASELINE_LR, STEP_OPTIONS, caae_config
-    from gans.models.caae import check_image_size
-
-    size = image_side(getattr(args, "image_size", None)) or 128
-    check_image_size((size, size, 3))
-    options = dict(STEP_OPTIONS)
-    if getattr(args, "adversarial_weights", None) is not None:
-        options.update(zip(("image_weight", "z_weight", "tv_weight"), (float(v) for v in args.adversarial_weights)))
-    if getattr(args, "pretrain_epochs", None) is not None:
-        options["pretrain_epochs"] = int(args.pretrain_epochs)
-    encoder = {"filters": args.encoder_filters} if getattr(args, "encoder_filters", None) else {}
-    generator = {"filters": args.generator_filters} if getattr(args, "generator_filters", None) else {}
-    config = caae_config(size, learning_rate=args.lr or BASELINE_LR, batch_size=args.batch_size or BASELINE_BATCH,
-                         steps_per_epoch=steps_per_epoch, step_options=options, encoder=encoder, generator=generator)
-    changes = {}
-    if args.d_lr is not None or args.beta1 is not None:
-        from gans.config import OptimizerSpec
-
-        beta1 = config.optimizer.beta_1 if args.beta1 is None else args.beta1
-        changes["optimizer"] = OptimizerSpec("adam", config.optimizer.learning_rate, beta1)
-        changes["discriminator_optimizer"] = OptimizerSpec("adam", args.d_lr or config.optimizer.learning_rate, beta1)
-    if args.latent_dim is not None:
-        changes["latent_dim"] = args.latent_dim
-    if getattr(args, "frozen_batchnorm", None) is not None:
-        changes["frozen_batchnorm"] = args.frozen_batchnorm
-    return config.replace(**changes) if changes else config
-
-
+# ---------------------------------------------------------------------- the training faces
 def load_caae_data(data, size: int, limit: int | None = None, validation_fraction: float = 0.1, seed: int = 0):
     """(train, validation) of a UTKFace folder or .npz at ``size`` x ``size``; the training set carries
     the validation split and the record of the data in its ``meta`` (see :class:`CAAEArtefacts`)."""
@@ -186,53 +145,6 @@ def load_caae_data(data, size: int, limit: int | None = None, validation_fractio
                           "validation_fraction": validation_fraction, "split_seed": seed,
                           "train_faces": len(train), "validation_faces": len(validation)}
     return train, validation
-
-
-def cmd_train_caae(args) -> int:
-    """``gans train caae --dataset utkface --data DIR --image-size S --epochs N [--limit N] --out RUN``."""
-    from gans.experiments.caae import BASELINE_EPOCHS
-    from gans.training.commands import settings_from_args
-    from gans.training.run import train
-
-    if args.steps is not None and args.epochs is not None:
-        raise ConfigError("give --steps or --epochs, not both.")
-    if args.experiment is not None and str(args.experiment).strip().lower() != "caae-utkface":
-        raise ConfigError(f"--experiment {args.experiment} does not go with 'gans train caae'.")
-    if args.dataset not in (None, "utkface"):
-        raise ConfigError(f"the CAAE trains on UTKFace (--dataset utkface), not {args.dataset}.")
-    for option in ("n_critic", "label_smoothing", "label_flip", "classifier"):
-        if getattr(args, option, None) is not None:
-            raise ConfigError(f"--{option.replace('_', '-')} does not go with 'gans train caae'.")
-    caae_config_from_args(args)  # every option checked (image size first) before any face is read
-    size = image_side(args.image_size) or 128
-    fraction = 0.1 if args.validation_fraction is None else args.validation_fraction
-    train_set, validation = load_caae_data(args.data, size, args.limit, fraction)
-    batch = args.batch_size or 64
-    if batch > len(train_set):
-        raise ConfigError(f"--batch-size {batch} is larger than the {len(train_set)} training faces; lower it or "
-                          "raise --limit.")
-    per_epoch = len(train_set) // batch
-    config = caae_config_from_args(args, steps_per_epoch=per_epoch)
-    settings = settings_from_args(args)
-    settings = dataclasses.replace(settings, sample_every=settings.sample_every or per_epoch,
-                                   checkpoint_every=settings.checkpoint_every or per_epoch)
-    epochs = args.epochs
-    if args.steps is None and epochs is None and not args.resume:
-        epochs = BASELINE_EPOCHS
-    out = Path(args.out or Path("runs") / f"caae-{size}")
-    trainer = train(config, out, data=train_set, steps=args.steps, epochs=epochs, settings=settings,
-                    resume=args.resume)
-    print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps}; {len(train_set)} training and "
-          f"{len(validation)} validation faces, {per_epoch} steps per epoch)")
-    from gans.io import read_rows_until
-
-    rows = read_rows_until(out / EPOCHS_FILE, trainer.step)
-    if rows:
-        first, last = rows[0], rows[-1]
-        print(f"epoch {first['epoch']}: eg {float(first['eg']):.4f} valid {float(first['valid']):.4f}; epoch "
-              f"{last['epoch']}: eg {float(last['eg']):.4f} valid {float(last['valid']):.4f}; "
-              f"{float(last['seconds']):.1f} s in the last epoch (all in {out / EPOCHS_FILE})")
-    return 0
 
 
 # ---------------------------------------------------------------------- gans age-progress
@@ -287,9 +199,9 @@ def save_age_strip(face: np.ndarray, strip: np.ndarray, out, genders=(0, 1), tit
     """The input face, then the face at each age group, one row per gender, with the groups as titles."""
     from gans.datasets.scaling import unscale_images
     from gans.datasets.utkface import AGE_GROUPS, GENDERS
-    from gans.visualize import _pyplot, save_figure
+    from gans.visualize import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     rows, k = strip.shape[0], strip.shape[1]
     fig, axes = plt.subplots(rows, k + 1, figsize=(1.3 * (k + 1), 1.45 * rows + 0.4), squeeze=False)
     for r in range(rows):
@@ -313,17 +225,3 @@ def gender_ids(choice: str) -> tuple[int, ...]:
     if choice not in GENDER_CHOICES:
         raise ConfigError(f"--gender must be one of {', '.join(GENDER_CHOICES)}, got {choice!r}.")
     return {"both": (0, 1), "male": (0,), "female": (1,)}[choice]
-
-
-def cmd_age_progress(args) -> int:
-    """``gans age-progress RUN_OR_CHECKPOINT face.jpg --out strip.png [--gender both] [--crop]``."""
-    from gans.models.caae import load_pair
-
-    genders = gender_ids(args.gender)
-    encoder, generator = load_pair(args.checkpoint)
-    size = int(encoder.inputs[0].shape[1])
-    face = read_face(args.face, size, crop=args.crop)
-    strip = age_progression(encoder, generator, face, genders)
-    out = save_age_strip(face, strip, args.out, genders, title=f"{Path(args.face).name}: age groups")
-    print(f"age strip: {Path(out).resolve()} ({len(genders)} row(s) of {strip.shape[1]} age groups at {size}x{size})")
-    return 0

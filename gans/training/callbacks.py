@@ -167,7 +167,7 @@ class ModelSummaries(Callback):
 
         last = None
         for name, model in trainer.step_obj.summaries():  # each in the trainable state of its own steps
-            write_text(trainer.run_dir / f"{name}_modelsummary.txt", _summary(model))
+            write_text(trainer.run_dir / f"{name}_modelsummary.txt", model_summary(model))
             last = model
         if last is not None:
             self._plot(last, trainer.run_dir / "model_plot.png")
@@ -188,7 +188,7 @@ class ModelSummaries(Callback):
         keras.utils.plot_model(model, to_file=str(path), show_shapes=True, expand_nested=True, dpi=80)
 
 
-def _summary(model) -> str:
+def model_summary(model) -> str:
     lines: list[str] = []
     model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=100)
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Running the progressive GAN: its configuration, its per-phase artefacts and ``gans train pggan``.
+"""The progressive GAN's per-phase artefacts, and which generator a run folder holds per resolution.
 
 The step (:class:`gans.training.steps.pggan.PGGANStep`) trains; this module adds what a progressive
 run keeps beyond the shared artefacts:
@@ -27,9 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.callbacks import Callback
-from gans.config import OptimizerSpec
-from gans.experiments.pggan import pggan_config
-from gans.errors import ConfigError, DataNotFoundError
+from gans.errors import DataNotFoundError
 
 PHASES_FILE = "phases.csv"
 KIND_NAMES = {"fade": "faded", "stable": "stable"}
@@ -47,7 +45,7 @@ class PhaseArtefacts(Callback):
 
     def on_train_begin(self, trainer):
         from gans.io import write_text
-        from gans.training.callbacks import _summary
+        from gans.training.callbacks import model_summary
 
         step_obj = trainer.step_obj
         lines = []
@@ -55,7 +53,7 @@ class PhaseArtefacts(Callback):
             for role, stages in (("generator", step_obj.g_stages), ("discriminator", step_obj.d_stages)):
                 model = stages[r].stable
                 lines.append(f"# {role} {r}x{r}: {model.count_params():,} parameters\n")
-                lines.append(_summary(model))
+                lines.append(model_summary(model))
         write_text(trainer.run_dir / "growth_modelsummary.txt", "\n".join(lines))
         self._started, self._first_step = time.perf_counter(), trainer.step + 1
 
@@ -143,39 +141,3 @@ def _phase_generators(folder: Path) -> dict[int, dict[str, Path]]:
         if side.isdigit():
             found.setdefault(int(side), {})[kind] = path
     return found
-
-
-def cmd_train_pggan(args) -> int:
-    """``gans train pggan --data FACES.npz --target-resolution R [--images-per-phase N] [--recipe ..]``."""
-    from gans.training.commands import data_from_args, settings_from_args
-    from gans.training.run import train
-
-    if args.data is None:
-        raise ConfigError("gans train pggan needs --data FACES.npz (from 'gans crop-faces') or a CelebA image folder.")
-    if args.steps is not None and args.epochs is not None:
-        raise ConfigError("give --steps or --epochs, not both.")
-    for option in ("experiment", "n_critic", "label_smoothing", "label_flip", "classifier", "batch_size"):
-        if getattr(args, option, None) not in (None, False):
-            flag = "--" + option.replace("_", "-")
-            hint = " (use --batch-sizes, one per resolution)" if option == "batch_size" else ""
-            raise ConfigError(f"{flag} does not go with 'gans train pggan'{hint}.")
-    target = args.target_resolution if args.target_resolution is not None else 32
-    optimizer = OptimizerSpec("adam", args.lr or 1e-3, 0.0 if args.beta1 is None else args.beta1)
-    d_optimizer = OptimizerSpec("adam", args.d_lr or optimizer.learning_rate, optimizer.beta_1)
-    config = pggan_config(target, args.images_per_phase or 20_000, args.recipe or "mse",
-                          batch_sizes=args.batch_sizes, filters=args.filters, latent_dim=args.latent_dim or 128,
-                          pixel_norm=args.pixel_norm is not False, equalized=args.equalized is not False,
-                          minibatch_stddev=args.minibatch_stddev is not False, optimizer=optimizer,
-                          discriminator_optimizer=d_optimizer, dataset=args.dataset or "celeba",
-                          ema=getattr(args, "ema", None) or 0.0,
-                          optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")
-    if getattr(args, "frozen_batchnorm", None) is not None:
-        config = config.replace(frozen_batchnorm=args.frozen_batchnorm)
-    out = Path(args.out or Path("runs") / f"pggan-{target}")
-    settings = settings_from_args(args)
-    steps = args.steps if args.steps is not None else (None if args.resume else config.steps)
-    trainer = train(config, out, data=data_from_args(config, args), steps=steps, epochs=args.epochs,
-                    settings=settings, resume=args.resume)
-    print(f"run folder: {out.resolve()}  (step {trainer.step} of {trainer.total_steps}, "
-          f"phase {trainer.step_obj.phase.label})")
-    return 0

@@ -114,6 +114,35 @@ def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None
     )
 
 
+def training_data(config: GANConfig, data=None, image_size: tuple[int, int] | None = None, limit: int | None = None,
+                  options: dict | None = None):
+    """What ``config`` trains on: ``data`` as its family reads it (:meth:`Step.load_data`), else as
+    :func:`load_training_data` does, cut to the first ``limit`` images and resized to ``image_size``
+    when asked (a CelebA folder decodes only those images, at that size). ``options`` are the
+    family's own command-line options, by name. Returns an :class:`ImageDataset`, or ``data`` itself
+    when nothing is to be cut or resized (the run loads it)."""
+    from gans.training.steps import step_class
+
+    own = step_class(config.variant).load_data(config, data, image_size, limit, options)
+    if own is not None:  # a family that reads its data its own way
+        return own
+    if image_size is None and limit is None:
+        return data
+    if config.dataset == "celeba" and data is not None and Path(data).is_dir():
+        from gans.datasets.celeba import load_celeba
+
+        return load_celeba(data, limit=limit, size=None if image_size is None else tuple(image_size))
+    dataset = load_training_data(config, data)
+    images, labels = dataset.images[:limit], None if dataset.labels is None else dataset.labels[:limit]
+    notes = [] if limit is None else [f"first {len(images)}"]
+    if image_size is not None:
+        from gans.datasets.npz import resize_images
+
+        images = resize_images(images, tuple(image_size))
+        notes.append(f"resized to {image_size[0]}x{image_size[1]}")
+    return ImageDataset(images, labels, source=f"{dataset.source} [{', '.join(notes)}]", meta=dataset.meta)
+
+
 def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDataset | None = None,
                       step_obj: Step | None = None) -> list[Callback]:
     """The thesis's artefacts (summaries, loss log and plot, sample grids, .h5 checkpoints, state), the

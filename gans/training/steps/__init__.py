@@ -1,13 +1,14 @@
-"""Step objects, one module per family, and the registry that maps a variant to its step class.
+"""Step objects, one module per family, and the lookups that turn a variant name into one.
 
-The contract every step honours is :class:`~gans.training.steps.base.Step`. :data:`FAMILIES` is the
-one place a variant name meets code: its builders come from :func:`gans.models.get_variant`, its step
-class from here. The Trainer, run assembly and the CLI look families up; none of them branch on names.
+The contract every step honours is :class:`~gans.training.steps.base.Step`. The registry,
+:data:`gans.families.FAMILIES` (also here as :data:`FAMILIES`), is the one place a variant name meets
+code: its builders come from the configuration's network specs, its step class from its entry. The
+Trainer, run assembly and the CLI look families up; none of them branch on names.
 """
 
 from __future__ import annotations
 
-from gans.errors import ConfigError
+from gans.families import FAMILIES, get
 from gans.training.steps.adversarial import AdversarialStep
 from gans.training.steps.attribute import AttributeStep
 from gans.training.steps.base import Step
@@ -16,26 +17,10 @@ from gans.training.steps.conditional import ConditionalStep
 from gans.training.steps.pggan import PGGANStep
 from gans.training.steps.wgan import WGANStep
 
-# variant -> step class. Builders: gans.models.<variant> (gans.models.get_variant).
-FAMILIES: dict[str, type[Step]] = {
-    "gan": AdversarialStep,
-    "dcgan": AdversarialStep,
-    "lsgan": AdversarialStep,
-    "wgan": WGANStep,
-    "cgan": ConditionalStep,
-    "mnist_dcgan": AdversarialStep,
-    "attribute": AttributeStep,
-    "pggan": PGGANStep,
-    "caae": CAAEStep,
-}
-
 
 def step_class(variant: str) -> type[Step]:
-    """The step class of a variant name."""
-    try:
-        return FAMILIES[str(variant).lower()]
-    except KeyError:
-        raise ConfigError(f"unknown variant {variant!r}; expected one of {sorted(FAMILIES)}.") from None
+    """The step class of a variant name (its registry entry's)."""
+    return get(variant).step_class()
 
 
 def build_networks(config) -> dict:
@@ -54,4 +39,51 @@ def make_step(config, networks: dict | None = None) -> Step:
 
 
 __all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "CAAEStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",
-           "make_step", "step_class"]
+           "make_step", "run_generator", "run_resolutions", "run_step_class", "step_class"]
+
+
+def run_step_class(run_dir) -> type[Step]:
+    """The step class of the run saved in ``run_dir`` (from its ``config.json``).
+
+    Raises:
+        DataNotFoundError: not a folder, or no ``config.json`` in it.
+    """
+    from pathlib import Path
+
+    from gans.errors import DataNotFoundError
+    from gans.io import read_json
+
+    run_dir = Path(run_dir).expanduser()
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise DataNotFoundError(f"{run_dir} is not a run folder (no config.json); give a generator .h5 or the folder "
+                                "'gans train' wrote.")
+    return step_class(read_json(path, "a run's config.json").get("variant", ""))
+
+
+def run_generator(source, resolution: int | None = None):
+    """The generator file ``source`` names: itself when it is a file, else the generator its run
+    folder's family picks (:meth:`Step.generator_checkpoint`; ``resolution`` for a progressive run).
+
+    Raises:
+        ConfigError: ``resolution`` given with one file.
+        DataNotFoundError: no such file or run folder, or no checkpoint of that resolution.
+    """
+    from pathlib import Path
+
+    from gans.errors import ConfigError, DataNotFoundError
+
+    source = Path(source).expanduser()
+    if source.is_dir():
+        return run_step_class(source).generator_checkpoint(source, resolution)
+    if not source.exists():
+        raise DataNotFoundError(f"{source} does not exist; give a generator .h5 or a run folder.")
+    if resolution is not None:
+        raise ConfigError(f"--resolution picks a generator from a run folder; {source} is one file: pass the run "
+                          "folder, or drop --resolution.")
+    return source
+
+
+def run_resolutions(run_dir) -> list[int]:
+    """The resolutions the run in ``run_dir`` has generators for (:meth:`Step.resolutions`)."""
+    return run_step_class(run_dir).resolutions(run_dir)

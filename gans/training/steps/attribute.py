@@ -67,7 +67,7 @@ class AttributeStep(AdversarialStep):
 
     def metric_callbacks(self, every: int) -> list:
         """The attribute agreement (with and without the overlay) over training."""
-        from gans.evaluation.callbacks import AttributeAgreement
+        from gans.evaluation.attributes import AttributeAgreement
 
         return [AttributeAgreement(every, self.attribute_classifier)]
 

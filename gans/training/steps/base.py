@@ -177,11 +177,28 @@ class Step:
 
     @classmethod
     def load_data(cls, config: "GANConfig", data, image_size: tuple[int, int] | None = None,
-                  limit: int | None = None):
+                  limit: int | None = None, options: dict | None = None):
         """The training set of ``data`` when the family reads its data its own way (UTKFace with a
         validation split for the CAAE), as an :class:`~gans.datasets.base.ImageDataset`; None (the
-        default) leaves it to the generic loader (:func:`gans.training.commands.data_from_args`)."""
+        default) leaves it to the generic loader (:func:`gans.training.run.training_data`).
+        ``options`` are the family's own command-line options (its registry entry's), by name."""
         return None
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """The options this family reads from ``config.step_options`` (the sweep's step-option axes). By
+        default the keyword parameters of the class's ``__init__``, which ``from_config`` fills from them."""
+        import inspect
+
+        parameters = inspect.signature(cls.__init__).parameters
+        return tuple(p for p, v in parameters.items()
+                     if p != "self" and v.kind in (v.KEYWORD_ONLY, v.POSITIONAL_OR_KEYWORD))
+
+    @classmethod
+    def configure(cls, config: "GANConfig", dataset) -> "GANConfig":
+        """``config`` fitted to the training set it will run on (the CAAE counts its steps per epoch
+        from the faces); called once the data is read, before the run starts. The default: as it is."""
+        return config
 
     def check_data(self, labels: np.ndarray | None) -> None:
         """Refuse training data the family cannot learn from (e.g. unlabelled data for a conditional
@@ -266,6 +283,47 @@ class Step:
         """Callbacks measuring what only this family has (e.g. the attribute GAN's agreement), run
         every ``every`` steps beside the common artefacts. The default: none."""
         return []
+
+    def run_summary(self, run_dir, step: int) -> list[str]:
+        """Lines ``gans train`` prints about a run stopped at ``step``, beyond its folder
+        (the CAAE's first and last epoch, the progressive GAN's phase). The default: none."""
+        return []
+
+    @classmethod
+    def generator_checkpoint(cls, run_dir, resolution: int | None = None):
+        """The generator ``gans sample``, ``export`` and ``demo`` read from a run folder of this family:
+        by default its latest ``checkpoints/generator_step_N.h5``; a family with several resolutions
+        (the progressive GAN) picks the one asked for.
+
+        Raises:
+            DataNotFoundError: no checkpoint yet.
+            ConfigError: a resolution asked of a family that has one.
+        """
+        from pathlib import Path
+
+        from gans.errors import DataNotFoundError
+
+        if resolution is not None and int(resolution) not in cls.resolutions(run_dir):
+            raise ConfigError(f"{run_dir} has no generator at {resolution}x{resolution}; it trains at "
+                              f"{', '.join(f'{r}x{r}' for r in cls.resolutions(run_dir))} only.")
+        found = sorted((Path(run_dir) / "checkpoints").glob("generator_step_*.h5"),
+                       key=lambda p: int(p.stem.rsplit("_", 1)[-1]) if p.stem.rsplit("_", 1)[-1].isdigit() else -1)
+        if not found:
+            raise DataNotFoundError(f"{run_dir} holds no generator checkpoint (checkpoints/generator_step_N.h5) yet.")
+        return found[-1]
+
+    @classmethod
+    def resolutions(cls, run_dir) -> list[int]:
+        """The resolutions :meth:`generator_checkpoint` can give for ``run_dir``: by default the one of
+        its configuration (None when the folder has no config.json)."""
+        from pathlib import Path
+
+        from gans.io import read_json
+
+        path = Path(run_dir) / "config.json"
+        if not path.is_file():
+            return []
+        return [int(read_json(path)["image_shape"][0])]
 
     def summaries(self):
         """Yield ``(name, model)`` for the model summary files, the last one also drawn as

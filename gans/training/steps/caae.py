@@ -157,13 +157,40 @@ class CAAEStep(Step):
         self._build_training_models(optimizer, dz_optimizer, di_optimizer)
 
     @classmethod
-    def load_data(cls, config, data, image_size=None, limit=None):
+    def load_data(cls, config, data, image_size=None, limit=None, options=None):
         """A UTKFace folder or .npz at the configuration's image size (or ``image_size``), its
-        seeded validation split in ``meta`` (as ``gans train caae`` loads it; ``gans sweep`` too)."""
-        from gans.training.caae import image_side, load_caae_data
+        seeded validation split (``--validation-fraction``, default 0.1) in ``meta``."""
+        from gans.experiments.caae import image_side
+        from gans.training.caae import load_caae_data
 
+        fraction = (options or {}).get("validation_fraction")
         size = image_side(image_size) or int(config.image_shape[0])
-        return load_caae_data(data, size, limit)[0]
+        return load_caae_data(data, size, limit, 0.1 if fraction is None else fraction)[0]
+
+    @classmethod
+    def configure(cls, config, dataset):
+        """Steps per epoch (and the artefact interval, one epoch) counted from the training faces."""
+        if config.batch_size > len(dataset):
+            raise ConfigError(f"--batch-size {config.batch_size} is larger than the {len(dataset)} training faces; "
+                              "lower it or raise --limit.")
+        per_epoch = len(dataset) // config.batch_size
+        epochs = max(1, config.steps // config.interval)
+        return config.replace(steps=epochs * per_epoch, interval=per_epoch)
+
+    def run_summary(self, run_dir, step):
+        from gans.io import read_rows_until
+        from gans.training.caae import EPOCHS_FILE
+
+        lines = []
+        if self.validation is not None:
+            lines.append(f"{len(self.validation[0])} validation faces")
+        rows = read_rows_until(run_dir / EPOCHS_FILE, step)
+        if not rows:
+            return lines
+        first, last = rows[0], rows[-1]
+        return lines + [f"epoch {first['epoch']}: eg {float(first['eg']):.4f} valid {float(first['valid']):.4f}; epoch "
+                f"{last['epoch']}: eg {float(last['eg']):.4f} valid {float(last['valid']):.4f}; "
+                f"{float(last['seconds']):.1f} s in the last epoch (all in {run_dir / EPOCHS_FILE})"]
 
     @classmethod
     def from_config(cls, config, networks):

@@ -27,7 +27,7 @@ class ConditionalStep(AdversarialStep):
     """
 
     def __init__(self, generator, discriminator, *args, num_classes: int, **kwargs):
-        from gans.models.cgan import num_classes_of
+        from gans.models.conditioning import num_classes_of
 
         if len(generator.inputs) != 2 or len(discriminator.inputs) != 2:
             raise ConfigError("a conditional GAN needs a generator taking [z, label] and a discriminator taking "
@@ -59,7 +59,7 @@ class ConditionalStep(AdversarialStep):
                             f"{self.num_classes} (0-{self.num_classes - 1}); set num_classes to match the data.")
 
     def encode_labels(self, model, labels):
-        from gans.models.cgan import label_inputs
+        from gans.models.conditioning import label_inputs
 
         return None if labels is None else label_inputs(model, labels)
 

@@ -266,6 +266,23 @@ class PGGANStep(AdversarialStep):
 
         return [PhaseArtefacts()]
 
+    def run_summary(self, run_dir, step):
+        return [f"phase {self.phase.label}"]
+
+    @classmethod
+    def generator_checkpoint(cls, run_dir, resolution=None):
+        """The run's generator at ``resolution``: its stable checkpoint, else its faded one (None: the
+        highest resolution it reached; :func:`~gans.training.progressive.phase_checkpoint`)."""
+        from gans.training.progressive import phase_checkpoint
+
+        return phase_checkpoint(run_dir, resolution)
+
+    @classmethod
+    def resolutions(cls, run_dir):
+        from gans.training.progressive import available_resolutions
+
+        return available_resolutions(run_dir)
+
     def phase_ending(self, step: int) -> Phase | None:
         """The phase that ends with ``step`` (for per-phase samples and checkpoints), or None."""
         return self.schedule.ending(step)

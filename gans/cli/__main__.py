@@ -1,0 +1,7 @@
+"""``python -m gans.cli``: the ``gans`` command."""
+
+import sys
+
+from gans.cli import main
+
+sys.exit(main())
