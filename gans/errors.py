@@ -36,3 +36,17 @@ class TrainingDiverged(GansError, RuntimeError):
 
 class RunFolderInUse(GansError, RuntimeError):
     """Another process is training into the same run folder; two writers would corrupt it."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT (Ctrl-C) or SIGTERM after finishing its iteration, with its state
+    saved; the message says the step and where ``--resume`` continues. A KeyboardInterrupt, so code that
+    stops on Ctrl-C stops on it too.
+
+    Attributes:
+        step: the last completed step, the one the saved state holds.
+    """
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step

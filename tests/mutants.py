@@ -349,4 +349,11 @@ MUTANTS: tuple[Mutant, ...] = (
               "    if False:\n        config = configure(args, config)"),),
         ("tests/test_families.py",),
     ),
+    Mutant(
+        "interrupt-skips-the-state-write",
+        "Ctrl-C or SIGTERM during training saves the state of the step it finished before stopping",
+        (Edit("gans/training/trainer.py", "                        self.save_state(step)\n                        raise TrainingInterrupted(",
+              "                        raise TrainingInterrupted("),),
+        ("tests/test_resume.py",),
+    ),
 )

@@ -107,6 +107,39 @@ def child_stopped(case: str, out: str) -> None:
              out, "resumed", losses)
 
 
+class SignalAt(Callback):
+    """Sends the process a signal at ``step``, as Ctrl-C or ``kill`` from outside would arrive mid-run."""
+
+    def __init__(self, step: int, signum: int):
+        self.step, self.signum = step, signum
+
+    def on_step_end(self, trainer, step, logs):
+        if step == self.step:
+            os.kill(os.getpid(), self.signum)
+
+
+def child_interrupted(signame: str, out: str) -> None:
+    """A 6-step DCGAN run (dropout in D) uninterrupted; one that receives ``signame`` at step 4 (states
+    every 3 steps, so not at a checkpoint), then resumed to 6."""
+    from gans.errors import TrainingInterrupted
+
+    out, config, data = Path(out), tiny_config(2), labelled_images(64)
+    settings = RunSettings(checkpoint_every=3, sample_every=3, progress=False, seed=5, deterministic=True)
+    losses = Losses()
+    save_run(train(config, out / "full", data=data, steps=6, settings=settings, extra_callbacks=[losses]),
+             out, "full", losses)
+    try:
+        train(config, out / "split", data=data, steps=6, settings=settings,
+              extra_callbacks=[SignalAt(4, getattr(signal, signame))])
+    except TrainingInterrupted as exc:
+        (out / "stopped.json").write_text(json.dumps({
+            "saved_step": read_meta(out / "split" / "state" / "state.npz")["step"], "step": exc.step,
+            "message": str(exc), "logged_steps": log_steps(out / "split" / "losses.csv")}))
+    losses = Losses()
+    save_run(train(config, out / "split", data=data, steps=6, settings=settings, resume=True, extra_callbacks=[losses]),
+             out, "resumed", losses)
+
+
 def child_killed(run: str) -> None:
     """A DCGAN run (dropout in D) that goes on until it is killed."""
     train(tiny_config(2), run, data=ImageDataset(random_images()), steps=100_000, settings=KILLED_SETTINGS)
@@ -199,6 +232,62 @@ def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(case, tmp_path):
     assert all(steps == [1, 2, 3, 4, 5, 6] for steps in board.values()), board
 
 
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_saves_the_state_of_the_current_step_and_the_resume_is_exact(signame, tmp_path):
+    """The signal at step 4 (the last checkpoint at 3): the run finishes step 4, saves its state there and
+    says so; resumed, it ends bit for bit as the uninterrupted run (nothing from step 4 is lost)."""
+    run_child("interrupted", signame, tmp_path)
+    stopped = json.loads((tmp_path / "stopped.json").read_text())
+    assert stopped["saved_step"] == stopped["step"] == 4 and stopped["logged_steps"] == [1, 2, 3, 4]
+    assert signame in stopped["message"] and "--resume continues from step 5" in stopped["message"]
+    full, resumed = assert_same_run(tmp_path)
+    assert full["step"] == 6 and resumed["losses"] == full["losses"][4:]
+    assert (tmp_path / "split" / "losses.csv").read_text() == (tmp_path / "full" / "losses.csv").read_text()
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_handlers_come_back():
+    from gans.training.trainer import StopRequests
+
+    before = signal.getsignal(signal.SIGINT)
+    with StopRequests() as stop:
+        assert signal.getsignal(signal.SIGINT) is not before
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        assert stop.requested == "SIGINT"
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_gans_train_says_where_the_resume_continues_after_ctrl_c(tmp_path, digits_npz):
+    """A real gans train process, Ctrl-C while it trains: exit status 130, one line naming the step, and
+    the saved state is at that step."""
+    run = tmp_path / "run"
+    losses = run / "losses.csv"
+    argv = [sys.executable, "-m", "gans.cli", "train", "--experiment", "1", "--steps", "100000", "--batch-size", "8",
+            "--checkpoint-every", "100000", "--data", str(digits_npz), "--out", str(run), "--no-progress",
+            "--no-tensorboard"]
+    process = subprocess.Popen(argv, env={**os.environ, **ONE_THREAD}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and process.poll() is None:
+            if losses.exists() and len(losses.read_text().splitlines()) > 5:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err[-3000:]
+    step = read_meta(run / "state" / "state.npz")["step"]
+    assert step >= 5 and log_steps(losses)[-1] == step  # the state holds the last logged step, not step 0
+    assert f"after step {step}" in err and f"--resume continues from step {step + 1}" in err
+    assert "Traceback" not in err
+
+
 def test_a_run_killed_with_sigkill_resumes_in_another_process_to_the_uninterrupted_result(tmp_path):
     """kill -9 a DCGAN run (dropout in D); resumed in a new process, it reaches its last step with
     exactly the state and the loss log of a run that was never interrupted."""
@@ -272,5 +361,6 @@ def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tm
     assert "no column eg_total before step 2" in caplog.text
 
 
-if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | killed RUN | resume-killed RUN N OUT
-    {"stopped": child_stopped, "killed": child_killed, "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])
+if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | interrupted SIG OUT | killed RUN | ...
+    {"stopped": child_stopped, "interrupted": child_interrupted, "killed": child_killed,
+     "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])

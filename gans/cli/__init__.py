@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"gans {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"gans {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a TrainingInterrupted says where --resume continues
+        print(f"gans {args.command}: interrupted{f' by {exc}' if str(exc) else ''}", file=sys.stderr)
         return 130
 
 

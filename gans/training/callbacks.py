@@ -151,10 +151,7 @@ class StateCheckpoint(IntervalCallback):
     """
 
     def run(self, trainer, step):
-        from gans.training.state import STATE_FILE, save_state
-
-        save_state(trainer.run_dir / "state" / STATE_FILE, trainer.step_obj, step, trainer.rng,
-                   extra={"seed": trainer.seed})
+        trainer.save_state(step)
 
 
 class ModelSummaries(Callback):

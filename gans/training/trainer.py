@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from gans.errors import ConfigError, TrainingDiverged
+from gans.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from gans.callbacks import Callback
 from gans.training.data import BatchSource
 from gans.training.state import STATE_FILE, load_state, read_meta, restore_rng
@@ -116,21 +118,33 @@ class Trainer:
             callback.on_train_begin(self)
         bar = _progress_bar(self.total_steps, self.step, self.title, enabled=progress)
         try:
-            for step in range(self.step + 1, self.total_steps + 1):
-                logs = self.step_obj.train_step(step, self.data, self.rng)
-                if not all(math.isfinite(v) for v in logs.values()):
-                    raise TrainingDiverged(self._divergence_message(step, logs))
-                self.step = step
-                for callback in self.callbacks:
-                    callback.on_step_end(self, step, logs)
-                bar.update(1)
-                if step % 10 == 0 or step == self.total_steps:
-                    bar.set_postfix({k: f"{logs[k]:.4g}" for k in self.step_obj.loss_names}, refresh=False)
+            with StopRequests() as stop:
+                for step in range(self.step + 1, self.total_steps + 1):
+                    logs = self.step_obj.train_step(step, self.data, self.rng)
+                    if not all(math.isfinite(v) for v in logs.values()):
+                        raise TrainingDiverged(self._divergence_message(step, logs))
+                    self.step = step
+                    for callback in self.callbacks:
+                        callback.on_step_end(self, step, logs)
+                    bar.update(1)
+                    if step % 10 == 0 or step == self.total_steps:
+                        bar.set_postfix({k: f"{logs[k]:.4g}" for k in self.step_obj.loss_names}, refresh=False)
+                    if stop.requested and step < self.total_steps:
+                        self.save_state(step)
+                        raise TrainingInterrupted(
+                            f"{stop.requested} after step {step}; its state is saved in {self.state_path}: "
+                            f"--resume continues from step {step + 1}.", step)
         except BaseException:
             self._end(bar, stopping=True)
             raise
         self._end(bar, stopping=False)
         return self.step
+
+    def save_state(self, step: int) -> None:
+        """Write the resumable state of ``step`` (every variable, the rng) atomically."""
+        from gans.training.state import save_state
+
+        save_state(self.state_path, self.step_obj, step, self.rng, extra={"seed": self.seed})
 
     def _end(self, bar, stopping: bool) -> None:
         """Close the bar, the step and every callback. When the run is already stopping on an error, a
@@ -188,6 +202,46 @@ class Trainer:
                 else "no state had been saved yet")
         return (f"training diverged at step {step}: a loss is not finite ({values}). Stopped; {kept}. "
                 "Lower the learning rates or change the architecture, then start again (or --resume).")
+
+
+class StopRequests:
+    """While training, SIGINT (Ctrl-C) and SIGTERM ask the loop to stop after the current iteration:
+    the first one is noted in :attr:`requested` (the loop then saves the state and stops); a second one
+    stops at once, as Ctrl-C always did (the last checkpoint then covers the run, as after kill -9).
+
+    Installed only in the main thread, and not for a signal the process ignores (a background job's
+    SIGINT); the previous handlers come back on exit.
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self):
+        self.requested: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> "StopRequests":
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+                    self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame) -> None:
+        if self.requested is not None:  # the second request: stop now
+            self._restore()
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(number).name
+        log.warning("%s: finishing this iteration, then saving the state and stopping (again to stop at once).",
+                    self.requested)
+
+    def _restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous = {}
+
+    def __exit__(self, *exc) -> None:
+        self._restore()
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool):
