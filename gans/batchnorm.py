@@ -13,7 +13,8 @@ training mode there, and its batch-normalization layers can normalize in one of 
 The two are different functions: with the thesis's separate real and fake batches, the moving
 statistics average batches that batch mode normalizes apart, so under ``"moving"`` the generator
 learns against another function than the discriminator that was just trained (the measurements are
-in the README, "Frozen batch norm in the generator update").
+in the documentation, docs/training.md, "Frozen batch norm in the generator update", and each
+paper's page).
 
 Each family's default follows its reference, in :data:`REFERENCE_DEFAULTS`, with the source.
 
@@ -42,8 +43,8 @@ REFERENCE_DEFAULTS: dict[str, tuple[str, str]] = {
     "cgan": ("batch", "seed 004's code: standalone Keras 2 on TensorFlow 1 (frozen BN uses batch statistics)"),
     "mnist_dcgan": ("batch", "seed 004's code: standalone Keras 2 on TensorFlow 1 (frozen BN uses batch statistics)"),
     # Seed 002 (Stanford CS230, winter 2018) names no framework and its code is not public; measured
-    # here (README, 'Frozen batch norm'; 64x52 faces, 1,000 steps): with batch norm in D, "batch" gave
-    # faces with a diversity ratio of 0.96, "moving" collapsed to noise (0.17).
+    # here (docs/attribute-celeba.md, 'Frozen batch norm'; 64x52 faces, 1,000 steps): with batch norm
+    # in D, "batch" gave faces with a diversity ratio of 0.96, "moving" collapsed to noise (0.17).
     "attribute": ("batch", "seed 002 names no framework; measured: with BN in D 'batch' trains, 'moving' collapses"),
     # The PGGAN's discriminator has no batch normalization (Karras et al.; seed 001's MSE recipe).
     "pggan": ("batch", "no batch norm in the progressive discriminator: the choice changes nothing"),
