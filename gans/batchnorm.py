@@ -13,13 +13,14 @@ training mode there, and its batch-normalization layers can normalize in one of 
 The two are different functions: with the thesis's separate real and fake batches, the moving
 statistics average batches that batch mode normalizes apart, so under ``"moving"`` the generator
 learns against another function than the discriminator that was just trained (the measurements are
-in the README, "Frozen batch norm in the generator update").
+in the documentation, docs/training.md, "Frozen batch norm in the generator update", and each
+paper's page).
 
 Each family's default follows its reference: its registry entry's ``frozen_batchnorm``
 (:mod:`gans.families`), with the source.
 
-This module is plain data: it imports only :mod:`gans.errors` and :mod:`gans.families`, so the configuration and ``gans list``
-read it without loading Keras.
+This module is plain data: it imports only :mod:`gans.errors` and :mod:`gans.families`, so the
+configuration and ``gans list`` read it without loading Keras.
 """
 
 from __future__ import annotations

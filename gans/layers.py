@@ -118,10 +118,14 @@ class VirtualBatchNormalization(keras.layers.Layer):
         epsilon: added to the variance before the square root, > 0.
         center: learn an offset ``beta``.
         scale: learn a gain ``gamma``.
-        beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer:
-            initializers of the four weights.
-        beta_regularizer, gamma_regularizer: optional regularizers.
-        beta_constraint, gamma_constraint: optional constraints (e.g. :class:`ClipConstraint`).
+        beta_initializer: initializer of ``beta``.
+        gamma_initializer: initializer of ``gamma``.
+        moving_mean_initializer: initializer of the moving mean.
+        moving_variance_initializer: initializer of the moving variance.
+        beta_regularizer: optional regularizer of ``beta``.
+        gamma_regularizer: optional regularizer of ``gamma``.
+        beta_constraint: optional constraint on ``beta`` (e.g. :class:`ClipConstraint`).
+        gamma_constraint: optional constraint on ``gamma``.
         frozen_statistics: ``"moving"`` or ``"batch"``, for a frozen layer in a training pass.
 
     Reference:

@@ -356,4 +356,14 @@ MUTANTS: tuple[Mutant, ...] = (
               "                        raise TrainingInterrupted("),),
         ("tests/test_resume.py",),
     ),
+    # ------------------------------------------------------------------ the documentation site
+    Mutant(
+        "docstring-names-a-parameter-the-signature-lacks",
+        "the API reference renders every docstring: mkdocs build --strict fails on an Args entry that no "
+        "parameter of the signature carries (here two parameters fused into one entry)",
+        (Edit("gans/evaluation/frechet.py",
+              "        mu1: mean (d,) of the first set of features.\n        sigma1: covariance (d, d) of the first set of features.\n",
+              "        mu1, sigma1: mean (d,) and covariance (d, d) of the first set of features.\n"),),
+        ("tests/test_docs.py",),
+    ),
 )

@@ -35,7 +35,7 @@ def random_stats(rng, d, n, scale=1.0):
 
 
 # Relative agreement with the reference algorithm. Full-rank statistics (more samples than
-# dimensions, as the thesis's 5,000 InceptionV3 features of 2,048 dimensions): 1e-8, what the README
+# dimensions, as the thesis's 5,000 InceptionV3 features of 2,048 dimensions): 1e-8, what docs/metrics.md
 # states; measured 1e-15 to 3e-11. Rank-deficient ones (fewer samples than dimensions): the reference's
 # general square root of a singular product carries its own error, measured 1.0e-8 to 1.5e-8 here.
 FULL_RANK_RTOL, RANK_DEFICIENT_RTOL = 1e-8, 5e-8
@@ -62,7 +62,7 @@ def test_frechet_distance_agrees_with_reference(d, n, rtol, method):
 @pytest.mark.slow
 def test_frechet_distance_agrees_with_reference_at_the_thesis_size():
     """2,048-d InceptionV3 statistics of 5,000 images: the eigendecomposition route within 1e-8 of
-    scipy's sqrtm, as the README states (about a minute: sqrtm at 2,048-d is slow)."""
+    scipy's sqrtm, as docs/metrics.md states (about a minute: sqrtm at 2,048-d is slow)."""
     assert_agrees_with_reference(2048, 5000, "eigh", FULL_RANK_RTOL)
 
 

@@ -1,4 +1,4 @@
-"""The import arrows between the parts of gans (README "Architecture"): a forbidden one fails the suite.
+"""The import arrows between the parts of gans (docs/architecture.md): a forbidden one fails the suite.
 
 A part is the first name below ``gans`` (``gans/models/dcgan.py`` -> models, ``gans/io.py`` -> io). Every
 import is read from the source, including those inside functions (the lazy ones), except those under

@@ -77,8 +77,10 @@ def train_attribute_classifier(model, images: np.ndarray, labels: np.ndarray, de
 
     Args:
         model: the compiled classifier.
-        images, labels: uint8 training faces (N, H, W, C) and their 0/1 attributes (N, 40).
-        dev_images, dev_labels: the held-out faces, judged after every epoch.
+        images: uint8 training faces (N, H, W, C).
+        labels: their 0/1 attributes (N, 40).
+        dev_images: the held-out faces, judged after every epoch.
+        dev_labels: their 0/1 attributes.
         epochs: passes over the training faces.
         batch_size: faces per update.
         seed: seed of the weights' dropout and the shuffling.
@@ -259,7 +261,11 @@ def train_celeba_classifier(data, out, image_size=None, epochs: int = 5, limit: 
         data: a CelebA image folder (:func:`gans.datasets.celeba.load_celeba`).
         out: the output folder.
         image_size: (H, W) to resize the faces to; None keeps their size.
-        epochs, batch_size, seed, progress, on_epoch: see :func:`train_attribute_classifier`.
+        epochs: see :func:`train_attribute_classifier`.
+        batch_size: see :func:`train_attribute_classifier`.
+        seed: see :func:`train_attribute_classifier`.
+        progress: see :func:`train_attribute_classifier`.
+        on_epoch: see :func:`train_attribute_classifier`.
         limit: the first ``limit`` faces of the attribute file only.
         overwrite: replace an existing ``classifier.h5``.
 

@@ -123,8 +123,9 @@ def fid_from_arrays(images_a: np.ndarray, images_b: np.ndarray,
     """FID between two arrays of images.
 
     Args:
-        images_a, images_b: (N, H, W, C) uint8 or [-1, 1] float images (sizes and channel counts may
-            differ between the two; each is resized to the extractor's input).
+        images_a: (N, H, W, C) uint8 or [-1, 1] float images (sizes and channel counts may differ
+            from ``images_b``'s; each is resized to the extractor's input).
+        images_b: the same for the other set.
         extractor: ``"inception"``, ``"lenet"`` or a :class:`FeatureExtractor`.
         batch_size: images per batch (the extractor's default when None).
         method: see :func:`frechet_distance`.

@@ -89,8 +89,10 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     d^2 = ||mu1 - mu2||^2 + tr(sigma1) + tr(sigma2) - 2 tr(sqrtm(sigma1 sigma2)).
 
     Args:
-        mu1, sigma1: mean (d,) and covariance (d, d) of the first set of features.
-        mu2, sigma2: the same for the second set.
+        mu1: mean (d,) of the first set of features.
+        sigma1: covariance (d, d) of the first set of features.
+        mu2: mean (d,) of the second set.
+        sigma2: covariance (d, d) of the second set.
         method: ``"eigh"`` (exact, fast; :func:`trace_sqrt_product_eigh`) or ``"sqrtm"`` (the
             reference algorithm; :func:`trace_sqrt_product_sqrtm`). They agree to about 1e-12 relative
             on full-rank statistics and 1e-8 on rank-deficient ones.

@@ -145,10 +145,13 @@ def kid_from_arrays(images_a: np.ndarray, images_b: np.ndarray,
     """KID between two arrays of images, through an extractor (``"inception"``, ``"lenet"`` or one built).
 
     Args:
-        images_a, images_b: (N, H, W, C) uint8 or [-1, 1] float images.
+        images_a: (N, H, W, C) uint8 or [-1, 1] float images.
+        images_b: the same for the other set.
         extractor: see :func:`gans.evaluation.extractors.get_extractor`.
         batch_size: images per batch (the extractor's default when None).
-        subsets, subset_size, seed: see :func:`kernel_inception_distance`.
+        subsets: see :func:`kernel_inception_distance`.
+        subset_size: see :func:`kernel_inception_distance`.
+        seed: see :func:`kernel_inception_distance`.
         progress: show progress bars.
 
     Returns:

@@ -245,7 +245,8 @@ def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, result
     Args:
         runs_dir: the folder holding run folders.
         out_dir: where to write the report (default ``runs_dir``).
-        results, skipped: what :func:`collect_runs` found, when the caller already has it.
+        results: what :func:`collect_runs` found, when the caller already has it.
+        skipped: the runs :func:`collect_runs` skipped, with it.
 
     Returns:
         Paths of the files written, by kind ("markdown", "csv", "figure").

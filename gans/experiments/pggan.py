@@ -28,15 +28,18 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
         pixel_norm: pixel normalization of z and after every generator convolution (the PGGAN paper's;
             on by default: without it, the mse recipe's generator saturated its tanh to one flat
             colour within the 4x4 phase on the CelebA faces, measured).
-        equalized, minibatch_stddev: the PGGAN paper's equalized learning rate and minibatch standard
-            deviation, on by default (the seed lists them as its next steps). Measured on the CelebA
-            faces with the mse recipe and Adam 1e-3: without the equalized learning rate the losses
-            blew up at 16x16 and 32x32 (d_loss 3e3, then 7e8) and the samples were flat colours.
+        equalized: the PGGAN paper's equalized learning rate, on by default (the seed lists it as
+            one of its next steps). Measured on the CelebA faces with the mse recipe and Adam 1e-3:
+            without it the losses blew up at 16x16 and 32x32 (d_loss 3e3, then 7e8) and the samples
+            were flat colours.
+        minibatch_stddev: the PGGAN paper's minibatch standard deviation, on by default (the seed
+            lists it as one of its next steps).
         momentum: batch-norm momentum of the "bce" recipe.
-        optimizer / discriminator_optimizer: Adam 1e-3, beta1 0 for both by default (the PGGAN paper's;
-            its beta2 0.99 is not an OptimizerSpec field, Keras' 0.999 stands). Measured on the CelebA
-            faces at 4x4: with DCGAN's 2e-4 / 0.5 the discriminator won within 100 steps and the
-            samples stayed dark noise; with 1e-3 / 0 they were face-coloured blobs.
+        optimizer: the generator's, Adam 1e-3, beta1 0 by default (the PGGAN paper's; its beta2 0.99
+            is not an OptimizerSpec field, Keras' 0.999 stands). Measured on the CelebA faces at 4x4:
+            with DCGAN's 2e-4 / 0.5 the discriminator won within 100 steps and the samples stayed
+            dark noise; with 1e-3 / 0 they were face-coloured blobs.
+        discriminator_optimizer: the discriminator's, the same default as ``optimizer``.
         ema: beta of the generator's exponential moving average, which samples and per-phase
             checkpoints then come from (the PGGAN paper's 0.999); 0 for none.
         optimizer_reset: "phase" (fresh Adam state at every fade-in and stable phase, as the PGGAN

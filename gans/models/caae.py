@@ -247,7 +247,8 @@ def render(encoder: keras.Model, generator: keras.Model, images, age_onehot, gen
 
     Args:
         images: float32 (N, S, S, C) in [-1, 1].
-        age_onehot, gender_onehot: (N, num_ages) and (N, 2) one-hots in -1/+1.
+        age_onehot: (N, num_ages) one-hots in -1/+1.
+        gender_onehot: (N, 2) one-hots in -1/+1.
 
     Returns:
         float32 numpy (N, S, S, C) in [-1, 1].

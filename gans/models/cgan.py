@@ -185,9 +185,8 @@ def build_dcgan_generator(
     z -> Dense -> Dense(seed) -> Reshape -> x2 blocks -> x2 Conv2D(C, tanh); 6,768,129 parameters at
     the defaults (the report: "around 7 million").
 
-    Args:
-        The arguments of :func:`build_generator` other than ``num_classes``, ``label_input`` and
-        ``embedding_dim``, with the same meaning and defaults.
+    It takes the arguments of :func:`build_generator` other than ``num_classes``, ``label_input`` and
+    ``embedding_dim``, with the same meaning and defaults.
 
     Returns:
         A functional model mapping z (batch, latent_dim) to (batch, H, W, C).
@@ -224,9 +223,8 @@ def build_dcgan_discriminator(
     image -> D conv blocks -> MaxPool -> Flatten -> Dense(1); 310,529 parameters at the defaults
     (the report: "approximately 310,000").
 
-    Args:
-        The arguments of :func:`build_discriminator` other than ``num_classes``, ``label_input`` and
-        ``embedding_dim``, with the same meaning and defaults.
+    It takes the arguments of :func:`build_discriminator` other than ``num_classes``, ``label_input`` and
+    ``embedding_dim``, with the same meaning and defaults.
 
     Returns:
         A functional model mapping (batch, H, W, C) to (batch, 1).

@@ -272,7 +272,9 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         fractions: real fractions, each in (0, 1].
         out: output folder.
         class_fractions: per-class overrides of the real fraction.
-        epochs, batch_size, learning_rate: LeNet training (the paper: Adam 1e-3, batch 32; 5 epochs).
+        epochs: LeNet's training epochs (the paper: 5).
+        batch_size: LeNet's batch (the paper: 32).
+        learning_rate: LeNet's Adam learning rate (the paper: 1e-3).
         seed: seed of the real-digit choice, the generated digits and LeNet's training.
         real_only: also train on the real digits alone (the control).
         progress: show a progress bar over the fractions.

@@ -26,8 +26,10 @@ class AttributeStep(AdversarialStep):
         generator: maps the 160-d noise of equation 1 to faces (:func:`gans.models.attribute.build_generator`).
         discriminator: faces -> probability of real.
         classifier: the CelebA attribute classifier, a ``keras.Model`` or the path of its .h5.
-        alpha, beta: equation 1's noise weights (the paper's 0.6 and 0.8).
-        *args, **kwargs: as for :class:`AdversarialStep`.
+        alpha: equation 1's first noise weight (the paper's 0.6).
+        beta: equation 1's second noise weight (the paper's 0.8).
+        *args: as for :class:`AdversarialStep`.
+        **kwargs: as for :class:`AdversarialStep`.
 
     Attributes:
         attribute_outputs: float32 (N, 40), the classifier's outputs on every training face, set by

@@ -108,11 +108,16 @@ class CAAEStep(Step):
     """One CAAE iteration. See the module docstring and :class:`~gans.training.steps.base.Step`.
 
     Args:
-        encoder, generator, discriminator_z, discriminator_img: from :mod:`gans.models.caae`.
+        encoder: from :mod:`gans.models.caae`.
+        generator: from :mod:`gans.models.caae`.
+        discriminator_z: from :mod:`gans.models.caae`.
+        discriminator_img: from :mod:`gans.models.caae`.
         optimizer: E and G's optimizer ("eg").
-        dz_optimizer, di_optimizer: the discriminators' optimizers (separate objects).
-        image_weight, z_weight, tv_weight: weights of the image-adversarial, z-adversarial and total
-            variation terms in the E/G loss (the reference's 1e-4, 0, 0).
+        dz_optimizer: D_z's optimizer (an object of its own).
+        di_optimizer: D_img's optimizer (an object of its own).
+        image_weight: weight of the image-adversarial term in the E/G loss (the reference's 1e-4).
+        z_weight: weight of the z-adversarial term (the reference's 0).
+        tv_weight: weight of the total variation term (the reference's 0).
         pretrain_epochs: epochs at the start with all three weights 0 (the reference's first stage).
     """
 

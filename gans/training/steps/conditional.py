@@ -23,7 +23,8 @@ class ConditionalStep(AdversarialStep):
             :func:`gans.models.cgan.build_generator`.
         discriminator: a conditional discriminator (inputs ``image`` then ``label``).
         num_classes: classes the networks were built for; must match their label inputs.
-        *args, **kwargs: as for :class:`AdversarialStep`.
+        *args: as for :class:`AdversarialStep`.
+        **kwargs: as for :class:`AdversarialStep`.
     """
 
     def __init__(self, generator, discriminator, *args, num_classes: int, **kwargs):

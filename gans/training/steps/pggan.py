@@ -72,7 +72,9 @@ class PGGANStep(AdversarialStep):
         discriminator_optimizer: a factory of the discriminator's optimizer.
         images_per_phase: real images shown per phase.
         batch_sizes: batch size per resolution (see :class:`Schedule`).
-        label_smoothing, label_flip, n_critic: as :class:`AdversarialStep`.
+        label_smoothing: as :class:`AdversarialStep`.
+        label_flip: as :class:`AdversarialStep`.
+        n_critic: as :class:`AdversarialStep`.
         optimizer_reset: when Adam's state starts afresh: ``"phase"`` (every fade-in and every stable
             phase, as the PGGAN code's ``reset_opt_for_new_lod`` does) or ``"resolution"`` (when a
             resolution's fade-in starts; kept into its stable phase).
@@ -80,10 +82,12 @@ class PGGANStep(AdversarialStep):
             0.999), updated after every iteration; 0 for none. With it, :meth:`sample` (grids, FID,
             diagnostics) and the per-phase checkpoints use the averaged generator; its weights are
             part of the state (model ``ema_generator``).
-        gradient_penalty, drift: with the Wasserstein loss, the critic is trained with the gradient
-            penalty (lambda, 10) and the drift term (epsilon, 0.001) of the PGGAN paper
-            (:class:`~gans.layers.WassersteinGPCriticLoss`); losses are then ``d_loss`` (the critic's
-            whole loss) and ``g_loss``. Ignored by the other losses.
+        gradient_penalty: with the Wasserstein loss, the weight (lambda, 10) of the PGGAN paper's
+            gradient penalty in the critic's loss (:class:`~gans.layers.WassersteinGPCriticLoss`);
+            losses are then ``d_loss`` (the critic's whole loss) and ``g_loss``. Ignored by the other
+            losses.
+        drift: with the Wasserstein loss, the weight (epsilon, 0.001) of the PGGAN paper's drift
+            term. Ignored by the other losses.
     """
 
     def __init__(self, generator_stages: dict[int, Stage], discriminator_stages: dict[int, Stage],
