@@ -35,10 +35,11 @@ from gans.visualize import save_image_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--data", required=True, help="a CelebA image folder with list_attr_celeba.txt in or beside it")
-parser.add_argument("--out", default="runs/attribute", help="folder for the classifier/ and the gan/ run")
+parser.add_argument("--out", help="folder of the classifier/ and the gan/ run (default runs/attribute, or "
+                    "runs/attribute-smoke)")
 parser.add_argument("--smoke", action="store_true", help="a tiny run: 40 faces, 24x20, narrow networks, 4 steps")
 args = parser.parse_args()
-out = Path(args.out)
+out = Path(args.out or ("runs/attribute-smoke" if args.smoke else "runs/attribute"))
 
 config = get_experiment("attribute-celeba")
 if args.smoke:

@@ -30,22 +30,22 @@ parser.add_argument("--data", required=True, help="a UTKFace folder (age_gender_
                     "with 'images', 'age' (or 'age_group') and 'gender'")
 parser.add_argument("--epochs", type=int, default=60, help="passes over the training faces")
 parser.add_argument("--face", help="a photo of a face, already cropped (default: a validation face)")
-parser.add_argument("--out", default="runs/caae-64", help="run folder")
+parser.add_argument("--out", help="run folder (default runs/caae-64, or runs/caae-smoke)")
 parser.add_argument("--smoke", action="store_true", help="a tiny run: 16x16, 40 faces, 2 epochs, narrow networks")
 args = parser.parse_args()
 
 size, batch, limit, epochs = (16, 8, 40, 2) if args.smoke else (64, 64, None, args.epochs)
 widths = {"encoder": {"filters": 4}, "generator": {"filters": 16}} if args.smoke else \
     {"encoder": {"filters": 32}, "generator": {"filters": 256}}
+out = Path(args.out or ("runs/caae-smoke" if args.smoke else "runs/caae-64"))
 
 # 1. The faces, split into training and validation, and the configuration for their number.
 faces, validation = load_caae_data(args.data, size, limit)
 config = caae_config(size, batch_size=batch, steps_per_epoch=len(faces) // batch, **widths)
 
 # 2. Train: E, G, D_z and D_img, one update of each per step; artefacts every epoch.
-trainer = train(config, args.out, data=faces, epochs=epochs, settings=RunSettings(tensorboard=not args.smoke),
+trainer = train(config, out, data=faces, epochs=epochs, settings=RunSettings(tensorboard=not args.smoke),
                 resume=True)
-out = Path(args.out)
 
 # 3. One face through the last encoder and generator, at every age group, as male and as female.
 encoder, generator = load_pair(out)

@@ -32,7 +32,7 @@ from gans.visualize import save_image_grid
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files, with labels (default: Keras, or offline)")
 parser.add_argument("--steps", type=int, help="iterations (default: the paper's 18,750)")
-parser.add_argument("--out", default="runs/ccgan-mnist", help="run folder")
+parser.add_argument("--out", help="run folder (default runs/ccgan-mnist, or runs/ccgan-smoke)")
 parser.add_argument("--smoke", action="store_true", help="a tiny run (20 iterations, narrow networks)")
 args = parser.parse_args()
 
@@ -45,10 +45,10 @@ if args.smoke:
                             discriminator=NetworkSpec("cgan", {**d, "filters": (8, 8)}))
     settings = RunSettings(sample_every=10, checkpoint_every=10, tensorboard=False)
 steps = args.steps or (20 if args.smoke else config.steps)
+out = Path(args.out or ("runs/ccgan-smoke" if args.smoke else "runs/ccgan-mnist"))
 
 # 1. Train; the run measures the conditional agreement at every sample interval.
-trainer = train(config, args.out, data=args.data, steps=steps, settings=settings, resume=True)
-out = Path(args.out)
+trainer = train(config, out, data=args.data, steps=steps, settings=settings, resume=True)
 
 # 2. The paper's figure from the last checkpoint: ten samples of each digit, one digit per row.
 generator = load_generator(out / "checkpoints" / f"generator_{step_name(trainer.step)}.h5")

@@ -34,7 +34,7 @@ from gans.visualize import save_image_grid
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--data", required=True, help="a CelebA image folder, or an .npz of face crops ('images')")
 parser.add_argument("--images-per-phase", type=int, default=20_000, help="real images shown per phase")
-parser.add_argument("--out", default="runs/pggan-32", help="run folder")
+parser.add_argument("--out", help="run folder (default runs/pggan-32, or runs/pggan-smoke)")
 parser.add_argument("--smoke", action="store_true", help="a tiny run: 4x4 to 8x8, 8 filters, 24 images per phase")
 args = parser.parse_args()
 
@@ -44,7 +44,7 @@ if args.smoke:
 else:
     config = pggan_config(target_resolution=32, images_per_phase=args.images_per_phase)
     settings = RunSettings()
-out = Path(args.out)
+out = Path(args.out or ("runs/pggan-smoke" if args.smoke else "runs/pggan-32"))
 
 # 1. Grow: 4x4 stable, then a fade-in and a stable phase per resolution, all in one run.
 trainer = train(config, out, data=args.data, settings=settings, resume=True)

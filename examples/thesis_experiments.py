@@ -32,12 +32,12 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--experiment", type=int, default=3, choices=range(1, 11), metavar="N",
                     help="an MNIST experiment of the thesis, 1-10 (default 3: LSGAN, its best MNIST FID)")
 parser.add_argument("--data", help="mnist.npz or a folder of MNIST IDX files (default: Keras, or the offline subset)")
-parser.add_argument("--out", help="run folder (default runs/expNN)")
+parser.add_argument("--out", help="run folder (default runs/expNN, or runs/expNN-smoke)")
 parser.add_argument("--smoke", action="store_true", help="a tiny run (20 iterations, FID on 96 images)")
 args = parser.parse_args()
 
 config = get_experiment(args.experiment)
-out = Path(args.out or f"runs/exp{args.experiment:02d}")
+out = Path(args.out or f"runs/exp{args.experiment:02d}{'-smoke' if args.smoke else ''}")
 steps, fid_n = (20, 96) if args.smoke else (config.steps, 5000)
 settings = RunSettings(sample_every=10, checkpoint_every=10, tensorboard=False) if args.smoke else RunSettings()
 
