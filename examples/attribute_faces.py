@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.callbacks import step_name
 from gans.config import NetworkSpec
 from gans.datasets.celeba import load_celeba
 from gans.datasets.scaling import unscale_images
@@ -29,8 +28,9 @@ from gans.evaluation.attributes import (CLASSIFIER_FILE, attribute_agreement, lo
                                         train_celeba_classifier)
 from gans.experiments import get_experiment
 from gans.models import load_generator
-from gans.sampling import face_from_faces
+from gans.attribute_faces import face_from_faces
 from gans.training import RunSettings, train
+from gans.training.steps import run_generator
 from gans.visualize import save_image_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,7 +66,7 @@ trainer = train(config, out / "gan", data=faces, steps=steps, settings=settings,
 
 # 3. A new face from the attributes of two given faces.
 classifier = load_attribute_classifier(classifier_path)
-generator = load_generator(out / "gan" / "checkpoints" / f"generator_{step_name(trainer.step)}.h5")
+generator = load_generator(run_generator(out / "gan"))  # the run's latest generator checkpoint
 given = faces.images[:2]
 made = face_from_faces(classifier, generator, given, alpha=0.6, beta=0.8)
 shown = np.concatenate([given, unscale_images(made["image"][None])])

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.callbacks import step_name
 from gans.config import NetworkSpec
 from gans.evaluation.fid import generate_images
 from gans.experiments import get_experiment
 from gans.io import read_rows_until
 from gans.models import load_generator
 from gans.training import RunSettings, train
+from gans.training.steps import run_generator
 from gans.visualize import save_image_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,7 +51,7 @@ out = Path(args.out or ("runs/ccgan-smoke" if args.smoke else "runs/ccgan-mnist"
 trainer = train(config, out, data=args.data, steps=steps, settings=settings, resume=True)
 
 # 2. The paper's figure from the last checkpoint: ten samples of each digit, one digit per row.
-generator = load_generator(out / "checkpoints" / f"generator_{step_name(trainer.step)}.h5")
+generator = load_generator(run_generator(out))  # the run's latest generator checkpoint
 digits = np.repeat(np.arange(10), 10)
 grid = save_image_grid(generate_images(generator, len(digits), labels=digits), out / "digits_by_row.png", 10, 10)
 

