@@ -134,6 +134,32 @@ def available_resolutions(run_dir: str | Path) -> list[int]:
     return sorted(_phase_generators(Path(run_dir).expanduser() / "checkpoints"))
 
 
+def checkpoint_origin(path: str | Path) -> dict:
+    """Where a generator checkpoint came from, for an export's contract: ``{"checkpoint", "run",
+    "step", "phase"}``. A per-phase generator (``generator_RxR_KIND.h5``) was written at its phase's
+    last step (read from the run's ``phases.csv``), a ``generator_step_N.h5`` at step N; ``run`` is
+    the folder above ``checkpoints/``. What cannot be told is None."""
+    import re
+
+    path = Path(path).expanduser().resolve()
+    run = path.parent.parent if path.parent.name == "checkpoints" else None
+    origin = {"checkpoint": str(path), "run": str(run) if run else None, "step": None, "phase": None}
+    per_phase = re.fullmatch(r"(?:raw_)?generator_(\d+)x\d+_(faded|stable)\.h5", path.name)
+    by_step = re.fullmatch(r"generator_step_(\d+)\.h5", path.name)
+    if by_step:
+        origin["step"] = int(by_step.group(1))
+    elif per_phase:
+        resolution, kind = int(per_phase.group(1)), {v: k for k, v in KIND_NAMES.items()}[per_phase.group(2)]
+        origin["phase"] = f"{resolution}x{resolution} {'fade-in' if kind == 'fade' else 'stable'}"
+        phases = run / PHASES_FILE if run else None
+        if phases is not None and phases.is_file():
+            with open(phases, newline="", encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    if row.get("resolution") == str(resolution) and row.get("kind") == kind:
+                        origin["step"] = int(row["last_step"])
+    return origin
+
+
 def _phase_generators(folder: Path) -> dict[int, dict[str, Path]]:
     """resolution -> {"faded"/"stable": path} of the per-phase generators in ``folder``."""
     found: dict[int, dict[str, Path]] = {}
@@ -143,6 +169,26 @@ def _phase_generators(folder: Path) -> dict[int, dict[str, Path]]:
         if side.isdigit():
             found.setdefault(int(side), {})[kind] = path
     return found
+
+
+DEFAULT_TARGET = 32
+
+
+def default_target(out: str | Path | None, resume: bool) -> int:
+    """The target resolution when none is given: a resumed progressive run's own (so a resume never
+    grows a run unasked), else :data:`DEFAULT_TARGET`.
+
+    Raises:
+        DataError: the run's ``config.json`` is damaged.
+    """
+    if resume and out is not None and (Path(out).expanduser() / "config.json").is_file():
+        from gans.experiments.pggan import target_of
+        from gans.training.run import read_run_record
+
+        target = target_of(read_run_record(Path(out).expanduser()))
+        if target is not None:
+            return target
+    return DEFAULT_TARGET
 
 
 def cmd_train_pggan(args) -> int:
