@@ -64,3 +64,35 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
         image_shape=(int(target_resolution), int(target_resolution), 3), step_options=step_options,
         experiment=experiment, interval=500,
         description=description or f"progressive GAN to {target_resolution}x{target_resolution}, {recipe} recipe")
+
+
+def target_of(record: dict) -> int | None:
+    """The target resolution of a progressive run's ``config.json`` (None for another family's)."""
+    if record.get("variant") != "pggan":
+        return None
+    return int(record["networks"]["generator"]["options"]["target_resolution"])
+
+
+def grown_record(saved: dict, current: dict) -> dict:
+    """``saved`` (a progressive run's ``config.json``) as the same run grown to ``current``'s higher
+    target resolution: its target, per-resolution filters and batch sizes and the smallest batch
+    size become ``current``'s where ``current`` keeps every saved value at the resolutions the run
+    already has. Whatever else differs stays in the record, for the resume check to name and refuse.
+    """
+    import copy
+
+    grown = copy.deepcopy(saved)
+    for role in ("generator", "discriminator"):
+        old = grown["networks"][role]["options"]
+        new = current["networks"][role]["options"]
+        old["target_resolution"] = new["target_resolution"]
+        filters, wanted = old.get("filters"), new.get("filters")
+        if isinstance(filters, list) and isinstance(wanted, list) and wanted[:len(filters)] == filters:
+            old["filters"] = wanted  # one more value per new resolution
+    old_batches = grown["step_options"].get("batch_sizes", {})
+    new_batches = current["step_options"].get("batch_sizes", {})
+    if all(new_batches.get(r) == n for r, n in old_batches.items()):
+        grown["step_options"]["batch_sizes"] = new_batches
+        if grown.get("batch_size") == min(old_batches.values(), default=None):  # the smallest of them
+            grown["batch_size"] = current["batch_size"]
+    return grown

@@ -252,6 +252,23 @@ class Step:
         """Create every optimizer's variables as the first steps would, so saved ones can be restored."""
         raise NotImplementedError
 
+    @property
+    def restored_models(self) -> dict[str, "keras.Model"]:
+        """The networks the saved state is restored into: :attr:`models`, unless the run continues
+        as a larger one (:meth:`continue_run`), whose saved state holds only the smaller networks."""
+        return self.models
+
+    def continue_run(self, saved: dict, current: dict, saved_step: int | None) -> tuple[dict, dict | None]:
+        """How a resume continues the saved run: ``(saved record as this run continues it, growth)``.
+
+        ``saved`` is the run folder's ``config.json``, ``current`` the record this resume would write;
+        the first value returned is what :func:`~gans.training.run.check_resume` compares with
+        ``current`` (any other difference is refused). The default: the same run, no growth. A
+        family whose finished run may grow (the progressive GAN to a higher resolution) returns the
+        saved record as grown and a JSON-ready note of the growth, which ``config.json`` keeps.
+        """
+        return saved, None
+
     def get_extra_state(self) -> dict[str, Any]:
         """Family state beyond variables (a phase, an alpha), as JSON-ready values."""
         return {}
