@@ -272,11 +272,10 @@ def _listen(host: str, port: int) -> ThreadingHTTPServer:
 
 def cmd_demo(args) -> int:
     """``gans demo RUN_DIR [--host H] [--port P]``: serve until interrupted."""
-    check_port(args.port)
+    server = make_server(args.run_dir, args.host, args.port)
     if args.host not in LOCAL_HOSTS:
         warnings.warn(f"--host {args.host} makes the demo reachable from other machines, and it has no "
                       "authentication; leave --host out to keep it on this machine (127.0.0.1).", stacklevel=1)
-    server = make_server(args.run_dir, args.host, args.port)
     print(f"serving the faces of {args.run_dir} at http://{args.host}:{server.server_port}/ (Ctrl-C stops)",
           flush=True)
     try:
