@@ -335,4 +335,42 @@ MUTANTS: tuple[Mutant, ...] = (
               "        if False:\n"),),
         ("tests/test_resume.py",),
     ),
+    # ------------------------------------------------------------------ the app path (seed 001)
+    Mutant(
+        "app-model-dynamic-shape",
+        "every exported generator declares static shapes, [1, latent] -> [1, R, R, 3], before any invoke (here the "
+        "app model's batch is left open, which leaves the converter the spatial shapes open too, and the export's "
+        "own guard against an open dimension is gone)",
+        (Edit("gans/export.py", "    z = keras.Input(shape=(latent,), batch_size=APP_BATCH, name=INPUT_NAME)\n",
+              "    z = keras.Input(shape=(latent,), name=INPUT_NAME)\n"),
+         Edit("gans/export.py", "    if any(v < 1 for shape in shapes for v in shape):\n",
+              "    if False:\n")),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "demo-unbounded-faces",
+        "one demo request makes at most 64x64x64 pixels of faces (4 at 256x256)",
+        (Edit("gans/demo.py", "    if n > most:\n", "    if False:\n"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "grown-run-restores-every-stage",
+        "a grown run restores the saved state into the layers it came from (the every-stage models cut to the "
+        "saved target)",
+        (Edit("gans/training/steps/pggan.py", "if r <= self._grown_from}, name)", "if r <= max(stages)}, name)"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "growth-not-recorded",
+        "config.json records each growth of a run",
+        (Edit("gans/training/run.py", "        record[\"run\"][\"growth\"] = growth\n", "        pass\n"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "resume-grows-unasked",
+        "a resume without --target-resolution continues the run at its own target (the default 32 would grow it)",
+        (Edit("gans/training/progressive.py", "        if target is not None:\n            return target\n",
+              "        pass\n"),),
+        ("tests/test_pggan_app.py",),
+    ),
 )
