@@ -14,6 +14,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -336,7 +337,9 @@ def test_the_demo_listens_on_this_machine_only_unless_told_and_warns_then(run_di
     monkeypatch.setattr(ThreadingHTTPServer, "serve_forever", stop)
     for host, warned in ((None, False), ("0.0.0.0", True)):
         capsys.readouterr()
-        assert main(["demo", str(run_dir), "--port", "0", *(["--host", host] if host else [])]) == 130
+        with warnings.catch_warnings():  # shown whatever -W the tests run under, as a user's shell shows it
+            warnings.simplefilter("always")
+            assert main(["demo", str(run_dir), "--port", "0", *(["--host", host] if host else [])]) == 130
         err = capsys.readouterr().err
         assert ("gans: warning: --host 0.0.0.0 makes the demo reachable from other machines" in err) == warned, err
     assert listening == ["127.0.0.1", "0.0.0.0"]
