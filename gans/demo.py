@@ -60,26 +60,26 @@ class BadRequest(GansError):
     """A request the page refuses (HTTP 400): one short line naming the parameter."""
 
 
-def _whole(query: dict, name: str, default: int, low: int, high: int) -> int:
+def _whole(query: dict, name: str, default: int, allowed, rule: str) -> int:
+    """The parameter ``name`` of a query as an int in ``allowed`` (a range or a list), ``default`` when
+    absent, or a :class:`BadRequest` saying ``name must be RULE, got VALUE``."""
     values = query.get(name)
     if not values:
         return default
     text = values[0].strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 12 or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) not in allowed:
         shown = text if len(text) <= 20 else text[:17] + "..."
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {shown!r}.")
+        raise BadRequest(f"{name} must be {rule}, got {shown!r}.")
     return int(text)
 
 
 def parse_request(query: dict, resolutions: list[int]) -> tuple[int, int, int]:
     """(resolution, seed, n) of a query (``parse_qs``'s dict), each checked, or a :class:`BadRequest`."""
-    top = resolutions[-1]
-    resolution = _whole(query, "resolution", top, 1, 1 << 20)
-    if resolution not in resolutions:
-        raise BadRequest(f"resolution must be one of this run's {', '.join(map(str, resolutions))}, got {resolution}.")
-    seed = _whole(query, "seed", 0, 0, MAX_SEED)
+    resolution = _whole(query, "resolution", resolutions[-1], resolutions,
+                        f"one of this run's {', '.join(map(str, resolutions))}")
+    seed = _whole(query, "seed", 0, range(MAX_SEED + 1), f"a whole number from 0 to {MAX_SEED}")
     most = max_faces(resolution)
-    n = _whole(query, "n", 1, 1, MAX_FACES)
+    n = _whole(query, "n", 1, range(1, MAX_FACES + 1), f"a whole number from 1 to {MAX_FACES}")
     if n > most:
         raise BadRequest(f"n must be at most {most} at {resolution}x{resolution} (a request makes at most "
                          f"{MAX_PIXELS:,} pixels of faces), got {n}.")

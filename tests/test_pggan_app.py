@@ -277,12 +277,12 @@ def test_demo_faces_are_the_exported_models_faces(run_dir, server, tmp_path):
 
 
 @pytest.mark.parametrize("query,status,words", [
-    ("faces.png?resolution=64&seed=5", 400, "resolution must be one of this run's 4, 8, got 64."),
+    ("faces.png?resolution=64&seed=5", 400, "resolution must be one of this run's 4, 8, got '64'."),
     ("faces.png?resolution=8&seed=abc", 400, "seed must be a whole number from 0 to 4294967295, got 'abc'."),
     ("faces.png?resolution=8&seed=99999999999", 400, "seed must be a whole number from 0 to 4294967295"),
     ("faces.png?resolution=8&n=65", 400, "n must be a whole number from 1 to 64, got '65'."),
     ("faces.png?resolution=8&n=0", 400, "n must be a whole number from 1 to 64, got '0'."),
-    ("faces.png?resolution=-8", 400, "resolution must be a whole number"),
+    ("faces.png?resolution=-8", 400, "resolution must be one of this run's 4, 8, got '-8'."),
     ("?seed=" + "9" * 5000, 400, "the query is too long"),
     ("nothing", 404, "no page '/nothing'"),
 ])

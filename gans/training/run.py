@@ -212,7 +212,9 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
             resume: to the saved run's length).
         epochs: passes over the data, instead of ``steps``.
         settings: intervals, seed, batch mode, progress bar.
-        resume: continue the run saved in ``run_dir``.
+        resume: continue the run saved in ``run_dir``. A family may let a resume grow the run
+            (:meth:`~gans.training.steps.Step.continue_run`: a progressive run to a higher target
+            resolution); ``config.json`` then records the growth in ``run.growth``.
         extra_callbacks: more callbacks (e.g. FID), run before the state checkpoint.
 
     Raises:
