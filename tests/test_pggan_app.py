@@ -95,6 +95,7 @@ def check_tflite(generator, path, resolution):
     error = np.abs(lite - expected)
     assert error.max() < 1.0 and error.mean() < 0.05, (error.max(), error.mean())  # XNNPACK's float order only
     assert np.ptp(lite) > 1  # an image, not a constant
+    return float(error.max()), float(error.mean())
 
 
 @pytest.mark.parametrize("resolution,kind", [(4, "stable"), (8, "stable"), (16, "stable"), (32, "stable"),
@@ -126,6 +127,7 @@ def check_savedmodel_and_keras(generator, folder: Path, resolution):
     assert out.shape.as_list() == [1, resolution, resolution, 3]
     (result,) = serve(z=tf.constant(z)).values()
     np.testing.assert_allclose(result.numpy(), expected, atol=1e-3)
+    errors = [float(np.abs(result.numpy() - expected).max())]
     contract = json.loads(contract_path(saved).read_text())
     assert contract["output"]["shape"] == [1, resolution, resolution, 3] and contract["signature"] == "serve"
     path = export_generator(generator, "keras", folder / f"face{resolution}.keras")
@@ -134,6 +136,7 @@ def check_savedmodel_and_keras(generator, folder: Path, resolution):
                                                                                            resolution, 3)
     np.testing.assert_allclose(model(z).numpy(), expected, atol=1e-3)
     assert json.loads(contract_path(path).read_text())["output"]["shape"] == [1, resolution, resolution, 3]
+    return errors + [float(np.abs(model(z).numpy() - expected).max())]
 
 
 @pytest.mark.parametrize("resolution", [8, 16, 32])  # 4 to 256 in the slow test below
@@ -156,8 +159,10 @@ def test_every_generator_to_256_exports_with_static_shapes_in_every_format(tmp_p
             if kind == "fade":
                 stage.fade_layer.set_alpha(0.5)
             folder = tmp_path / f"{resolution}_{kind}"
-            check_tflite(generator, export_generator(generator, "tflite", folder / "face.tflite"), resolution)
-            check_savedmodel_and_keras(generator, folder, resolution)
+            lite = check_tflite(generator, export_generator(generator, "tflite", folder / "face.tflite"), resolution)
+            saved, keras_file = check_savedmodel_and_keras(generator, folder, resolution)
+            print(f"{resolution}x{resolution} {kind}: |tflite - keras| max {lite[0]:.4f} mean {lite[1]:.5f}; "
+                  f"savedmodel {saved:.1e}, .keras {keras_file:.1e} (of 255)")
 
 
 @pytest.mark.slow  # a fresh process per load
