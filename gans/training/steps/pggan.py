@@ -386,9 +386,9 @@ class PGGANStep(AdversarialStep):
         if old is None or old == new:
             return saved, None
         if new < old:
-            raise ConfigError(f"cannot resume with --target-resolution {new}: this run trains to {old}x{old}, and a run "
-                              f"can only grow. Leave --target-resolution out (or pass {old}) to continue it, or pass a "
-                              "higher one to grow it.")
+            raise ConfigError(f"cannot resume with --target-resolution {new}: this run trains to {old}x{old}, and a "
+                              f"run can only grow. Leave --target-resolution out (or pass {old}) to continue it, or "
+                              "pass a higher one to grow it.")
         self._grown_from = old
         return grown_record(saved, current), {"from": old, "to": new, "at_step": int(saved_step or 0)}
 
