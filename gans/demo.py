@@ -29,6 +29,7 @@ import html
 import io
 import json
 import logging
+import math
 import threading
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -179,11 +180,13 @@ def _page(maker: FaceMaker, contract: dict, resolution: int, seed: int, n: int) 
     options = "".join(f'<option value="{r}"{" selected" if r == resolution else ""}>{r} x {r}</option>'
                       for r in maker.resolutions)
     side = contract["output"]["shape"][1]
-    shown = side * max(1, 256 // side)  # whole-pixel enlargement to about 256 px
+    cols = math.ceil(math.sqrt(n))  # gans.visualize.tile_images' grid, 1-pixel gaps
+    width = side if n == 1 else cols * (side + 1) + 1
+    shown = width * max(1, (256 if n == 1 else 512) // width)  # whole-pixel enlargement
     source = contract.get("source") or {}
     origin = f"step {source['step']}, " if source.get("step") else ""
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>gans demo: {html.escape(maker.run_dir.name)}</title>
-<style>body{{font-family:sans-serif;margin:2em}} #faces{{image-rendering:pixelated;width:{shown if n == 1 else 512}px}}</style></head>
+<style>body{{font-family:sans-serif;margin:2em}} #faces{{image-rendering:pixelated;width:{shown}px}}</style></head>
 <body><h1>Faces of people who do not exist</h1>
 <p>Generator of <code>{html.escape(str(maker.run_dir))}</code> at {side} x {side} ({html.escape(origin)}z of
 {contract["latent_dim"]} standard normal values, pixels in {contract["output"]["range"]}).</p>

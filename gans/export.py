@@ -23,6 +23,7 @@ the run and step the generator came from, so an app reads how to call the model 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -138,10 +139,15 @@ def _write_savedmodel(model, folder: Path) -> None:
     import tensorflow as tf
 
     spec = tf.TensorSpec(tuple(model.inputs[0].shape), tf.float32, name=INPUT_NAME)
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(max(level, logging.WARNING))  # not its "Assets written to: <a temporary folder>"
     try:
         model.export(str(folder), format="tf_saved_model", verbose=False, input_signature=[spec])
     except tf.errors.OpError as exc:  # TensorFlow's own file errors (permission, space) are no OSError
         raise ConfigError(f"cannot write the SavedModel {folder}: {exc.message.splitlines()[0][:200]}") from exc
+    finally:
+        tf_log.setLevel(level)
 
 
 def _write_tflite(model, out: Path) -> None:
