@@ -307,13 +307,14 @@ def run_tflite(path: str | Path, z):
 
 def cmd_export(args) -> int:
     """``gans export CHECKPOINT|RUN_DIR [--resolution R] --format tflite|savedmodel|keras --out PATH``."""
+    out = check_export_path(args.out, args.format, args.overwrite)  # before Keras and the model load
+
     from gans.models import load_generator
     from gans.training.progressive import checkpoint_origin, phase_checkpoint
 
     source = Path(args.checkpoint).expanduser()
     if source.is_dir() or args.resolution is not None:
         source = phase_checkpoint(source, args.resolution)
-    out = check_export_path(args.out, args.format, args.overwrite)  # before the model loads
     generator = load_generator(source)
     latent, shape = check_generator(generator, str(source))
     path = export_generator(generator, args.format, out, source=checkpoint_origin(source))

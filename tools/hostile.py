@@ -732,7 +732,7 @@ def cases() -> list[Case]:
                  r"cannot write in .*read_only \(Permission denied\)", item=f"a read-only output folder ({fmt})",
                  needs_root_off=True, setup=lambda w: (_pggan_run(w), _read_only(w))))
         add(Case(f"app_export_system_{fmt}", [*export, f"/sys/gans-hostile/{name}"],
-                 r"cannot write in /sys/gans-hostile", setup=_pggan_run,
+                 r"cannot write in /sys/gans-hostile",  # refused before the run is read: no P needed
                  item=f"an output where nobody may write, root included ({fmt}{BEFORE[fmt][0]})"))
         add(Case(f"app_export_16_{fmt}", ["export", "{W}/P", "--resolution", "16", "--format", fmt, "--out",
                                           f"{{W}}/app/{name}", "--overwrite"], None, setup=_pggan_run,
