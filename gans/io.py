@@ -112,6 +112,32 @@ def atomic_path(path: str | Path):
             tmp.unlink()
 
 
+def check_writable_folder(folder: str | Path, option: str = "--out") -> Path:
+    """``folder`` created if missing and proven writable by creating (and removing) a file in it, so a
+    command refuses a read-only place before its work starts, whoever runs it (a permission check
+    alone would pass for root on a read-only mount).
+
+    Raises:
+        ConfigError: a file stands where a folder belongs, or the folder cannot be created or written;
+            the message names the path, the reason and the fix.
+    """
+    import tempfile
+
+    folder = Path(folder).expanduser()
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"{option}: {existing} is a file, not a folder; choose another path.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"{option}: cannot write in {folder} ({exc.strerror or exc}); choose a folder you can "
+                          "write to.") from None
+    return folder
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")

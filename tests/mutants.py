@@ -94,8 +94,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "resume-skips-discriminator",
         "a resumed run restores the discriminator",
-        (Edit(STATE, '''        for name, model in step_obj.models.items():
-            if meta.get("format", 1) < 2:''', '''        for name, model in step_obj.models.items():
+        (Edit(STATE, '''        for name, model in step_obj.restored_models.items():
+            if meta.get("format", 1) < 2:''', '''        for name, model in step_obj.restored_models.items():
             if name == "discriminator":
                 continue
             if meta.get("format", 1) < 2:'''),),
@@ -365,5 +365,43 @@ MUTANTS: tuple[Mutant, ...] = (
               "        mu1: mean (d,) of the first set of features.\n        sigma1: covariance (d, d) of the first set of features.\n",
               "        mu1, sigma1: mean (d,) and covariance (d, d) of the first set of features.\n"),),
         ("tests/test_docs.py",),
+    ),
+    # ------------------------------------------------------------------ the app path (seed 001)
+    Mutant(
+        "app-model-dynamic-shape",
+        "every exported generator declares static shapes, [1, latent] -> [1, R, R, 3], before any invoke (here the "
+        "app model's batch is left open, which leaves the converter the spatial shapes open too, and the export's "
+        "own guard against an open dimension is gone)",
+        (Edit("gans/export.py", "    z = keras.Input(shape=(latent,), batch_size=APP_BATCH, name=INPUT_NAME)\n",
+              "    z = keras.Input(shape=(latent,), name=INPUT_NAME)\n"),
+         Edit("gans/export.py", "    if any(v < 1 for shape in shapes for v in shape):\n",
+              "    if False:\n")),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "demo-unbounded-faces",
+        "one demo request makes at most 64x64x64 pixels of faces (4 at 256x256)",
+        (Edit("gans/demo.py", "    if n > most:\n", "    if False:\n"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "grown-run-restores-every-stage",
+        "a grown run restores the saved state into the layers it came from (the every-stage models cut to the "
+        "saved target)",
+        (Edit("gans/training/steps/pggan.py", "if r <= self._grown_from}, name)", "if r <= max(stages)}, name)"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "growth-not-recorded",
+        "config.json records each growth of a run",
+        (Edit("gans/training/run.py", "        record[\"run\"][\"growth\"] = growth\n", "        pass\n"),),
+        ("tests/test_pggan_app.py",),
+    ),
+    Mutant(
+        "resume-grows-unasked",
+        "a resume without --target-resolution continues the run at its own target (the default 32 would grow it)",
+        (Edit("gans/experiments/pggan.py", "        if target is not None:\n            return target\n",
+              "        pass\n"),),
+        ("tests/test_pggan_app.py",),
     ),
 )

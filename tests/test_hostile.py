@@ -42,10 +42,12 @@ REPRESENTATIVE = [
     "fid_inf", "fid_text", "fid_stats_n", "fid_png_truncated", "fid_generator_nan",
     "report_config", "report_fid_number", "report_out_file",
     "sample_out_folder", "sample_out_jpg", "sample_out_exists", "sample_flat_model", "sample_out_new_folder",
-    "crop_state_corrupt", "crop_chunk_truncated", "diagnose_not_a_run",
+    "crop_state_corrupt", "crop_chunk_truncated", "diagnose_not_a_run", "app_demo_port_range",
+    "app_export_system_savedmodel",
 ]
 # These fail before TensorFlow is imported, so a fresh process answers in well under a second.
-WITHOUT_TENSORFLOW = ["args_lr_inf", "fid_text", "fid_stats_n", "fid_png_truncated", "report_fid_number"]
+WITHOUT_TENSORFLOW = ["args_lr_inf", "fid_text", "fid_stats_n", "fid_png_truncated", "report_fid_number",
+                      "app_demo_port_range", "app_export_system_savedmodel"]
 
 
 def run_cases(names: list[str], workspace: Path, mode: str) -> dict[str, dict]:

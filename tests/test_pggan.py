@@ -686,6 +686,11 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
     assert main([str(a) for a in (*base[:-2], "--recipe", "bce", "--resume", "--out", run)]) == 2
     err = capsys.readouterr().err
     assert "cannot resume" in err and "recipe" in err
+    lower = [str(a) for a in base[:-2]]
+    lower[lower.index("--target-resolution") + 1] = "4"
+    assert main([*lower, "--resume", "--out", str(run)]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gans ")]
+    assert len(lines) == 1 and "--target-resolution 4: this run trains to 8x8, and a run can only grow" in lines[0]
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "resume":

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -73,6 +74,8 @@ class Case:
         hold_lock: the driver holds the lock of this folder (relative) while the case runs.
         ok_status: the exit status of a success (``gans diagnose`` says 1 for an unhealthy run).
         needs_root_off: skipped when running as root (permissions do not bind root).
+        hold_port: the driver listens on a free port of 127.0.0.1 while the case runs; ``{PORT}`` in
+            ``argv`` stands for it.
     """
 
     name: str
@@ -87,6 +90,7 @@ class Case:
     hold_lock: str | None = None
     ok_status: int = 0
     needs_root_off: bool = False
+    hold_port: bool = False
 
     @property
     def command(self) -> str:
@@ -274,16 +278,39 @@ def make_crop_parts(w: Path) -> None:
     (w / "crop.npz").unlink()
 
 
-def _copy_run(name: str, damage: Callable[[Path], None] | None = None):
+def _copy_run(name: str, damage: Callable[[Path], None] | None = None, source: str = "R"):
     def setup(w: Path) -> None:
         target = w / "runs" / name
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(w / "R", target)
+        shutil.copytree(w / source, target)
         if damage is not None:
             damage(target)
 
     return setup
+
+
+# A progressive run to 16x16 with one step per phase (4 faces of the workspace's 24, 4 filters).
+PGGAN = ["train", "pggan", "--data", "{W}/faces.npz", "--images-per-phase", "4", "--batch-sizes", "4", "4", "4", "4",
+         "--filters", "4", "4", "4", "4", "--latent-dim", "4", "--no-tensorboard", "--no-progress"]
+
+
+def _pggan_run(w: Path) -> None:
+    """Train the app cases' progressive run ``P`` (once per workspace), in a process of its own: the
+    fork driver's process must start no TensorFlow threads before it forks."""
+    if (w / "P" / "checkpoints" / "generator_16x16_stable.h5").is_file():
+        return
+    shutil.rmtree(w / "P", ignore_errors=True)
+    argv = [a.replace("{W}", str(w)) for a in (*PGGAN, "--target-resolution", "16", "--out", "{W}/P")]
+    done = subprocess.run([sys.executable, "-m", "gans.cli", *argv], cwd=w, capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if done.returncode != 0:
+        raise RuntimeError(f"could not train the app cases' progressive run: {done.stderr[-2000:]}")
+
+
+def _read_only(w: Path) -> None:
+    (w / "read_only").mkdir(exist_ok=True)
+    os.chmod(w / "read_only", 0o555)
 
 
 def _copy_parts(name: str, damage: Callable[[Path], None]):
@@ -395,6 +422,34 @@ def _file_exists(name: str):
 
 def _stdout_has(text: str):
     return lambda w, r: None if text in r.stdout else f"stdout lacks {text!r}"
+
+
+def _static_contract(relative: str, resolution: int):
+    """The export and its contract exist, and the contract declares static shapes [1, 4] -> [1, R, R, 3]."""
+
+    def check(w: Path, r: Result) -> str | None:
+        contract = w / f"{relative}.json"
+        if not (w / relative).exists() or not contract.is_file():
+            return f"{relative} or its contract was not written"
+        found = json.loads(contract.read_text())
+        shapes = found["input"]["shape"], found["output"]["shape"]
+        return None if shapes == ([1, 4], [1, resolution, resolution, 3]) else f"the contract declares {shapes}"
+
+    return check
+
+
+def _grown(old: int, new: int):
+    """The grown run reached ``new`` with a generator to show for it, and config.json records the growth."""
+
+    def check(w: Path, r: Result) -> str | None:
+        run = w / "runs" / r.name
+        growth = json.loads((run / "config.json").read_text())["run"].get("growth")
+        if not growth or (growth[-1]["from"], growth[-1]["to"]) != (old, new):
+            return f"config.json records the growth as {growth}"
+        stable = run / "checkpoints" / f"generator_{new}x{new}_stable.h5"
+        return None if stable.is_file() else f"no {stable.name}"
+
+    return check
 
 
 def _damage_state(how: str):
@@ -668,6 +723,40 @@ def cases() -> list[Case]:
              item="resources: a huge photo is skipped before decoding",
              check=_manifest_has("too_large", "crop_too_many_pixels")))
 
+    # ---- the app: gans export and gans demo on a tiny progressive run P (4x4 to 16x16), and growing it
+    BEFORE = {"tflite": ("", "; a Flex-op traceback before"), "keras": ("", ""),
+              "savedmodel": ("; TensorFlow's PermissionDeniedError traceback before", "")}
+    for fmt, name in (("tflite", "face.tflite"), ("savedmodel", "face_savedmodel"), ("keras", "face.keras")):
+        export = ["export", "{W}/P", "--resolution", "8", "--format", fmt, "--out"]
+        add(Case(f"app_export_read_only_{fmt}", [*export, f"{{W}}/read_only/{name}"],
+                 r"cannot write in .*read_only \(Permission denied\)", item=f"a read-only output folder ({fmt})",
+                 needs_root_off=True, setup=lambda w: (_pggan_run(w), _read_only(w))))
+        add(Case(f"app_export_system_{fmt}", [*export, f"/sys/gans-hostile/{name}"],
+                 r"cannot write in /sys/gans-hostile",  # refused before the run is read: no P needed
+                 item=f"an output where nobody may write, root included ({fmt}{BEFORE[fmt][0]})"))
+        add(Case(f"app_export_16_{fmt}", ["export", "{W}/P", "--resolution", "16", "--format", fmt, "--out",
+                                          f"{{W}}/app/{name}", "--overwrite"], None, setup=_pggan_run,
+                 item=f"a 16x16 export ({fmt}{BEFORE[fmt][1]})",
+                 check=_static_contract(f"app/{name}", 16)))
+    add(Case("app_export_resolution_not_reached", ["export", "{W}/P", "--resolution", "32", "--format", "tflite",
+                                                   "--out", "{W}/app/face32.tflite"],
+             "has no generator at 32x32; it has 4x4, 8x8, 16x16", item="a resolution the run never reached",
+             setup=_pggan_run))
+    add(Case("app_demo_port_range", ["demo", "{W}/P", "--port", "70000"],
+             r"--port must be a whole number from 0 to 65535 \(0 picks a free port\), got 70000",
+             item="a port out of range (an OverflowError traceback before)"))
+    add(Case("app_demo_port_taken", ["demo", "{W}/P", "--port", "{PORT}"],
+             r"port \d+ on 127\.0\.0\.1 is already in use by another program; pass another --port, or --port 0",
+             item="a port another program listens on", hold_port=True, setup=_pggan_run))
+    add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a progressive run folder",
+             item="demo of a folder that is no progressive run"))
+    add(Case("app_grow_below", [*PGGAN, "--target-resolution", "8", "--resume", *_run("app_grow_below")],
+             "--target-resolution 8: this run trains to 16x16, and a run can only grow", item="a run shrunk",
+             guard="runs/app_grow_below", logs=True, setup=lambda w: (_pggan_run(w), _copy_run("app_grow_below", source="P")(w))))
+    add(Case("app_grow_to_32", [*PGGAN, "--target-resolution", "32", "--resume", *_run("app_grow_to_32")], None,
+             item="a finished run grown from 16x16 to 32x32 by a second --resume",
+             setup=lambda w: (_pggan_run(w), _copy_run("app_grow_to_32", source="P")(w)), check=_grown(16, 32)))
+
     # ---- diagnose
     add(Case("diagnose_not_a_run", ["diagnose", "{W}/notes"], "has no losses.csv", item="diagnose a non-run"))
     add(Case("diagnose_diverged", ["diagnose", "{W}/runs/run_diverges_at_1"], None, ok_status=1,
@@ -792,6 +881,21 @@ def _held_lock(folder: Path | None):
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _held_port(hold: bool):
+    """This process listens on a free port of 127.0.0.1 (yielded) while the block runs, as another
+    program would; None when ``hold`` is False."""
+    if not hold:
+        yield None
+        return
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield held.getsockname()[1]
+
+
 def run_case(case: Case, w: Path, driver=None) -> Result:
     """Prepare, run and judge one case."""
     if case.needs_root_off and os.geteuid() == 0:
@@ -807,7 +911,9 @@ def run_case(case: Case, w: Path, driver=None) -> Result:
     if case.setup is not None:
         case.setup(w)
     before = snapshot(w / case.guard) if case.guard else {}
-    with _held_lock(w / case.hold_lock if case.hold_lock else None):
+    with _held_lock(w / case.hold_lock if case.hold_lock else None), _held_port(case.hold_port) as port:
+        if port is not None:
+            case = dataclasses.replace(case, argv=[a.replace("{PORT}", str(port)) for a in case.argv])
         result = (driver or run_spawn)(case, w)
     if case.guard:
         after = snapshot(w / case.guard)

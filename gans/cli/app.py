@@ -20,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a generator .h5, or a progressive run folder")
     p.add_argument("--resolution", type=count(4), metavar="R", help="run folder: the generator of resolution R")
     p.add_argument("--format", required=True, choices=("tflite", "savedmodel", "keras"))
-    p.add_argument("--out", required=True, metavar="PATH", help="the .tflite / .keras file or SavedModel folder")
+    p.add_argument("--out", required=True, metavar="PATH", help="the .tflite / .keras file or SavedModel folder; "
+                   "its contract (shapes, names, pixel range, source run and step) is written beside as PATH.json")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=lazy("gans.export:cmd_export"))
 
@@ -30,6 +31,7 @@ def register(sub) -> None:
                     "and a seed and see the faces its generator makes.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a progressive run folder (gans train pggan)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=count(0), default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; "
+                   "another address opens the page to the network, with a warning)")
+    p.add_argument("--port", type=count(0), default=8000, help="port, 0-65535 (default 8000; 0 picks a free one)")
     p.set_defaults(func=lazy("gans.demo:cmd_demo"))

@@ -73,8 +73,8 @@ def pggan_config(target_resolution: int = 32, images_per_phase: int = 20_000, re
 
 # ---------------------------------------------------------------------- gans train pggan
 OPTIONS = (
-    Option(("--target-resolution",), "last resolution, a power of two from 4 (default 32; the seed's 256)",
-           kind="count4", metavar="R"),
+    Option(("--target-resolution",), "last resolution, a power of two from 4 (default 32; the seed's 256; on "
+           "--resume the run's own, and a higher one grows the finished run)", kind="count4", metavar="R"),
     Option(("--images-per-phase",), "real images shown in each fade-in and each stable phase (default 20000)",
            kind="count", metavar="N"),
     Option(("--recipe",), "mse (default: least squares, no batch norm), bce (batch norm 0.8, sigmoid) or wasserstein",
@@ -105,7 +105,9 @@ def config_from_args(args, base: GANConfig | None = None) -> GANConfig:
             raise ConfigError(f"{given[0]} builds a progressive run from options; --experiment "
                               f"{args.experiment} is a fixed configuration: drop one of them.")
         return base
-    target = args.target_resolution if getattr(args, "target_resolution", None) is not None else 32
+    target = getattr(args, "target_resolution", None)
+    if target is None:
+        target = default_target(getattr(args, "out", None), getattr(args, "resume", False))
     lr, beta1 = getattr(args, "lr", None), getattr(args, "beta1", None)
     optimizer = OptimizerSpec("adam", lr or 1e-3, 0.0 if beta1 is None else beta1)
     return pggan_config(target, getattr(args, "images_per_phase", None) or 20_000, getattr(args, "recipe", None) or "mse",
@@ -116,3 +118,60 @@ def config_from_args(args, base: GANConfig | None = None) -> GANConfig:
                         minibatch_stddev=getattr(args, "minibatch_stddev", None) is not False, optimizer=optimizer,
                         dataset=getattr(args, "dataset", None) or "celeba", ema=getattr(args, "ema", None) or 0.0,
                         optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")
+
+
+DEFAULT_TARGET = 32
+
+
+def default_target(out, resume: bool) -> int:
+    """The target resolution when none is given: a resumed progressive run's own (so a resume never
+    grows a run unasked), else :data:`DEFAULT_TARGET`.
+
+    Raises:
+        ConfigError: the run's ``config.json`` cannot be read.
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(out).expanduser() / "config.json" if out is not None else None
+    if resume and path is not None and path.is_file():
+        try:
+            target = target_of(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path} cannot be read as a run's config.json ({exc}); restore it, or train a new run "
+                              "with another --out.") from None
+        if target is not None:
+            return target
+    return DEFAULT_TARGET
+
+
+def target_of(record: dict) -> int | None:
+    """The target resolution of a progressive run's ``config.json`` (None for another family's)."""
+    if record.get("variant") != "pggan":
+        return None
+    return int(record["networks"]["generator"]["options"]["target_resolution"])
+
+
+def grown_record(saved: dict, current: dict) -> dict:
+    """``saved`` (a progressive run's ``config.json``) as the same run grown to ``current``'s higher
+    target resolution: its target, per-resolution filters and batch sizes and the smallest batch
+    size become ``current``'s where ``current`` keeps every saved value at the resolutions the run
+    already has. Whatever else differs stays in the record, for the resume check to name and refuse.
+    """
+    import copy
+
+    grown = copy.deepcopy(saved)
+    for role in ("generator", "discriminator"):
+        old = grown["networks"][role]["options"]
+        new = current["networks"][role]["options"]
+        old["target_resolution"] = new["target_resolution"]
+        filters, wanted = old.get("filters"), new.get("filters")
+        if isinstance(filters, list) and isinstance(wanted, list) and wanted[:len(filters)] == filters:
+            old["filters"] = wanted  # one more value per new resolution
+    old_batches = grown["step_options"].get("batch_sizes", {})
+    new_batches = current["step_options"].get("batch_sizes", {})
+    if all(new_batches.get(r) == n for r, n in old_batches.items()):
+        grown["step_options"]["batch_sizes"] = new_batches
+        if grown.get("batch_size") == min(old_batches.values(), default=None):  # the smallest of them
+            grown["batch_size"] = current["batch_size"]
+    return grown

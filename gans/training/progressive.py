@@ -132,6 +132,30 @@ def available_resolutions(run_dir: str | Path) -> list[int]:
     return sorted(_phase_generators(Path(run_dir).expanduser() / "checkpoints"))
 
 
+def checkpoint_origin(path: str | Path) -> dict:
+    """Where a generator checkpoint came from, for an export's contract: ``{"checkpoint", "run",
+    "step", "phase"}``. A per-phase generator (``generator_RxR_KIND.h5``) was written at its phase's
+    last step (read from the run's ``phases.csv``), a ``generator_step_N.h5`` at step N; ``run`` is
+    the folder above ``checkpoints/``. What cannot be told is None."""
+    import re
+
+    from gans.training.steps.base import Step
+
+    origin = Step.checkpoint_origin(path)  # the checkpoint, its run and a generator_step_N's step
+    path, run = Path(origin["checkpoint"]), Path(origin["run"]) if origin["run"] else None
+    per_phase = re.fullmatch(r"(?:raw_)?generator_(\d+)x\d+_(faded|stable)\.h5", path.name)
+    if origin["step"] is None and per_phase:
+        resolution, kind = int(per_phase.group(1)), {v: k for k, v in KIND_NAMES.items()}[per_phase.group(2)]
+        origin["phase"] = f"{resolution}x{resolution} {'fade-in' if kind == 'fade' else 'stable'}"
+        phases = run / PHASES_FILE if run else None
+        if phases is not None and phases.is_file():
+            with open(phases, newline="", encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    if row.get("resolution") == str(resolution) and row.get("kind") == kind:
+                        origin["step"] = int(row["last_step"])
+    return origin
+
+
 def _phase_generators(folder: Path) -> dict[int, dict[str, Path]]:
     """resolution -> {"faded"/"stable": path} of the per-phase generators in ``folder``."""
     found: dict[int, dict[str, Path]] = {}

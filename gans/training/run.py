@@ -241,7 +241,9 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
             resume: to the saved run's length).
         epochs: passes over the data, instead of ``steps``.
         settings: intervals, seed, batch mode, progress bar.
-        resume: continue the run saved in ``run_dir``.
+        resume: continue the run saved in ``run_dir``. A family may let a resume grow the run
+            (:meth:`~gans.training.steps.Step.continue_run`: a progressive run to a higher target
+            resolution); ``config.json`` then records the growth in ``run.growth``.
         extra_callbacks: more callbacks (e.g. FID), run before the state checkpoint.
 
     Raises:
@@ -262,12 +264,20 @@ def train(config: GANConfig, run_dir: str | Path, data=None, steps: int | None =
     with folder_lock(run_dir):
         saved_step = saved_state_step(run_dir)
         saved = read_run_record(run_dir) if resume else None
-        if steps is None and epochs is None:
+        own_length = steps is None and epochs is None
+        if own_length:
             steps, epochs = _saved_length(saved) if saved else (config.steps, None)
         trainer = prepare(config, run_dir, data, settings, extra_callbacks, strategy=strategy)
+        growth = list((saved or {}).get("run", {}).get("growth") or [])
         if resume and saved is not None:
-            check_resume(run_dir, saved, run_record(trainer, steps, epochs, settings, resume), saved_step)
-        trainer.record = {"steps": steps, "epochs": epochs, "resume": resume}
+            current = run_record(trainer, steps, epochs, settings, resume)
+            continued, grown = trainer.step_obj.continue_run(saved, current, saved_step)
+            check_resume(run_dir, continued, current, saved_step)
+            if grown is not None:  # a run grown larger runs to its new length unless told otherwise
+                growth.append(grown)
+                if own_length:
+                    steps, epochs = trainer.config.steps, None
+        trainer.record = {"steps": steps, "epochs": epochs, "resume": resume, "growth": growth}
         try:
             trainer.fit(steps=steps, epochs=epochs, resume=resume, progress=settings.progress)
         except TrainingDiverged as exc:
@@ -337,6 +347,9 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "diagnostic_source": trainer.step_obj.diagnostic_source,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()},
     }
+    growth = getattr(trainer, "record", {}).get("growth")
+    if growth:  # each time a resume grew the run (Step.continue_run), oldest first
+        record["run"]["growth"] = growth
     return json.loads(json.dumps(record))  # as config.json holds it (lists, not tuples), to compare
 
 
@@ -353,7 +366,7 @@ def data_fingerprint(dataset: ImageDataset) -> str:
 # else (what is trained, on which data, with which seed, batches, intervals and measurements) is the
 # run, and a resume that changes it would make one run folder hold two runs.
 _RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions", "run.execution",
-                      "run.deterministic"}
+                      "run.deterministic", "run.growth"}
 
 
 def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | None) -> None:

@@ -58,7 +58,9 @@ def load_state(path: Path, step_obj) -> dict:
     """Restore ``step_obj`` from ``path``; return the metadata (step, rng, ...).
 
     The family's extra state is restored first (a step may grow its networks to the saved phase), then
-    the optimizers are built and every saved variable is assigned.
+    the optimizers are built and every saved variable is assigned, into the step's
+    :attr:`~gans.training.steps.Step.restored_models` (its models, or the smaller networks of a run
+    that continues as a larger one).
 
     Raises:
         DataError: the file is unreadable.
@@ -73,7 +75,7 @@ def load_state(path: Path, step_obj) -> dict:
         step_obj.set_extra_state(meta.get("step_state") or {})
         with step_obj.variable_scope():  # a distributed run builds its optimizer slots on every replica
             step_obj.build_optimizers()
-        for name, model in step_obj.models.items():
+        for name, model in step_obj.restored_models.items():
             if meta.get("format", 1) < 2:
                 model.set_weights(_collect(data, f"model/{name}/", [w.shape for w in model.get_weights()], name))
                 continue

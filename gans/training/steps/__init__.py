@@ -39,7 +39,7 @@ def make_step(config, networks: dict | None = None) -> Step:
 
 
 __all__ = ["FAMILIES", "AdversarialStep", "AttributeStep", "CAAEStep", "ConditionalStep", "PGGANStep", "Step", "WGANStep", "build_networks",
-           "make_step", "run_generator", "run_resolutions", "run_step_class", "step_class"]
+           "checkpoint_origin", "make_step", "run_generator", "run_resolutions", "run_step_class", "step_class"]
 
 
 def run_step_class(run_dir) -> type[Step]:
@@ -82,6 +82,17 @@ def run_generator(source, resolution: int | None = None):
         raise ConfigError(f"--resolution picks a generator from a run folder; {source} is one file: pass the run "
                           "folder, or drop --resolution.")
     return source
+
+
+def checkpoint_origin(path) -> dict:
+    """Where the generator checkpoint ``path`` came from (run, step, phase), as the family of its run
+    folder tells it (:meth:`Step.checkpoint_origin`; a file outside a run folder: its name only)."""
+    from pathlib import Path
+
+    path = Path(path).expanduser().resolve()
+    run = path.parent.parent if path.parent.name == "checkpoints" else None
+    owner = run_step_class(run) if run is not None and (run / "config.json").is_file() else Step
+    return owner.checkpoint_origin(path)
 
 
 def run_resolutions(run_dir) -> list[int]:

@@ -269,6 +269,23 @@ class Step:
         """Create every optimizer's variables as the first steps would, so saved ones can be restored."""
         raise NotImplementedError
 
+    @property
+    def restored_models(self) -> dict[str, "keras.Model"]:
+        """The networks the saved state is restored into: :attr:`models`, unless the run continues
+        as a larger one (:meth:`continue_run`), whose saved state holds only the smaller networks."""
+        return self.models
+
+    def continue_run(self, saved: dict, current: dict, saved_step: int | None) -> tuple[dict, dict | None]:
+        """How a resume continues the saved run: ``(saved record as this run continues it, growth)``.
+
+        ``saved`` is the run folder's ``config.json``, ``current`` the record this resume would write;
+        the first value returned is what :func:`~gans.training.run.check_resume` compares with
+        ``current`` (any other difference is refused). The default: the same run, no growth. A
+        family whose finished run may grow (the progressive GAN to a higher resolution) returns the
+        saved record as grown and a JSON-ready note of the growth, which ``config.json`` keeps.
+        """
+        return saved, None
+
     def get_extra_state(self) -> dict[str, Any]:
         """Family state beyond variables (a phase, an alpha), as JSON-ready values."""
         return {}
@@ -311,6 +328,21 @@ class Step:
         if not found:
             raise DataNotFoundError(f"{run_dir} holds no generator checkpoint (checkpoints/generator_step_N.h5) yet.")
         return found[-1]
+
+    @classmethod
+    def checkpoint_origin(cls, path) -> dict:
+        """Where a generator checkpoint came from, for an export's contract: ``{"checkpoint", "run",
+        "step", "phase"}`` (``run`` the folder above ``checkpoints/``, ``step`` N of a
+        ``generator_step_N.h5``; what cannot be told is None). A family with other checkpoint names (the
+        progressive GAN's per-phase ones) tells their step."""
+        import re
+        from pathlib import Path
+
+        path = Path(path).expanduser().resolve()
+        run = path.parent.parent if path.parent.name == "checkpoints" else None
+        by_step = re.fullmatch(r"generator_step_(\d+)\.h5", path.name)
+        return {"checkpoint": str(path), "run": str(run) if run else None,
+                "step": int(by_step.group(1)) if by_step else None, "phase": None}
 
     @classmethod
     def resolutions(cls, run_dir) -> list[int]:

@@ -142,6 +142,7 @@ class PGGANStep(AdversarialStep):
             for raw, averaged in self._ema_of.values():  # the average starts at the raw weights
                 averaged.assign(raw)
         self._ema_update = None
+        self._grown_from: int | None = None  # the saved run's target, when this run grows it
         self._pyramid: dict[int, np.ndarray] = {}
         self._source = None
         self.phase = None
@@ -282,6 +283,12 @@ class PGGANStep(AdversarialStep):
         return phase_checkpoint(run_dir, resolution)
 
     @classmethod
+    def checkpoint_origin(cls, path):
+        from gans.training.progressive import checkpoint_origin
+
+        return checkpoint_origin(path)
+
+    @classmethod
     def resolutions(cls, run_dir):
         from gans.training.progressive import available_resolutions
 
@@ -382,6 +389,49 @@ class PGGANStep(AdversarialStep):
     @property
     def optimizers(self) -> dict:
         return {"discriminator": self.discriminator_optimizer, "gan": self.generator_optimizer}
+
+    # ------------------------------------------------------------------ growing a finished run
+    def continue_run(self, saved: dict, current: dict, saved_step: int | None) -> tuple[dict, dict | None]:
+        """Continue the saved run, growing it when this step's target resolution is higher.
+
+        The schedule's phases up to the saved target are the saved run's (the resume check holds
+        images per phase, batch sizes and filters there to their saved values), so the run goes on
+        from its saved step into new fade-in and stable phases up to the new target; the networks'
+        new blocks start from their initialization, their lower resolutions from the saved weights
+        (:attr:`restored_models`).
+
+        Returns:
+            ``(saved record as grown, {"from", "to", "at_step"})``, or ``(saved, None)`` when the
+            target is the saved one.
+
+        Raises:
+            ConfigError: the target is below the saved run's (a run only grows).
+        """
+        from gans.experiments.pggan import grown_record, target_of
+
+        old, new = target_of(saved), self.schedule.target_resolution
+        if old is None or old == new:
+            return saved, None
+        if new < old:
+            raise ConfigError(f"cannot resume with --target-resolution {new}: this run trains to {old}x{old}, and a "
+                              f"run can only grow. Leave --target-resolution out (or pass {old}) to continue it, or "
+                              "pass a higher one to grow it.")
+        self._grown_from = old
+        return grown_record(saved, current), {"from": old, "to": new, "at_step": int(saved_step or 0)}
+
+    @property
+    def restored_models(self) -> dict:
+        """:attr:`models`; when this run grows a saved one (:meth:`continue_run`), the every-stage
+        models hold only the stages up to the saved target, as the saved state does: the same layers
+        in the same order, so each saved value lands in the layer it came from."""
+        if self._grown_from is None:
+            return self.models
+        models = {"generator": self.generator, "discriminator": self.discriminator}
+        for name, stages in (("grown_generator", self.g_stages), ("grown_discriminator", self.d_stages),
+                             ("ema_generator", self.ema_stages)):
+            if stages is not None:
+                models[name] = all_stages_model({r: s for r, s in stages.items() if r <= self._grown_from}, name)
+        return models
 
     def build_optimizers(self) -> None:
         """Build both optimizers' slots as the first update would. With ``optimizer_reset="resolution"``
