@@ -203,9 +203,25 @@ MUTANTS: tuple[Mutant, ...] = (
         "fid-trace-in-float32",
         "the eigendecomposition FID agrees with the reference algorithm to 1e-8 (here its inner product "
         "is computed in float32: about 3e-7 off)",
-        (Edit("gans/evaluation/frechet.py", "    inner = root @ sigma2 @ root\n",
+        (Edit("gans/evaluation/frechet.py", "    inner = root1 @ sigma2 @ root1\n",
               "    f32 = np.float32\n"
-              "    inner = (root.astype(f32) @ sigma2.astype(f32) @ root.astype(f32)).astype(float)\n"),),
+              "    inner = (root1.astype(f32) @ sigma2.astype(f32) @ root1.astype(f32)).astype(float)\n"),),
+        ("tests/test_evaluation_fid.py",),
+    ),
+    Mutant(
+        "fid-root-cache-ignores-invalidation",
+        "the square root kept with reference statistics is the root of their covariance as it is now: a sigma "
+        "changed in place, replaced, or edited in a saved file gets a new root (here the kept one is reused)",
+        (Edit("gans/evaluation/statistics.py", "        if self._root is None or self._root_key != key:\n",
+              "        if self._root is None:\n"),),
+        ("tests/test_evaluation_fid.py",),
+    ),
+    Mutant(
+        "fid-root-not-kept",
+        "FID against one reference computes the reference's square root once (here at every distance)",
+        (Edit("gans/evaluation/fid.py", "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma, "
+              "sigma2_root=rooted.sigma_root())\n",
+              "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma)\n"),),
         ("tests/test_evaluation_fid.py",),
     ),
     Mutant(
