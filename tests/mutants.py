@@ -198,6 +198,28 @@ MUTANTS: tuple[Mutant, ...] = (
               "        return images.astype(np.float32) * np.float32(0.999)\n"),),
         ("tests/test_datasets_mnist.py",),
     ),
+    # ------------------------------------------------------------------ mixed precision
+    Mutant(
+        "precision-float16-without-loss-scale",
+        "under mixed_float16 every optimizer trains through a dynamic loss scale",
+        (Edit("gans/precision.py", "    if not needs_loss_scaling(precision):\n        return optimizer\n",
+              "    return optimizer\n"),),
+        ("tests/test_precision.py::test_every_family_trains_under_each_policy[wgan-mixed_float16-recipe]",),
+    ),
+    Mutant(
+        "precision-policy-leaks",
+        "the dtype policy is set only while a run's networks are built: a float32 run built after a mixed one "
+        "computes in float32",
+        (Edit("gans/precision.py", "        keras.config.set_dtype_policy(before)\n", "        pass\n"),),
+        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",),
+    ),
+    Mutant(
+        "precision-half-outputs",
+        "under a mixed policy every network's outputs are float32",
+        (Edit("gans/training/steps/base.py", '        if self.precision != "float32":\n', "        if False:\n"),),
+        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",
+         "tests/test_precision.py::test_every_family_trains_under_each_policy[pggan-mixed_float16-fused]"),
+    ),
     # ------------------------------------------------------------------ evaluation and the command line
     Mutant(
         "fid-trace-in-float32",

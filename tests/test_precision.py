@@ -131,8 +131,9 @@ def test_a_process_holds_runs_of_two_policies():
     """The policy is set while the networks are built and put back after, so a float32 run built after a
     mixed one (or beside it) computes in float32, and the mixed one keeps its policy."""
     mixed = make_step(tiny_config(1, precision="mixed_bfloat16"))
-    plain = make_step(tiny_config(1))
     assert keras.config.dtype_policy().name == "float32"
+    assert keras.layers.Dense(2).dtype_policy.name == "float32"  # what is built next, outside a run, too
+    plain = make_step(tiny_config(1))
     assert layer_policies(plain.generator) == {"float32"}
     assert layer_policies(mixed.generator) == {"mixed_bfloat16"}
     assert mixed.generator.outputs[0]._keras_history.operation.dtype_policy.name == "float32"
