@@ -175,6 +175,10 @@ def test_cached_root_gives_the_reference_fid_and_is_computed_once(tmp_path, coun
     assert count_roots == []
     with pytest.raises(DataError, match="square root"):
         frechet_distance(fakes[0].mu, fakes[0].sigma, reference.mu, reference.sigma, sigma2_root=np.eye(3))
+    broken = ActivationStatistics(reference.mu, reference.sigma.copy(), 1000, "ext")
+    broken.sigma[0, 1] = np.nan  # refused with the fix, before any eigendecomposition
+    with pytest.raises(DataError, match="finite d x d covariance"):
+        fid_from_statistics(fakes[0], broken)
 
 
 def test_cached_root_follows_its_covariance(tmp_path):

@@ -56,12 +56,19 @@ class ActivationStatistics:
         now. A ``sigma`` replaced or changed in place since the root was computed (or a statistics file
         whose ``sigma`` was edited after its root was saved) no longer matches it, and the root is
         computed again; hashing costs about 1/40 of the eigenvalue problem it saves at d = 2048.
+
+        Raises:
+            DataError: ``sigma`` is not a finite square matrix.
         """
         from gans.evaluation.frechet import covariance_root
 
         key = array_fingerprint(self.sigma, length=40)
         if self._root is None or self._root_key != key:
-            self._root, self._root_key = covariance_root(np.asarray(self.sigma, np.float64)), key
+            sigma = np.asarray(self.sigma, np.float64)
+            if sigma.ndim != 2 or sigma.shape[0] != sigma.shape[1] or not np.isfinite(sigma).all():
+                what = "NaN or infinity" if sigma.size and not np.isfinite(sigma).all() else f"shape {sigma.shape}"
+                raise DataError(f"sigma must be a finite d x d covariance, got {what}; recompute the statistics.")
+            self._root, self._root_key = covariance_root(sigma), key
         return self._root
 
     @property
