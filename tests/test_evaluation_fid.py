@@ -255,6 +255,14 @@ def test_feature_extractor_batches_resizes_and_names():
         tiny_extractor(resize_mode="cubic-ish")
 
 
+def test_feature_extractor_with_xla_gives_the_same_features():
+    images = np.random.default_rng(9).integers(0, 256, (10, 12, 12, 1), dtype=np.uint8)
+    plain = tiny_extractor()
+    xla = CountingExtractor(plain.model, "tiny", (8, 8), 1, batch_size=7, jit=True)
+    np.testing.assert_allclose(xla(images), plain(images), rtol=1e-5, atol=1e-6)
+    assert xla._wrapper((12, 12, 1)).jit_compile is True and plain._wrapper((12, 12, 1)).jit_compile is not True
+
+
 def test_reference_statistics_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GANS_CACHE_DIR", str(tmp_path))
     ext = tiny_extractor()
