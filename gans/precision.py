@@ -30,7 +30,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from gans.errors import ConfigError
+from gans.errors import check_choice
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -45,9 +45,7 @@ def check(value: str, where: str = "precision") -> str:
     Raises:
         ConfigError: naming the choices.
     """
-    if value not in PRECISIONS:
-        raise ConfigError(f"{where} must be one of {', '.join(PRECISIONS)}, got {value!r}.")
-    return value
+    return check_choice(value, PRECISIONS, where)
 
 
 def needs_loss_scaling(precision: str) -> bool:
