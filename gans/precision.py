@@ -95,6 +95,24 @@ def float32_outputs(models: Iterable["keras.Model"]) -> int:
     return changed
 
 
+def device_warning(precision: str) -> str | None:
+    """Why ``precision`` will be slow on this machine, or None.
+
+    mixed_float16 on a machine without a GPU: TensorFlow's CPU kernels for float16 convolutions and
+    their gradients are generic ones, far slower than float32 (docs/performance.md has the measurement);
+    bfloat16 has fast CPU kernels where the processor supports it (AVX512-BF16, AMX).
+    """
+    if check(precision) != "mixed_float16":
+        return None
+    import tensorflow as tf
+
+    if tf.config.list_logical_devices("GPU"):
+        return None
+    return ("--precision mixed_float16 on a machine without a GPU: TensorFlow's CPU kernels for float16 "
+            "convolutions are far slower than float32 ones (see docs/performance.md); on a CPU use "
+            "mixed_bfloat16 or float32.")
+
+
 def loss_scaled(optimizer: "keras.optimizers.Optimizer", precision: str) -> "keras.optimizers.Optimizer":
     """``optimizer`` wrapped in Keras' dynamic ``LossScaleOptimizer`` where ``precision`` needs it
     (:func:`needs_loss_scaling`), else unchanged. The wrapper's scale and counter are optimizer

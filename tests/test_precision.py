@@ -233,3 +233,19 @@ def test_precision_is_a_sweep_axis_and_a_bad_value_is_refused():
     with pytest.raises(ConfigError, match="precision must be one of"):
         apply_values(cfg, bad, grid_points(bad)[0])
 
+
+
+def test_float16_without_a_gpu_is_warned_about(caplog, tmp_path):
+    """mixed_float16 convolutions run on generic CPU kernels (measured hundreds of times slower for
+    experiment 2; docs/performance.md): a run without a GPU says so, and names the CPU's mixed policy."""
+    import logging
+
+    import tensorflow as tf
+
+    if tf.config.list_logical_devices("GPU"):
+        pytest.skip("the warning is for machines without a GPU")
+    assert "mixed_bfloat16" in precision_module.device_warning("mixed_float16")
+    assert precision_module.device_warning("mixed_bfloat16") is None and precision_module.device_warning("float32") is None
+    with caplog.at_level(logging.WARNING, logger="gans.training.run"):
+        prepare(tiny_config(1, precision="mixed_float16"), tmp_path, labelled_images(), RunSettings(progress=False))
+    assert "mixed_float16 on a machine without a GPU" in caplog.text
