@@ -55,7 +55,7 @@ class ActivationStatistics:
         The one place the root's cache key is built and checked: a content hash of ``sigma`` as it is
         now. A ``sigma`` replaced or changed in place since the root was computed (or a statistics file
         whose ``sigma`` was edited after its root was saved) no longer matches it, and the root is
-        computed again; hashing costs about 1/40 of the eigenvalue problem it saves at d = 2048.
+        computed again; the hash costs a few percent of the eigenvalue problem it saves at d = 2048.
 
         Raises:
             DataError: ``sigma`` is not a finite square matrix.
