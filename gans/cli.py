@@ -22,6 +22,7 @@ from gans.errors import GansError
 from gans.evaluation.extractors import EXTRACTORS, RESIZE_CHOICES
 from gans.evaluation.frechet import FRECHET_METHODS
 from gans.models import VARIANTS
+from gans.precision import PRECISIONS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,6 +162,9 @@ def _add_training(sub) -> None:
                    help="what the frozen discriminator's batch norm does in the generator update: 'batch' "
                         "normalizes with the batch's statistics (Keras 2 / TensorFlow 1), 'moving' with its moving "
                         "statistics (Keras 3); default: what the family's reference did (see 'gans list')")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="Keras dtype policy of the networks: float32 (default), mixed_float16 (with a dynamic loss "
+                        "scale) or mixed_bfloat16; outputs and losses stay float32 (see docs/performance.md)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/expNN or runs/VARIANT-DATASET)")
     p.add_argument("--sample-every", type=_count(), metavar="K", help="steps between sample grids "
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
@@ -509,9 +513,9 @@ def _add_sweep(sub) -> None:
                     "The grid lives in an Optuna study: a SQLite file OUT/sweep.db by default, or any database URL\n"
                     "(--storage) that workers on several machines share. Run the same command again to resume:\n"
                     "finished runs are skipped, a killed run continues from its saved state.",
-        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip, frozen_batchnorm), lr / g_lr /\n"
-               "d_lr / beta1, a builder option (capacity, or discriminator.depth for one network), a step option,\n"
-               "or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
+        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip, frozen_batchnorm,\n"
+               "precision), lr / g_lr / d_lr / beta1, a builder option (capacity, or discriminator.depth for one network),\n"
+               "a step option, or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
                "examples:\n"
                "  gans sweep cgan --grid F=1,2,3 B=32,64,128 --steps 300 --workers 2 --out sweeps/fb\n"
                "  gans sweep ccgan-mnist-fdb --out sweeps/ccgan-fdb          # seed 004's 27-run grid\n"

@@ -205,20 +205,23 @@ def test_the_setting_is_a_sweep_axis():
     assert [a.target for a in axes] == ["config:frozen_batchnorm"]
 
 
-@pytest.mark.parametrize("argv, build", [
+# gans train builds its config in three handlers (thesis and companions, CAAE, progressive GAN): the
+# command line of each, and the function that builds its config (None: the progressive handler
+# builds and trains in one).
+TRAIN_HANDLERS = [
     (["train", "--experiment", "2"], "gans.training.commands:config_from_args"),
     (["train", "caae", "--image-size", "32"], "gans.training.caae:caae_config_from_args"),
     (["train", "pggan", "--data", "faces.npz"], None),
-])
-@pytest.mark.parametrize("mode", batchnorm.CHOICES)
-def test_every_train_handler_takes_the_option(argv, build, mode, tmp_path, monkeypatch):
-    """gans train builds its config in three handlers (thesis and companions, CAAE, progressive GAN):
-    each one records --frozen-batchnorm (a CAAE run once ignored it and trained under the default)."""
+]
+
+
+def config_of_handler(argv, build, monkeypatch):
+    """The GANConfig the ``gans`` command line ``argv`` trains, built by its handler (see TRAIN_HANDLERS)."""
     import importlib
 
     from gans.cli import build_parser
 
-    args = build_parser().parse_args([*argv, "--frozen-batchnorm", mode])
+    args = build_parser().parse_args(argv)
     if build is not None:
         module, name = build.split(":")
         config = getattr(importlib.import_module(module), name)(args)
@@ -236,4 +239,11 @@ def test_every_train_handler_takes_the_option(argv, build, mode, tmp_path, monke
         with pytest.raises(SystemExit):
             progressive.cmd_train_pggan(args)
         config = seen["config"]
-    assert config.frozen_batchnorm == mode
+    return config
+
+
+@pytest.mark.parametrize("argv, build", TRAIN_HANDLERS)
+@pytest.mark.parametrize("mode", batchnorm.CHOICES)
+def test_every_train_handler_takes_the_option(argv, build, mode, monkeypatch):
+    """Each train handler records --frozen-batchnorm (a CAAE run once ignored it and trained under the default)."""
+    assert config_of_handler([*argv, "--frozen-batchnorm", mode], build, monkeypatch).frozen_batchnorm == mode

@@ -26,6 +26,7 @@ from gans.errors import ConfigError
 from gans.training import FAMILIES, RunSettings, prepare, train
 from gans.training.steps import make_step
 
+from test_frozen_batchnorm import TRAIN_HANDLERS, config_of_handler
 from test_resume import assert_same_run, run_child
 from test_training import TINY_FAMILIES, labelled_images, tiny_config
 
@@ -249,3 +250,20 @@ def test_float16_without_a_gpu_is_warned_about(caplog, tmp_path):
     with caplog.at_level(logging.WARNING, logger="gans.training.run"):
         prepare(tiny_config(1, precision="mixed_float16"), tmp_path, labelled_images(), RunSettings(progress=False))
     assert "mixed_float16 on a machine without a GPU" in caplog.text
+
+# ---------------------------------------------------------------------- the command line
+def test_an_unknown_precision_on_the_command_line_is_one_line_and_status_2():
+    done = subprocess.run([sys.executable, "-m", "gans.cli", "train", "--experiment", "2", "--precision", "float16"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "gans train: error: argument --precision: invalid choice: 'float16' (choose from 'float32', 'mixed_float16', "
+        "'mixed_bfloat16') (see 'gans train --help')."]
+
+
+@pytest.mark.parametrize("argv, build", TRAIN_HANDLERS)
+@pytest.mark.parametrize("policy", MIXED)
+def test_every_train_handler_takes_the_option(argv, build, policy, monkeypatch):
+    """Each of the three train handlers records --precision; without it a run takes its configuration's."""
+    assert config_of_handler([*argv, "--precision", policy], build, monkeypatch).precision == policy
+    assert config_of_handler(argv, build, monkeypatch).precision == "float32"

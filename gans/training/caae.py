@@ -165,6 +165,8 @@ def caae_config_from_args(args, steps_per_epoch: int = 333):
         changes["latent_dim"] = args.latent_dim
     if getattr(args, "frozen_batchnorm", None) is not None:
         changes["frozen_batchnorm"] = args.frozen_batchnorm
+    if getattr(args, "precision", None) is not None:
+        changes["precision"] = args.precision
     return config.replace(**changes) if changes else config
 
 

@@ -27,7 +27,7 @@ def config_from_args(args):
     changes = {}
     for name, field in (("batch_size", "batch_size"), ("latent_dim", "latent_dim"), ("n_critic", "n_critic"),
                         ("label_smoothing", "label_smoothing"), ("label_flip", "label_flip"),
-                        ("frozen_batchnorm", "frozen_batchnorm")):
+                        ("frozen_batchnorm", "frozen_batchnorm"), ("precision", "precision")):
         value = getattr(args, name)
         if value is not None:
             changes[field] = value

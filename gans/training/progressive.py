@@ -171,6 +171,8 @@ def cmd_train_pggan(args) -> int:
                           optimizer_reset=getattr(args, "optimizer_reset", None) or "phase")
     if getattr(args, "frozen_batchnorm", None) is not None:
         config = config.replace(frozen_batchnorm=args.frozen_batchnorm)
+    if getattr(args, "precision", None) is not None:
+        config = config.replace(precision=args.precision)
     out = Path(args.out or Path("runs") / f"pggan-{target}")
     settings = settings_from_args(args)
     steps = args.steps if args.steps is not None else (None if args.resume else config.steps)
