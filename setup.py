@@ -31,6 +31,8 @@ setup(
         "mlxtend>=0.23",
         # gans sweep: the study (queue, heartbeats, retries) lives in Optuna's database, SQLite by default.
         "optuna>=4.9,<6",
+        # FID's eigenvalue problems run on one BLAS thread (gans.evaluation.frechet.EIGEN_THREADS).
+        "threadpoolctl>=3.1",
     ],
     extras_require={
         "faces": ["mtcnn>=1.0,<2", "opencv-python-headless>=4.8"],

@@ -31,10 +31,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's gans, not an installed one
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -59,18 +61,21 @@ def load_images() -> np.ndarray:
     return load_mnist(allow_download=False).images
 
 
-def build(experiment: int, batch_size: int, seed: int = 0):
-    config = get_experiment(experiment).replace(batch_size=batch_size)
+def build(experiment: int, batch_size: int, seed: int = 0, precision: str = "float32"):
+    config = get_experiment(experiment).replace(batch_size=batch_size, precision=precision)
     keras.utils.set_random_seed(seed)
     return make_step(config)
 
 
 class LibraryLoop:
-    """The library's step under one execution, driven as the Trainer drives it."""
+    """The library's step under one execution (``None``: the default, ``--execution fused --jit auto``),
+    driven as the Trainer drives it, its networks in the dtype policy ``precision``."""
 
-    def __init__(self, name, experiment, images, batch_size, execution):
+    def __init__(self, name, experiment, images, batch_size, execution=None, precision="float32"):
         self.name = name
-        self.step_obj = build(experiment, batch_size)
+        self.step_obj = build(experiment, batch_size, precision=precision)
+        if execution is None:
+            execution = make_execution("fused", "auto", models=self.step_obj.models.values())
         self.step_obj.use_execution(execution)
         self.data = BatchSource(images, batch_size)
         self.rng = np.random.default_rng(0)
@@ -131,6 +136,20 @@ class HandLoop:
             float(self.step(real, z1, z2))  # wait for the result, as the library's loop does
 
 
+def interleaved_medians(loops, args) -> dict[str, float]:
+    """Median milliseconds per iteration of each loop: ``args.warmup`` untimed iterations each (the traces),
+    then ``args.rounds`` rounds of ``args.steps`` iterations, the loops taking turns within each round."""
+    for loop in loops:
+        loop.run(args.warmup)
+    times = {loop.name: [] for loop in loops}
+    for _ in range(args.rounds):
+        for loop in loops:
+            start = time.perf_counter()
+            loop.run(args.steps)
+            times[loop.name].append(1000 * (time.perf_counter() - start) / args.steps)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def measure(case: str, images, args) -> dict[str, float]:
     experiment = CASES[case]
     loops = [
@@ -140,15 +159,7 @@ def measure(case: str, images, args) -> dict[str, float]:
         HandLoop("hand", experiment, images, args.batch_size, jit=False),
         HandLoop("hand_xla", experiment, images, args.batch_size, jit=True),
     ]
-    for loop in loops:
-        loop.run(args.warmup)
-    times = {loop.name: [] for loop in loops}
-    for _ in range(args.rounds):
-        for loop in loops:
-            start = time.perf_counter()
-            loop.run(args.steps)
-            times[loop.name].append(1000 * (time.perf_counter() - start) / args.steps)
-    med = {name: statistics.median(values) for name, values in times.items()}
+    med = interleaved_medians(loops, args)
     default = make_execution("fused", "auto", models=loops[0].step_obj.models.values())
     med["default"] = med["fused_xla" if default.jit else "fused"]
     print(f"{case} (experiment {experiment}, batch {args.batch_size}): "

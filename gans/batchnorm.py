@@ -25,7 +25,7 @@ configuration and ``gans list`` read it without loading Keras.
 
 from __future__ import annotations
 
-from gans.errors import ConfigError
+from gans.errors import check_choice
 
 CHOICES = ("batch", "moving")
 
@@ -36,9 +36,7 @@ def check(value: str, where: str = "frozen_batchnorm") -> str:
     Raises:
         ConfigError: naming the choices.
     """
-    if value not in CHOICES:
-        raise ConfigError(f"{where} must be one of {', '.join(CHOICES)}, got {value!r}.")
-    return value
+    return check_choice(value, CHOICES, where)
 
 
 def default_for(variant: str) -> str:

@@ -6,7 +6,8 @@ run writes to ``config.json``. How a run goes (intervals, seed, FID) is kept apa
 :class:`gans.training.run.RunSettings`.
 
 This module sits low in the library: the experiments (plain data) import it, and it imports only
-:mod:`gans.losses` and, to build a network, :mod:`gans.models`.
+:mod:`gans.losses`, the plain-data :mod:`gans.batchnorm` and :mod:`gans.precision` and, to build a
+network, :mod:`gans.models`.
 """
 
 from __future__ import annotations
@@ -42,16 +43,21 @@ class OptimizerSpec:
         if self.name == "adam" and self.beta_1 is not None and not 0.0 <= self.beta_1 < 1.0:
             raise ConfigError(f"Adam beta1 must be in [0, 1), got {self.beta_1}.")
 
-    def build(self) -> "keras.optimizers.Optimizer":
-        """A fresh optimizer (each compiled model needs its own)."""
+    def build(self, precision: str = "float32") -> "keras.optimizers.Optimizer":
+        """A fresh optimizer (each compiled model needs its own), wrapped in a dynamic loss scale when
+        ``precision`` computes gradients in float16 (:func:`gans.precision.loss_scaled`)."""
         import keras
 
+        from gans.precision import loss_scaled
+
         if self.name == "adam":
-            return keras.optimizers.Adam(learning_rate=self.learning_rate,
-                                         beta_1=0.9 if self.beta_1 is None else self.beta_1)
-        if self.name == "sgd":
-            return keras.optimizers.SGD(learning_rate=self.learning_rate)
-        return keras.optimizers.RMSprop(learning_rate=self.learning_rate)
+            optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate,
+                                              beta_1=0.9 if self.beta_1 is None else self.beta_1)
+        elif self.name == "sgd":
+            optimizer = keras.optimizers.SGD(learning_rate=self.learning_rate)
+        else:
+            optimizer = keras.optimizers.RMSprop(learning_rate=self.learning_rate)
+        return loss_scaled(optimizer, precision)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,9 @@ class GANConfig:
             update: "batch" (the batch's statistics, Keras 2 / TensorFlow 1) or "moving" (its moving
             statistics, Keras 3); None takes the family's reference default
             (the family's ``frozen_batchnorm`` in :mod:`gans.families`), which the config then holds.
+        precision: the Keras dtype policy the networks compute in: "float32" (the papers'),
+            "mixed_float16" (with a dynamic loss scale) or "mixed_bfloat16"; outputs and losses are
+            float32 in every policy (:mod:`gans.precision`).
         step_options: keyword arguments of the family's step object beyond the ones above.
         experiment: the thesis's experiment number, a companion paper's configuration name, or None.
         interval: the save interval for this family (thesis: 500 GAN/LSGAN, 200 DCGAN/WGAN).
@@ -137,6 +146,7 @@ class GANConfig:
     label_smoothing: float = 0.0
     label_flip: float = 0.0
     frozen_batchnorm: str | None = None
+    precision: str = "float32"
     step_options: dict[str, Any] = field(default_factory=dict)
     experiment: int | str | None = None
     interval: int = 500
@@ -159,6 +169,9 @@ class GANConfig:
         if self.frozen_batchnorm is None:
             object.__setattr__(self, "frozen_batchnorm", batchnorm.default_for(self.variant))
         batchnorm.check(self.frozen_batchnorm, "frozen_batchnorm")
+        from gans import precision
+
+        precision.check(self.precision, "precision")
         from gans.losses import check_label_options, get_loss  # here, so reading DATASETS needs no Keras
 
         for name in ("loss", "discriminator_loss"):
@@ -197,12 +210,13 @@ class GANConfig:
         """Rebuild from :meth:`to_dict` output; unknown keys (such as a run's "run" block) are ignored.
 
         config.json files written before ``networks`` existed (top-level "generator" and
-        "discriminator") are read too, and those written before ``frozen_batchnorm`` existed as
-        "moving", what the library then did.
+        "discriminator") are read too, those written before ``frozen_batchnorm`` existed as
+        "moving", what the library then did, and those written before ``precision`` existed as "float32".
         """
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values.setdefault("frozen_batchnorm", "moving")
+        values.setdefault("precision", "float32")
         values["optimizer"] = OptimizerSpec(**values["optimizer"])
         values["discriminator_optimizer"] = OptimizerSpec(**values["discriminator_optimizer"])
         networks = values.get("networks") or {role: data[role] for role in ("generator", "discriminator") if role in data}

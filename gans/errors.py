@@ -14,6 +14,13 @@ class ConfigError(GansError, ValueError):
     """A hyperparameter, shape or option that cannot work."""
 
 
+def check_choice(value, choices, where: str):
+    """``value`` if it is one of ``choices``, else a :class:`ConfigError` naming ``where`` and the choices."""
+    if value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(map(str, choices))}, got {value!r}.")
+    return value
+
+
 class DataError(GansError, ValueError):
     """A data set that is missing, malformed, or too small for the request."""
 

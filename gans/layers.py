@@ -252,7 +252,9 @@ class PixelNormalization(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
-        return inputs * ops.rsqrt(ops.mean(ops.square(inputs), axis=-1, keepdims=True) + self.epsilon)
+        # In float32 under a mixed policy: 1e-8 is zero in float16, and squares above 65504 overflow.
+        x = ops.cast(inputs, "float32")
+        return ops.cast(x * ops.rsqrt(ops.mean(ops.square(x), axis=-1, keepdims=True) + self.epsilon), inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -290,7 +292,8 @@ class MinibatchStdDev(keras.layers.Layer):
         group = self.group_size
         if group is None or static_n is None or static_n % group != 0 or group > static_n:
             group = n
-        x = ops.reshape(inputs, (group, -1, h, w, c))  # (member, group id, H, W, C)
+        # The variance in float32 under a mixed policy (epsilon 1e-8 is zero in float16).
+        x = ops.reshape(ops.cast(inputs, "float32"), (group, -1, h, w, c))  # (member, group id, H, W, C)
         std = ops.sqrt(ops.var(x, axis=0) + self.epsilon)  # (group id, H, W, C)
         score = ops.mean(std, axis=(1, 2, 3), keepdims=True)  # (group id, 1, 1, 1)
         score = ops.tile(score, (group, h, w, 1))  # member i of group g sits at row i * groups + g

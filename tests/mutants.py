@@ -198,14 +198,52 @@ MUTANTS: tuple[Mutant, ...] = (
               "        return images.astype(np.float32) * np.float32(0.999)\n"),),
         ("tests/test_datasets_mnist.py",),
     ),
+    # ------------------------------------------------------------------ mixed precision
+    Mutant(
+        "precision-float16-without-loss-scale",
+        "under mixed_float16 every optimizer trains through a dynamic loss scale",
+        (Edit("gans/precision.py", "    if not needs_loss_scaling(precision):\n        return optimizer\n",
+              "    return optimizer\n"),),
+        ("tests/test_precision.py::test_every_family_trains_under_each_policy[wgan-mixed_float16-recipe]",),
+    ),
+    Mutant(
+        "precision-policy-leaks",
+        "the dtype policy is set only while a run's networks are built: a float32 run built after a mixed one "
+        "computes in float32",
+        (Edit("gans/precision.py", "        keras.config.set_dtype_policy(before)\n", "        pass\n"),),
+        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",),
+    ),
+    Mutant(
+        "precision-half-outputs",
+        "under a mixed policy every network's outputs are float32",
+        (Edit("gans/training/steps/base.py", '        if self.precision != "float32":\n', "        if False:\n"),),
+        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",
+         "tests/test_precision.py::test_every_family_trains_under_each_policy[pggan-mixed_float16-fused]"),
+    ),
     # ------------------------------------------------------------------ evaluation and the command line
     Mutant(
         "fid-trace-in-float32",
         "the eigendecomposition FID agrees with the reference algorithm to 1e-8 (here its inner product "
         "is computed in float32: about 3e-7 off)",
-        (Edit("gans/evaluation/frechet.py", "    inner = root @ sigma2 @ root\n",
+        (Edit("gans/evaluation/frechet.py", "    inner = root1 @ sigma2 @ root1\n",
               "    f32 = np.float32\n"
-              "    inner = (root.astype(f32) @ sigma2.astype(f32) @ root.astype(f32)).astype(float)\n"),),
+              "    inner = (root1.astype(f32) @ sigma2.astype(f32) @ root1.astype(f32)).astype(float)\n"),),
+        ("tests/test_evaluation_fid.py",),
+    ),
+    Mutant(
+        "fid-root-cache-ignores-invalidation",
+        "the square root kept with reference statistics is the root of their covariance as it is now: a sigma "
+        "changed in place, replaced, or edited in a saved file gets a new root (here the kept one is reused)",
+        (Edit("gans/evaluation/statistics.py", "        if self._root is None or self._root_key != key:\n",
+              "        if self._root is None:\n"),),
+        ("tests/test_evaluation_fid.py",),
+    ),
+    Mutant(
+        "fid-root-not-kept",
+        "FID against one reference computes the reference's square root once (here at every distance)",
+        (Edit("gans/evaluation/fid.py", "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma, "
+              "sigma2_root=rooted.sigma_root())\n",
+              "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma)\n"),),
         ("tests/test_evaluation_fid.py",),
     ),
     Mutant(

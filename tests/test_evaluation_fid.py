@@ -135,6 +135,84 @@ def test_statistics_roundtrip_and_extractor_guard(tmp_path):
         ActivationStatistics.load(tmp_path / "bad.npz")
 
 
+def stats_of(rng, d, n, scale=1.0, extractor="ext"):
+    mu, sigma = random_stats(rng, d, n, scale)
+    return ActivationStatistics(mu, sigma, n, extractor)
+
+
+@pytest.fixture
+def count_roots(monkeypatch):
+    """Counts the eigendecompositions that make a covariance's square root."""
+    from gans.evaluation import frechet
+
+    calls = []
+    real = frechet.covariance_root
+    monkeypatch.setattr(frechet, "covariance_root", lambda sigma: calls.append(1) or real(sigma))
+    return calls
+
+
+def test_cached_root_gives_the_reference_fid_and_is_computed_once(tmp_path, count_roots):
+    """A reference compared with several sets (FID over training steps) pays its square root once;
+    each distance agrees with scipy's sqrtm as the uncached route does, and equals that route exactly."""
+    rng = np.random.default_rng(11)
+    reference = stats_of(rng, 128, 1000)
+    fakes = [stats_of(rng, 128, 1000, scale=s) for s in (0.6, 0.9, 1.3)]
+    for fake in fakes:
+        cached = fid_from_statistics(fake, reference).fid
+        expected = reference_fid(fake.mu, fake.sigma, reference.mu, reference.sigma)
+        assert abs(cached - expected) / expected < FULL_RANK_RTOL, (cached, expected)
+        assert cached == frechet_distance(fake.mu, fake.sigma, reference.mu, reference.sigma)  # the uncached route
+    assert len(count_roots) == 1 + 3  # the reference's once; three by the uncached route
+
+    # Saved with the statistics, the root serves a fresh process: loading computes nothing.
+    path = reference.save(tmp_path / "reference.npz")
+    assert {"sigma_root", "sigma_root_key"} <= set(np.load(path).files)
+    loaded = ActivationStatistics.load(path)
+    count_roots.clear()
+    # Either side may hold the root: a saved reference passed first is used as such.
+    assert fid_from_statistics(loaded, fakes[0]).fid == pytest.approx(fid_from_statistics(fakes[0], reference).fid,
+                                                                      rel=1e-12)
+    assert count_roots == []
+    with pytest.raises(DataError, match="square root"):
+        frechet_distance(fakes[0].mu, fakes[0].sigma, reference.mu, reference.sigma, sigma2_root=np.eye(3))
+    broken = ActivationStatistics(reference.mu, reference.sigma.copy(), 1000, "ext")
+    broken.sigma[0, 1] = np.nan  # refused with the fix, before any eigendecomposition
+    with pytest.raises(DataError, match="finite d x d covariance"):
+        fid_from_statistics(fakes[0], broken)
+
+
+def test_cached_root_follows_its_covariance(tmp_path):
+    """The kept root is checked against sigma as it is when used: a sigma changed in place, replaced,
+    or edited in a saved file gets a new root, never the stale one."""
+    rng = np.random.default_rng(12)
+    reference, fake = stats_of(rng, 64, 500), stats_of(rng, 64, 500, scale=0.8)
+
+    def fresh():
+        return reference_fid(fake.mu, fake.sigma, reference.mu, reference.sigma)
+
+    before = fid_from_statistics(fake, reference).fid
+    assert reference.holds_root
+    reference.sigma *= 1.7  # in place
+    changed = fid_from_statistics(fake, reference).fid
+    assert changed != pytest.approx(before, rel=1e-3)
+    assert changed == pytest.approx(fresh(), rel=FULL_RANK_RTOL)
+    reference.sigma = stats_of(rng, 64, 500, scale=1.4).sigma  # replaced
+    assert fid_from_statistics(fake, reference).fid == pytest.approx(fresh(), rel=FULL_RANK_RTOL)
+
+    path = reference.save(tmp_path / "reference.npz")
+    arrays = dict(np.load(path))
+    arrays["sigma"] = arrays["sigma"] * 0.5  # edited after its root was saved
+    np.savez(path, **arrays)
+    edited = ActivationStatistics.load(path)
+    assert edited.holds_root
+    expected = reference_fid(fake.mu, fake.sigma, edited.mu, edited.sigma)
+    assert fid_from_statistics(fake, edited).fid == pytest.approx(expected, rel=FULL_RANK_RTOL)
+    arrays["sigma_root"] = np.full((3, 3), np.nan)  # damaged: ignored, computed again
+    np.savez(path, **arrays)
+    assert not ActivationStatistics.load(path).holds_root
+    assert fid_from_statistics(fake, ActivationStatistics.load(path)).fid == pytest.approx(expected, rel=FULL_RANK_RTOL)
+
+
 def test_stats_cache_key_distinguishes_every_field():
     base = dict(dataset="mnist", split="train", n=5000, image_size=(28, 28, 1), extractor="inception_v3:imagenet",
                 resize_mode="bilinear")
@@ -177,6 +255,14 @@ def test_feature_extractor_batches_resizes_and_names():
         tiny_extractor(resize_mode="cubic-ish")
 
 
+def test_feature_extractor_with_xla_gives_the_same_features():
+    images = np.random.default_rng(9).integers(0, 256, (10, 12, 12, 1), dtype=np.uint8)
+    plain = tiny_extractor()
+    xla = CountingExtractor(plain.model, "tiny", (8, 8), 1, batch_size=7, jit=True)
+    np.testing.assert_allclose(xla(images), plain(images), rtol=1e-5, atol=1e-6)
+    assert xla._wrapper((12, 12, 1)).jit_compile is True and plain._wrapper((12, 12, 1)).jit_compile is not True
+
+
 def test_reference_statistics_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GANS_CACHE_DIR", str(tmp_path))
     ext = tiny_extractor()
@@ -187,7 +273,16 @@ def test_reference_statistics_cache(tmp_path, monkeypatch):
         second = reference_statistics(images, "toy", n=20, extractor=ext, progress=False)
         assert ext.calls == 1  # the second came from the cache
         np.testing.assert_array_equal(first.sigma, second.sigma)
-        assert len(list((tmp_path / "fid_stats").glob("*.npz"))) == 1
+        entries = list((tmp_path / "fid_stats").glob("*.npz"))
+        assert len(entries) == 1
+        assert second.holds_root  # the cache keeps the reference's square root
+        np.testing.assert_allclose(second.sigma_root() @ second.sigma_root(), second.sigma, atol=1e-9)
+        # An entry written before roots were kept gets its root on its next use.
+        arrays = dict(np.load(entries[0]))
+        np.savez(entries[0], **{k: v for k, v in arrays.items() if not k.startswith("sigma_root")})
+        assert not ActivationStatistics.load(entries[0]).holds_root
+        reference_statistics(images, "toy", n=20, extractor=ext, progress=False)
+        assert ActivationStatistics.load(entries[0]).holds_root and ext.calls == 1
         other = reference_statistics(images[::-1].copy(), "toy", n=20, extractor=ext, progress=False)
         assert ext.calls == 2  # other images under the same name: another key, not a stale hit
         ext.cacheable = False

@@ -23,7 +23,7 @@ FORBIDDEN = {
 }
 # plain data: the experiment table and the run config import only these parts
 PLAIN_DATA = {"experiments", "config", "families"}
-PLAIN_DATA_MAY_IMPORT = {"config", "models", "losses", "layers", "errors", "batchnorm", "families"}
+PLAIN_DATA_MAY_IMPORT = {"config", "models", "losses", "layers", "errors", "batchnorm", "families", "precision"}
 
 
 def _imports(path: Path, root: Path) -> list[str]:

@@ -81,8 +81,9 @@ def save_run(trainer, out: Path, name: str, losses: Losses) -> None:
         "dropout": any(isinstance(layer, keras.layers.Dropout) and layer.rate > 0 for layer in layers)}))
 
 
-def child_stopped(case: str, out: str) -> None:
-    """An uninterrupted 6-step run; a run stopped at step 5 (state saved at 3), then resumed to 6."""
+def child_stopped(case: str, out: str, precision: str = "float32") -> None:
+    """An uninterrupted 6-step run; a run stopped at step 5 (state saved at 3), then resumed to 6; the
+    networks in the dtype policy ``precision`` (tests/test_precision.py)."""
     from conftest import tiny_classifier
 
     import gans.evaluation.classifier as classifier
@@ -90,7 +91,7 @@ def child_stopped(case: str, out: str) -> None:
     lenet = tiny_classifier()
     classifier.load_or_train_lenet = lambda *a, **k: (lenet, {"source": "tiny stand-in"})
     family, batch_mode, n = CASES[case]
-    out, config, data = Path(out), TINY_FAMILIES[family](), labelled_images(n)
+    out, config, data = Path(out), TINY_FAMILIES[family]().replace(precision=precision), labelled_images(n)
     settings = RunSettings(sample_every=3, checkpoint_every=3, progress=False, seed=5, batch_mode=batch_mode,
                            deterministic=True)
     losses = Losses()
@@ -157,7 +158,11 @@ def child_resume_killed(run: str, target: str, out: str) -> None:
 
 # ---------------------------------------------------------------------- the test's side
 def child(*args, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, *map(str, args)], env={**os.environ, **ONE_THREAD}, **popen)
+    # This checkout's gans first: a script's own folder (tests/) leads its sys.path, not the working folder,
+    # so without it the child would import whichever gans is installed.
+    path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return subprocess.Popen([sys.executable, __file__, *map(str, args)],
+                            env={**os.environ, **ONE_THREAD, "PYTHONPATH": path}, **popen)
 
 
 def run_child(*args) -> None:
@@ -361,6 +366,6 @@ def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tm
     assert "no column eg_total before step 2" in caplog.text
 
 
-if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT | interrupted SIG OUT | killed RUN | ...
+if __name__ == "__main__":  # the child: python test_resume.py stopped CASE OUT [PRECISION] | interrupted SIG OUT | killed RUN | ...
     {"stopped": child_stopped, "interrupted": child_interrupted, "killed": child_killed,
      "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])

@@ -506,6 +506,8 @@ def cases() -> list[Case]:
         ("args_missing_source", ["fid"], r"required: A"),
         ("args_frozen_batchnorm_unknown", ["train", "--frozen-batchnorm", "running"],
          r"--frozen-batchnorm: invalid choice: 'running'"),
+        ("args_precision_unknown", ["train", "--precision", "float16"],
+         r"--precision: invalid choice: 'float16' \(choose from 'float32', 'mixed_float16', 'mixed_bfloat16'\)"),
     ]:
         add(Case(name, argv, match, item="smaller: argument checks"))
     add(Case("args_steps_and_epochs", ["train", "-e", "3", "--steps", "5", "--epochs", "2"], "not both",
@@ -574,6 +576,8 @@ def cases() -> list[Case]:
          "item 2: what the run records"),
         ("run_resume_other_frozen_batchnorm", [*ORIGINAL, "--resume", "--frozen-batchnorm", "batch"],
          r"frozen_batchnorm was \"moving\", now \"batch\"", "frozen batch norm: another setting is another run"),
+        ("run_resume_other_precision", [*ORIGINAL, "--resume", "--precision", "mixed_bfloat16"],
+         r"precision was \"float32\", now \"mixed_bfloat16\"", "precision: another dtype policy is another run"),
         ("run_resume_fewer_steps", [*ORIGINAL[:-6], "--steps", "10", "--checkpoint-every", "10", "--sample-every",
                                     "10", "--resume"], "can only extend", "smaller: --resume --steps 10 at step 20"),
     ]

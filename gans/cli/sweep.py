@@ -19,9 +19,9 @@ def register(sub) -> None:
                     "The grid lives in an Optuna study: a SQLite file OUT/sweep.db by default, or any database URL\n"
                     "(--storage) that workers on several machines share. Run the same command again to resume:\n"
                     "finished runs are skipped, a killed run continues from its saved state.",
-        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip, frozen_batchnorm), lr / g_lr /\n"
-               "d_lr / beta1, a builder option (capacity, or discriminator.depth for one network), a step option,\n"
-               "or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
+        epilog="grid axes: a config field (batch_size, latent_dim, n_critic, label_smoothing, label_flip, frozen_batchnorm,\n"
+               "precision), lr / g_lr / d_lr / beta1, a builder option (capacity, or discriminator.depth for one network),\n"
+               "a step option, or the MNIST paper's F (capacity), D (discriminator depth), B (batch size).\n\n"
                "examples:\n"
                "  gans sweep cgan --grid F=1,2,3 B=32,64,128 --steps 300 --workers 2 --out sweeps/fb\n"
                "  gans sweep ccgan-mnist-fdb --out sweeps/ccgan-fdb          # seed 004's 27-run grid\n"

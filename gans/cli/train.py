@@ -12,6 +12,7 @@ from gans.cli.types import add_option, count, lazy, number
 from gans.config import DATASETS
 from gans.errors import ConfigError
 from gans.evaluation.extractors import EXTRACTORS
+from gans.precision import PRECISIONS
 
 
 def register(sub) -> None:
@@ -65,6 +66,9 @@ def register(sub) -> None:
                    help="what the frozen discriminator's batch norm does in the generator update: 'batch' "
                         "normalizes with the batch's statistics (Keras 2 / TensorFlow 1), 'moving' with its moving "
                         "statistics (Keras 3); default: what the family's reference did (see 'gans list')")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="Keras dtype policy of the networks: float32 (default), mixed_float16 (with a dynamic loss "
+                        "scale) or mixed_bfloat16; outputs and losses stay float32 (see docs/performance.md)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/expNN or runs/VARIANT-DATASET)")
     p.add_argument("--sample-every", type=count(), metavar="K", help="steps between sample grids "
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
@@ -192,7 +196,8 @@ def config_from_args(args, family=None):
     if configure is not None:
         config = configure(args, config)
     changes = {}
-    for name in ("batch_size", "latent_dim", "n_critic", "label_smoothing", "label_flip", "frozen_batchnorm"):
+    for name in ("batch_size", "latent_dim", "n_critic", "label_smoothing", "label_flip", "frozen_batchnorm",
+                 "precision"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

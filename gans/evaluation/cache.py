@@ -49,5 +49,5 @@ def array_fingerprint(array: np.ndarray, length: int = 12) -> str:
     """A short content hash of an array (dtype, shape and bytes), to tell data sets apart in keys."""
     array = np.ascontiguousarray(array)
     digest = hashlib.sha1(f"{array.dtype}{array.shape}".encode())
-    digest.update(array.tobytes())
+    digest.update(array.reshape(-1).view(np.uint8).data if array.size else b"")  # the bytes, not a copy of them
     return digest.hexdigest()[:length]

@@ -75,10 +75,13 @@ class FeatureExtractor:
         resize_mode: interpolation for resizing (bilinear by default, as in the TTUR reference code).
         batch_size: images per batch.
         cacheable: whether statistics from this extractor may be cached (not for random weights).
+        jit: XLA-compile the batches' function (True), or not (False); None leaves it to Keras, which
+            compiles with XLA where a GPU is present and not on a CPU-only machine.
     """
 
     def __init__(self, model: keras.Model, name: str, input_size: tuple[int, int], channels: int,
-                 resize_mode: str = "bilinear", batch_size: int = 64, cacheable: bool = True):
+                 resize_mode: str = "bilinear", batch_size: int = 64, cacheable: bool = True,
+                 jit: bool | None = None):
         if resize_mode not in RESIZE_MODES:
             raise ConfigError(f"resize mode {resize_mode!r} is not one of {RESIZE_MODES}.")
         if batch_size < 1:
@@ -90,6 +93,7 @@ class FeatureExtractor:
         self.resize_mode = resize_mode
         self.batch_size = int(batch_size)
         self.cacheable = cacheable
+        self.jit = jit
         self.dim = int(model.output_shape[-1])
         self._wrappers: dict[tuple[int, int, int], keras.Model] = {}
 
@@ -106,7 +110,10 @@ class FeatureExtractor:
                 x = keras.layers.Resizing(*self.input_size, interpolation=self.resize_mode,
                                           name="resize")(x)
             x = MatchChannels(self.channels, name="match_channels")(x)
-            self._wrappers[shape] = keras.Model(inputs, self.model(x), name=f"{slug(self.name)}_features")
+            wrapper = keras.Model(inputs, self.model(x), name=f"{slug(self.name)}_features")
+            if self.jit is not None:
+                wrapper.jit_compile = bool(self.jit)
+            self._wrappers[shape] = wrapper
         return self._wrappers[shape]
 
     def __call__(self, images: np.ndarray, batch_size: int | None = None,

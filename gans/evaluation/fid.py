@@ -8,7 +8,8 @@
 2. Statistics (:mod:`gans.evaluation.statistics`): :func:`activation_statistics` turns features into
    :class:`ActivationStatistics`, mean and unbiased covariance in float64.
 3. Distance (:mod:`gans.evaluation.frechet`): :func:`frechet_distance` compares two Gaussians, by the
-   reference algorithm (``method="sqrtm"``) or an exact, faster route (``method="eigh"``, the default).
+   reference algorithm (``method="sqrtm"``) or an exact, faster route (``method="eigh"``, the default),
+   faster still against statistics that keep the square root of their covariance (references do).
 4. Entry points (here): :func:`fid_from_arrays`, :func:`fid_from_generator` and
    :func:`fid_from_statistics` return a :class:`FIDResult`, which always carries the name of its
    extractor: FIDs from different extractors are different quantities and are never compared.
@@ -35,8 +36,8 @@ import numpy as np
 from gans.errors import ConfigError
 from gans.evaluation.extractors import get_extractor
 from gans.evaluation.features import RESIZE_MODES, FeatureExtractor, MatchChannels
-from gans.evaluation.frechet import (FRECHET_METHODS, frechet_distance, trace_sqrt_product_eigh,
-                                     trace_sqrt_product_sqrtm)
+from gans.evaluation.frechet import (FRECHET_METHODS, covariance_root, frechet_distance, trace_sqrt_product_eigh,
+                                     trace_sqrt_product_root, trace_sqrt_product_sqrtm)
 from gans.evaluation.inception import (INCEPTION_NOTOP_FILE, INCEPTION_NOTOP_MD5, INCEPTION_NOTOP_URL,
                                        INCEPTION_SIZE, OFFLINE_MESSAGE, WEIGHTS_ENV_VAR, inception_extractor,
                                        resolve_inception_weights)
@@ -67,6 +68,7 @@ __all__ = [
     "WEIGHTS_ENV_VAR",
     "activation_statistics",
     "compute_statistics",
+    "covariance_root",
     "frechet_distance",
     "get_extractor",
     "inception_extractor",
@@ -77,6 +79,7 @@ __all__ = [
     "resolve_inception_weights",
     "stats_cache_key",
     "trace_sqrt_product_eigh",
+    "trace_sqrt_product_root",
     "trace_sqrt_product_sqrtm",
     "warn_if_rank_deficient",
 ]
@@ -108,13 +111,23 @@ class FIDResult:
 def fid_from_statistics(a: ActivationStatistics, b: ActivationStatistics, method: str = "eigh") -> FIDResult:
     """FID between two sets of statistics made by the same extractor.
 
+    With the default method the distance uses the square root of one side's covariance
+    (:meth:`ActivationStatistics.sigma_root`): the side that already keeps one (a reference loaded from
+    its cache or a saved statistics file holds it), else ``b``, which then keeps it. Comparing many sets
+    with one reference ``b`` (FID over training steps) therefore solves one eigenvalue problem per
+    distance, eigenvalues only, instead of a full eigendecomposition and a second eigenvalue problem.
+
     Raises:
         ConfigError: the statistics come from different extractors.
     """
     if a.extractor != b.extractor:
         raise ConfigError(f"cannot compare statistics of different extractors ({a.extractor!r} vs "
                           f"{b.extractor!r}); compute both with the same --extractor.")
-    return FIDResult(frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method), a.extractor, a.n, b.n)
+    if method != "eigh":
+        return FIDResult(frechet_distance(a.mu, a.sigma, b.mu, b.sigma, method=method), a.extractor, a.n, b.n)
+    other, rooted = (b, a) if a.holds_root and not b.holds_root else (a, b)  # the distance is symmetric
+    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma, sigma2_root=rooted.sigma_root())
+    return FIDResult(value, a.extractor, a.n, b.n)
 
 
 def fid_from_arrays(images_a: np.ndarray, images_b: np.ndarray,

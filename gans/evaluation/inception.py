@@ -86,7 +86,7 @@ def resolve_inception_weights(weights: str | os.PathLike | None) -> tuple[Path |
 
 
 def inception_extractor(weights: str | os.PathLike | None = "imagenet", resize_mode: str = "bilinear",
-                        batch_size: int = 32) -> FeatureExtractor:
+                        batch_size: int = 32, jit: bool | None = None) -> FeatureExtractor:
     """InceptionV3 average-pool features (2048-d), the features of the thesis's FID.
 
     Args:
@@ -96,6 +96,7 @@ def inception_extractor(weights: str | os.PathLike | None = "imagenet", resize_m
             weights (tests and speed measurements only: such FIDs mean nothing and are never cached).
         resize_mode: interpolation used to resize to 299x299.
         batch_size: images per batch.
+        jit: XLA for the batches (see :class:`~gans.evaluation.features.FeatureExtractor`).
 
     Returns:
         A :class:`~gans.evaluation.features.FeatureExtractor` named ``"inception_v3:<tag>"``.
@@ -121,4 +122,4 @@ def inception_extractor(weights: str | os.PathLike | None = "imagenet", resize_m
                 f"{INCEPTION_NOTOP_FILE}."
             ) from None
     return FeatureExtractor(model, f"inception_v3:{tag}", (INCEPTION_SIZE, INCEPTION_SIZE), 3,
-                            resize_mode=resize_mode, batch_size=batch_size, cacheable=path is not None)
+                            resize_mode=resize_mode, batch_size=batch_size, cacheable=path is not None, jit=jit)

@@ -81,7 +81,8 @@ def reference_statistics(images: np.ndarray, dataset: str, split: str = "train",
         progress: show a progress bar.
 
     Returns:
-        :class:`ActivationStatistics`.
+        :class:`ActivationStatistics`, keeping the square root of their covariance when cached
+        (:meth:`ActivationStatistics.sigma_root`), so every FID against them solves one eigenvalue problem.
     """
     extractor = get_extractor(extractor)
     chosen, key = _reference_draw(images, dataset, split, extractor, n, seed)
@@ -89,10 +90,13 @@ def reference_statistics(images: np.ndarray, dataset: str, split: str = "train",
     use_cache = cache and extractor.cacheable
     if use_cache and path.is_file():
         log.info("reference statistics from cache %s", path)
-        return ActivationStatistics.load(path)
+        stats = ActivationStatistics.load(path)
+        if not stats.holds_root:  # an entry written before roots were kept: keep its root from now on
+            stats.save(path)
+        return stats
     stats = compute_statistics(chosen, extractor, batch_size, progress)
     if use_cache:
-        stats.save(path)
+        stats.save(path)  # with the square root of its covariance, which every FID against it reuses
     return stats
 
 

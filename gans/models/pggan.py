@@ -34,6 +34,8 @@ import keras
 from keras import layers
 
 from gans.errors import ConfigError
+from gans.precision import current as current_precision
+from gans.precision import policy_scope
 from gans.layers import (BatchNormalization, EqualizedConv2D, EqualizedDense, FadeIn, MinibatchStdDev, PixelNormalization,
                          WassersteinGPCriticLoss)
 from gans.models.growth import (MAX_RESOLUTION, RECIPES, check_recipe, per_resolution,  # noqa: F401
@@ -192,10 +194,16 @@ def grow_generator(
         fade_layer = FadeIn(name=f"g_{r}x{r}_fade_in")
         stages[r] = Stage(r, keras.Model(z, new, name=f"{name}_{r}x{r}"),
                           keras.Model(z, fade_layer([old, new]), name=f"{name}_{r}x{r}_fade"), fade_layer)
-    _TWINS[stages[res[-1]].stable] = lambda: grow_generator(
-        latent_dim=latent_dim, target_resolution=target_resolution, channels=channels, filters=filters, recipe=recipe,
-        use_batchnorm=use_batchnorm, momentum=momentum, pixel_norm=pixel_norm, equalized=equalized, alpha=alpha,
-        name=name)
+    policy = current_precision()  # a twin computes in the dtype policy its original was built in
+
+    def rebuild():
+        with policy_scope(policy):
+            return grow_generator(
+                latent_dim=latent_dim, target_resolution=target_resolution, channels=channels, filters=filters,
+                recipe=recipe, use_batchnorm=use_batchnorm, momentum=momentum, pixel_norm=pixel_norm,
+                equalized=equalized, alpha=alpha, name=name)
+
+    _TWINS[stages[res[-1]].stable] = rebuild
     return stages
 
 

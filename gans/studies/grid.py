@@ -2,8 +2,8 @@
 
 An axis is any of:
 
-- a :class:`~gans.config.GANConfig` field that is one number: ``batch_size``, ``latent_dim``,
-  ``n_critic``, ``label_smoothing``, ``label_flip``, ``frozen_batchnorm``;
+- a :class:`~gans.config.GANConfig` field that is one value: ``batch_size``, ``latent_dim``,
+  ``n_critic``, ``label_smoothing``, ``label_flip``, ``frozen_batchnorm``, ``precision``;
 - a learning rate or Adam beta1: ``lr`` (both optimizers), ``g_lr`` (the generator's), ``d_lr``
   (the discriminator's), ``beta1`` (both);
 - a builder option of the configuration's networks: ``capacity`` changes every network whose
@@ -33,7 +33,8 @@ from typing import Any
 from gans.config import GANConfig, OptimizerSpec
 from gans.errors import ConfigError
 
-CONFIG_AXES = ("batch_size", "latent_dim", "n_critic", "label_smoothing", "label_flip", "frozen_batchnorm")
+CONFIG_AXES = ("batch_size", "latent_dim", "n_critic", "label_smoothing", "label_flip", "frozen_batchnorm",
+               "precision")
 OPTIMIZER_AXES = {"lr": ("optimizer", "discriminator_optimizer"), "g_lr": ("optimizer",),
                   "d_lr": ("discriminator_optimizer",)}
 SHORT_NAMES = {"F": "capacity", "D": "discriminator.depth", "B": "batch_size"}

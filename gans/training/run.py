@@ -210,6 +210,10 @@ def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSett
         log.info("training images are %s; building the networks for that shape", dataset.image_shape)
         config = config.replace(image_shape=dataset.image_shape)
     keras.utils.set_random_seed(settings.seed)
+    from gans.precision import device_warning
+
+    if device_warning(config.precision):
+        log.warning(device_warning(config.precision))
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         step_obj = make_step(config)
     step_obj.use_execution(make_execution(settings.execution, settings.jit, step_obj.models.values(), strategy))

@@ -24,17 +24,24 @@ def step_class(variant: str) -> type[Step]:
 
 
 def build_networks(config) -> dict:
-    """Every network of ``config`` (role -> keras.Model), built in the order the config lists them."""
+    """Every network of ``config`` (role -> keras.Model), built in the order the config lists them, in
+    the dtype policy ``config.precision`` names (:func:`gans.precision.policy_scope`)."""
+    from gans.precision import policy_scope
+
     context = {"latent_dim": config.latent_dim, "image_shape": tuple(config.image_shape),
                "num_classes": config.num_classes}
-    return {role: spec.build(role, **context) for role, spec in config.networks.items()}
+    with policy_scope(config.precision):
+        return {role: spec.build(role, **context) for role, spec in config.networks.items()}
 
 
 def make_step(config, networks: dict | None = None) -> Step:
     """The step object for a :class:`~gans.config.GANConfig`, around ``networks`` (built when None), its
-    frozen networks' batch normalization set by ``config.frozen_batchnorm``."""
+    frozen networks' batch normalization set by ``config.frozen_batchnorm`` and its networks' outputs
+    float32 under a mixed ``config.precision`` (the optimizers' loss scale comes with
+    :meth:`~gans.config.OptimizerSpec.build`)."""
     step = step_class(config.variant).from_config(config, networks if networks is not None else build_networks(config))
     step.use_frozen_batchnorm(config.frozen_batchnorm)
+    step.use_precision(config.precision)
     return step
 
 

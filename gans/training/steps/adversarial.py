@@ -108,8 +108,8 @@ class AdversarialStep(Step):
         return cls(
             networks["generator"], networks["discriminator"],
             loss=config.loss,
-            optimizer=config.optimizer.build(),
-            discriminator_optimizer=config.discriminator_optimizer.build(),
+            optimizer=config.optimizer.build(config.precision),
+            discriminator_optimizer=config.discriminator_optimizer.build(config.precision),
             discriminator_loss=config.discriminator_loss,
             label_smoothing=config.label_smoothing,
             label_flip=config.label_flip,

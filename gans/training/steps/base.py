@@ -125,6 +125,17 @@ class Step:
         self.frozen_batchnorm = mode
         self.networks_changed()
 
+    #: the dtype policy the networks were built in (:mod:`gans.precision`); set by :meth:`use_precision`.
+    precision: str = "float32"
+
+    def use_precision(self, precision: str) -> None:
+        """Record the networks' dtype policy; under a mixed one their outputs are made float32 now and
+        after each :meth:`networks_changed` (:func:`gans.precision.float32_outputs`)."""
+        from gans.precision import check
+
+        self.precision = check(precision)
+        self.networks_changed()
+
     def networks_changed(self) -> None:
         """Call after replacing or growing :attr:`models` (a new phase): the execution retraces the
         iteration for the new networks on its next call."""
@@ -132,6 +143,10 @@ class Step:
             from gans.training.freeze import set_frozen_batchnorm
 
             set_frozen_batchnorm(self.models.values(), self.frozen_batchnorm)
+        if self.precision != "float32":
+            from gans.precision import float32_outputs
+
+            float32_outputs(self.models.values())
         if self.execution is not None:
             self.execution.reset()
 

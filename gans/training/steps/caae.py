@@ -205,9 +205,9 @@ class CAAEStep(Step):
             raise ConfigError(f"the CAAE takes no step option {sorted(unknown)}; its options are image_weight, "
                               "z_weight, tv_weight and pretrain_epochs.")
         return cls(networks["encoder"], networks["generator"], networks["discriminator_z"],
-                   networks["discriminator_img"], optimizer=config.optimizer.build(),
-                   dz_optimizer=config.discriminator_optimizer.build(),
-                   di_optimizer=config.discriminator_optimizer.build(), **options)
+                   networks["discriminator_img"], optimizer=config.optimizer.build(config.precision),
+                   dz_optimizer=config.discriminator_optimizer.build(config.precision),
+                   di_optimizer=config.discriminator_optimizer.build(config.precision), **options)
 
     # ------------------------------------------------------------------ the training models
     def _stage_weights(self, stage: str) -> list[float]:

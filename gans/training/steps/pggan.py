@@ -18,6 +18,7 @@ exact pixel averaging for the power-of-two factors of a ``gans crop-faces`` .npz
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -157,7 +158,8 @@ class PGGANStep(AdversarialStep):
             raise ConfigError("the pggan step needs networks from gans.models.pggan.build_generator and "
                               "build_discriminator (their grown stages), not other models.")
         return cls(stages["generator"], stages["discriminator"], loss=config.loss,
-                   optimizer=config.optimizer.build, discriminator_optimizer=config.discriminator_optimizer.build,
+                   optimizer=functools.partial(config.optimizer.build, config.precision),
+                   discriminator_optimizer=functools.partial(config.discriminator_optimizer.build, config.precision),
                    discriminator_loss=config.discriminator_loss, label_smoothing=config.label_smoothing,
                    label_flip=config.label_flip, n_critic=config.n_critic, **config.step_options)
 
