@@ -1,6 +1,5 @@
 """The `gans` command as a user runs it: list, train (errors included), sample, kill -9 and resume."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,11 +10,7 @@ import pytest
 
 from gans.cli import main
 
-
-def run_cli(*args, timeout=300):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "gans.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+from helpers import child_env, gans_argv, run_gans
 
 
 def test_list_shows_variants_and_all_twenty_experiments(capsys):
@@ -71,7 +66,7 @@ def test_checkpoint_loads_in_a_fresh_process_and_sample_works(digits_npz, tmp_pa
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "ok (25, 28, 28, 1)" in done.stdout, done.stderr[-2000:]
     grid = tmp_path / "grid.png"
-    result = run_cli("sample", checkpoint, "--n", "25", "--out", grid, "--npz", tmp_path / "s.npz")
+    result = run_gans("sample", checkpoint, "--n", "25", "--out", grid, "--npz", tmp_path / "s.npz")
     assert result.returncode == 0, result.stderr[-2000:]
     assert grid.stat().st_size > 1000
     with np.load(tmp_path / "s.npz", allow_pickle=False) as data:
@@ -82,8 +77,7 @@ def test_kill_minus_nine_then_resume_continues_without_gaps(digits_npz, tmp_path
     out = tmp_path / "run"
     args = ["train", "--experiment", "3", "--steps", "2000", "--checkpoint-every", "20", "--sample-every", "1000",
             "--batch-size", "16", "--data", digits_npz, "--out", out, "--no-progress"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "gans.cli", *map(str, args)], env=env,
+    proc = subprocess.Popen(gans_argv(*args), env=child_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     losses = out / "losses.csv"
     deadline = time.time() + 240
@@ -95,7 +89,7 @@ def test_kill_minus_nine_then_resume_continues_without_gaps(digits_npz, tmp_path
     proc.wait()
     killed_at = int(losses.read_text().splitlines()[-1].split(",")[0])
     assert killed_at < 2000
-    result = run_cli(*args, "--steps", "60" if killed_at < 60 else killed_at + 20, "--resume")
+    result = run_gans(*args, "--steps", "60" if killed_at < 60 else killed_at + 20, "--resume")
     assert result.returncode == 0, result.stderr[-2000:]
     steps = np.loadtxt(losses, delimiter=",", skiprows=1)[:, 0]
     assert steps[0] == 1 and np.all(np.diff(steps) == 1), "the loss log has a gap or a duplicate"

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from test_conditional import gans_cli as gans  # ``gans ARGS`` in a fresh process: (status, stdout, stderr)
-from test_evaluation_diagnostics import collapsing_losses, healthy_losses, write_run
+from helpers import collapsing_losses, gans_argv, healthy_losses, write_run
+from helpers import run_gans as gans  # ``gans ARGS`` in a fresh process: (status, stdout, stderr)
 
 COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
             "generate-from-faces", "export", "demo", "age-progress", "train-age-classifier", "age-agreement", "sweep",
@@ -85,9 +85,8 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly():
     """`gans list | head -1`: the closed pipe ends the command with the shell's SIGPIPE status (141) and
     no error message or traceback."""
     import subprocess
-    import sys
 
-    child = subprocess.Popen([sys.executable, "-m", "gans.cli", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(gans_argv("list"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     child.stdout.close()
     err = child.stderr.read().decode()
     assert child.wait(timeout=120) == 141 and err == "", err

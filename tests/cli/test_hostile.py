@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, child_env, gans_argv, run_gans
+
 _spec = importlib.util.spec_from_file_location("hostile", ROOT / "tools" / "hostile.py")
 hostile = importlib.util.module_from_spec(_spec)
 sys.modules["hostile"] = hostile
@@ -74,7 +75,8 @@ def test_the_representatives_cover_every_case_group():
     assert {n.split("_")[0] for n in known} == {n.split("_")[0] for n in REPRESENTATIVE}
 
 
-@pytest.mark.parametrize("name", REPRESENTATIVE)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.faces) if n.startswith("crop_") else n
+                                  for n in REPRESENTATIVE])
 def test_hostile_case_in_a_real_process(name, forked):
     if name.startswith("crop_"):
         pytest.importorskip("cv2")  # crop-faces needs the face extra
@@ -135,8 +137,7 @@ def test_a_second_training_into_a_running_run_is_refused_and_a_killed_ones_lock_
     out = tmp_path / "run"
     args = ["train", "-e", "3", "--data", str(tmp_path / "D.npz"), "--steps", "100000", "--checkpoint-every", "10",
             "--sample-every", "100000", "--out", str(out), "--no-progress"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    first = subprocess.Popen([sys.executable, "-m", "gans.cli", *args], env=env, stdout=subprocess.DEVNULL,
+    first = subprocess.Popen(gans_argv(*args), env=child_env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 240
@@ -144,8 +145,7 @@ def test_a_second_training_into_a_running_run_is_refused_and_a_killed_ones_lock_
             time.sleep(0.2)
         assert (out / "state" / "state.npz").exists(), "the first training never saved a state"
         config = (out / "config.json").read_bytes()
-        second = subprocess.run([sys.executable, "-m", "gans.cli", *args, "--resume"], env=env, capture_output=True,
-                                text=True, timeout=240)
+        second = run_gans(*args, "--resume", timeout=240)
         lines = [line for line in second.stderr.splitlines() if line.strip() and not hostile.NATIVE_LOG.match(line)]
         assert second.returncode == 2 and len(lines) == 1, second.stderr
         assert lines[0].startswith("gans train: error:") and f"in use by process {first.pid}" in lines[0]
@@ -157,8 +157,7 @@ def test_a_second_training_into_a_running_run_is_refused_and_a_killed_ones_lock_
 
     saved = read_meta(out / "state" / "state.npz")["step"]
     at = args.index("--steps") + 1  # the same command, asking for no more steps than were saved
-    third = subprocess.run([sys.executable, "-m", "gans.cli", *args[:at], str(saved), *args[at + 1:], "--resume"],
-                           env=env, capture_output=True, text=True, timeout=240)
+    third = run_gans(*args[:at], str(saved), *args[at + 1:], "--resume", timeout=240)
     assert third.returncode == 0, third.stderr[-2000:]
     assert f"left locked by process {first.pid}" in third.stderr and "no longer running" in third.stderr
 

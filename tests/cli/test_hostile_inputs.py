@@ -149,6 +149,7 @@ def test_an_mnist_npz_of_floats_in_0_1_is_scaled_not_zeroed(tmp_path):
     np.testing.assert_array_equal(load_mnist(tmp_path / "mnist.npz").images[..., 0], DIGITS)
 
 
+@pytest.mark.faces
 def test_a_huge_photo_is_skipped_from_its_header_before_decoding(tmp_path):
     pytest.importorskip("cv2")
     from gans.datasets.image_files import header_size, read_rgb

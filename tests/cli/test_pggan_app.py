@@ -2,9 +2,6 @@
 .keras) and ``gans demo``'s page, driven by real HTTP requests."""
 
 import io
-import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -16,7 +13,8 @@ import gans  # noqa: F401
 from gans.datasets.base import ImageDataset
 from gans.training import RunSettings, train
 
-from test_pggan import ONE_THREAD, faces, tiny_config
+from helpers import run_gans as _gans
+from helpers import smooth_faces as faces, tiny_pggan as tiny_config  # the names this file has always used
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +24,6 @@ def run_dir(tmp_path_factory):
           ImageDataset(faces(16, side=8), source="faces"),
           settings=RunSettings(progress=False, tensorboard=False, sample_every=100, checkpoint_every=100))
     return folder
-
-
-def _gans(*args):
-    return subprocess.run([sys.executable, "-m", "gans.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **ONE_THREAD}, timeout=300)
 
 
 def test_tflite_export_matches_the_keras_generator(run_dir, tmp_path):

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
 
 from gans.datasets.celeba import (  # noqa: E402

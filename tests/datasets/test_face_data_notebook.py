@@ -13,6 +13,7 @@ def test_notebook_degrades_without_the_data(tmp_path):
     assert "SKIPPING the figures" in text and figures == 0
 
 
+@pytest.mark.faces
 def test_notebook_draws_crops_and_label_distributions(shared_data):
     pytest.importorskip("mtcnn")
     pytest.importorskip("cv2")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
 
 from gans.datasets import face_chunks, faces  # noqa: E402

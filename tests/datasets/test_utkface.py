@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
 
 from gans.datasets import utkface  # noqa: E402

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
-from pathlib import Path
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -15,54 +12,7 @@ import pytest
 from gans.evaluation.callbacks import DiagnosticsCallback, FIDCallback
 from gans.evaluation.fid import FeatureExtractor
 
-
-def tiny_extractor():
-    inputs = keras.Input((8, 8, 1))
-    x = keras.layers.Flatten()(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(5, kernel_initializer=keras.initializers.RandomNormal(seed=3))(x))
-    return FeatureExtractor(model, "tiny", (8, 8), 1, batch_size=32)
-
-
-class StandInTrainer:
-    """The attributes and method the callbacks rely on; the generator blends noise into real images
-    as training goes on, so its FID falls step by step."""
-
-    def __init__(self, run_dir: Path, total_steps: int, collapse: bool = False):
-        rng = np.random.default_rng(0)
-        self.run_dir = run_dir
-        self.step = 0
-        self.total_steps = total_steps
-        self.config = SimpleNamespace(experiment=None, variant="gan", dataset="toy", latent_dim=4)
-        self.data = SimpleNamespace(images=rng.integers(0, 256, (400, 8, 8, 1), dtype=np.uint8))
-        self.collapse = collapse
-        self.title = "stand-in"
-
-    def generate(self, n, seed=0, batch_size=256):
-        rng = np.random.default_rng(seed)
-        real = self.data.images[rng.integers(0, len(self.data.images), n)].astype(np.float32) / 127.5 - 1
-        if self.collapse and self.step > self.total_steps // 2:
-            return np.clip(np.repeat(real[:1], n, axis=0) + 0.01 * rng.standard_normal(real.shape), -1, 1).astype(np.float32)
-        t = self.step / self.total_steps
-        noise = rng.uniform(-1, 1, real.shape).astype(np.float32)
-        return (t * real + (1 - t) * noise).astype(np.float32)
-
-    def diagnostic_images(self, n, seed=0):  # what the collapse check judges: here the samples
-        return self.generate(n, seed=seed)
-
-    def fit(self, callbacks, until):
-        for cb in callbacks:
-            cb.on_train_begin(self)
-        for step in range(self.step + 1, until + 1):
-            self.step = step
-            for cb in callbacks:
-                cb.on_step_end(self, step, {})
-        for cb in callbacks:
-            cb.on_train_end(self)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from helpers import StandInTrainer, read_csv, tiny_extractor
 
 
 def test_fid_callback_writes_rows_and_resumes(tmp_path):

@@ -11,22 +11,7 @@ from gans.errors import DataNotFoundError
 from gans.evaluation.diagnostics import (check_diversity, check_losses, diagnose_run, mean_pairwise_distance,
                                          write_diagnosis)
 
-
-def healthy_losses(steps=2000, seed=0):
-    rng = np.random.default_rng(seed)
-    s = np.arange(1, steps + 1)
-    return s, 0.6 + 0.05 * rng.standard_normal(steps), 0.9 + 0.15 * rng.standard_normal(steps)
-
-
-def collapsing_losses(onset=600, steps=2000, seed=0, climb=True):
-    """D loss decays to ~0.005 after ``onset`` while G loss climbs to ~7 (or swings widely)."""
-    s, d, g = healthy_losses(steps, seed)
-    rng = np.random.default_rng(seed + 1)
-    after = s > onset
-    d[after] = 0.005 + 0.002 * rng.random(after.sum())
-    g[after] = (np.linspace(3.5, 7, after.sum()) if climb else 1.5 + 2.5 * np.sign(np.sin(s[after] / 3))) \
-        + 0.2 * rng.standard_normal(after.sum())
-    return s, d, g
+from helpers import collapsing_losses, healthy_losses, write_run
 
 
 def test_healthy_losses_pass():
@@ -85,18 +70,6 @@ def test_diversity_collapse_onset_and_recovery():
 def test_mean_pairwise_distance():
     assert mean_pairwise_distance(np.ones((5, 3))) == 0.0
     assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
-
-
-def write_run(run_dir, steps, d, g, variant="dcgan", loss="binary_crossentropy", diversity=None):
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.json").write_text(json.dumps({"experiment": 2, "variant": variant, "dataset": "mnist",
-                                                      "discriminator_loss": loss, "loss": loss}))
-    rows = ["step,d_loss_real,d_loss_fake,d_loss,g_loss"] + [
-        f"{int(a)},{b:.6g},{b:.6g},{b:.6g},{c:.6g}" for a, b, c in zip(steps, d, g)]
-    (run_dir / "losses.csv").write_text("\n".join(rows) + "\n")
-    if diversity is not None:
-        lines = ["step,diversity,real_diversity,ratio"] + [f"{s},{r * 10},10,{r}" for s, r in diversity]
-        (run_dir / "diversity.csv").write_text("\n".join(lines) + "\n")
 
 
 def test_diagnose_and_write_run_folder(tmp_path):

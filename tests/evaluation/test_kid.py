@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import warnings
 
@@ -10,6 +9,8 @@ import numpy as np
 import pytest
 
 from gans.evaluation.kid import KIDResult, kernel_inception_distance, mmd2_unbiased
+
+from helpers import StandInTrainer, read_csv, tiny_extractor
 
 
 def reference_mmd2(x: np.ndarray, y: np.ndarray) -> float:
@@ -108,16 +109,9 @@ def test_kid_of_real_digits_with_the_lenet_extractor(mnist_dir):
 
 
 # ---------------------------------------------------------------------- beside FID: callback and command
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def noisy_trainer(run_dir, total_steps):
     """The callbacks' stand-in trainer, whose generator draws real images plus noise that fades with
     training: its distance to the real images falls at every step, for any feature map."""
-    from test_evaluation_callbacks import StandInTrainer
-
     class Fading(StandInTrainer):
         def generate(self, n, seed=0, batch_size=256):
             rng = np.random.default_rng(seed)
@@ -152,8 +146,6 @@ class Recorder:
 
 
 def test_fid_callback_writes_kid_columns_and_resumes_an_old_fid_csv(tmp_path):
-    from test_evaluation_callbacks import tiny_extractor
-
     from gans.evaluation.callbacks import FIDCallback
     from gans.io import read_npz
 

@@ -8,12 +8,12 @@ runs the PCA study on real MNIST when ../shared/data/mnist is present.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
 
 from gans.errors import ConfigError, DataError
+
+from helpers import read_csv
 
 CELLS = [(r, c) for r in (2, 15) for c in (1, 6, 11, 16, 21)]  # the top-left corner of each class's block
 
@@ -101,11 +101,6 @@ def gans_cli(capsys):
         return status, captured.out, [line for line in captured.err.splitlines() if line.strip()]
 
     return run
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 # ---------------------------------------------------------------------- synthetic data: the pieces

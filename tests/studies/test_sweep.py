@@ -3,14 +3,11 @@ the table and the figure."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +15,14 @@ from gans.cli import main
 from gans.errors import ConfigError
 from gans.studies.grid import apply_values, grid_points, parse_grid, point_name, resolve_axes, scale_learning_rates
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import child_env, gans_argv, stand_in_lenet, tiny_cgan, tiny_config
+from helpers import read_csv as read_table  # the name this file has always used
+
 TF_NOISE = ("I0000", "WARNING: All", "E0000", "oneDNN", "cuda", "To enable")
 
 
 def tiny_lsgan(**changes):
-    from test_training import tiny_config
-
     return tiny_config(3, **changes)
-
-
-def read_table(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -39,8 +31,6 @@ def error_lines(stderr: str) -> list[str]:
 
 # ---------------------------------------------------------------------------- axes
 def test_short_names_and_dotted_options_reach_the_right_networks():
-    from test_training import tiny_cgan
-
     cfg = tiny_cgan()
     axes = resolve_axes(cfg, parse_grid(["F=1,2", "D=1,3", "B=8,16", "g_lr=1e-3,5e-4", "generator.momentum=0.9"]))
     points = grid_points(axes)
@@ -83,12 +73,24 @@ def tiny_spec(digits_npz, axes, steps=4, **settings):
                      settings={"sample_every": 2, "checkpoint_every": 2, "tensorboard": False, **settings})
 
 
-def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_without_retraining(
-        tmp_path, digits_npz, tiny_lenet):
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory, digits_npz):
+    """A finished 2 x 2 sweep of 4-step tiny runs with FID (LeNet replaced by an untrained stand-in),
+    trained once for the module: (its folder, its spec, what run_sweep returned)."""
     from gans.studies.sweep import run_sweep
 
+    folder = tmp_path_factory.mktemp("sweep")
     spec = tiny_spec(digits_npz, {"batch_size": (8, 16), "latent_dim": (4, 6)}, fid_every=4, fid_n=32)
-    paths = run_sweep(spec, tmp_path, workers=1, heartbeat=2, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        stand_in_lenet(patch)
+        paths = run_sweep(spec, folder, workers=1, heartbeat=2, progress=False)
+    return folder, spec, paths
+
+
+def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_without_retraining(tiny_sweep, tiny_lenet):
+    from gans.studies.sweep import run_sweep
+
+    tmp_path, spec, paths = tiny_sweep
     names = ["batch_size8-latent_dim4", "batch_size8-latent_dim6", "batch_size16-latent_dim4",
              "batch_size16-latent_dim6"]
     assert paths["trained"] == names
@@ -123,16 +125,15 @@ def test_a_storage_with_another_grid_is_refused(tmp_path, digits_npz):
 
 # ---------------------------------------------------------------------------- the command line
 def cli_command(out, *extra, steps=6, checkpoint_every=2):
-    return [sys.executable, "-m", "gans.cli", "sweep", "3", "--grid", "latent_dim=4,6", "batch_size=8,16",
-            "--steps", str(steps), "--out", str(out), "--no-fid", "--no-tensorboard", "--sample-every", str(steps),
-            "--checkpoint-every", str(checkpoint_every), "--heartbeat", "1", *extra]
+    return gans_argv("sweep", "3", "--grid", "latent_dim=4,6", "batch_size=8,16", "--steps", steps, "--out", out,
+                     "--no-fid", "--no-tensorboard", "--sample-every", steps, "--checkpoint-every", checkpoint_every,
+                     "--heartbeat", "1", *extra)
 
 
 def environment(digits_npz):
-    # The tiny networks of tests/test_training.py are not reachable from the command line; experiment 3's
+    # The tiny networks of tests/helpers.py are not reachable from the command line; experiment 3's
     # own networks on the test's tiny digits keep each run to seconds.
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
-            "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return child_env({"TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 def trained_lines(*outputs: str) -> list[str]:
@@ -246,18 +247,14 @@ def test_named_grid_of_the_mnist_paper_is_runnable_by_name():
     assert resolve_target("ccgan-mnist-fdb")[0].optimizer.learning_rate == 1e-4
 
 
-def test_studies_notebook_shows_the_table_and_figures_of_a_tiny_sweep(tmp_path, digits_npz, tiny_lenet):
+def test_studies_notebook_shows_the_table_and_figures_of_a_tiny_sweep(tiny_sweep, tmp_path):
     from notebook_runner import execute_notebook
 
-    from gans.studies.sweep import run_sweep
-
-    run_sweep(tiny_spec(digits_npz, {"batch_size": (8, 16)}, steps=3, fid_every=3, fid_n=32), tmp_path / "sweep",
-              workers=1, heartbeat=2, progress=False)
-    text, figures = execute_notebook("studies.ipynb", {"GANS_SWEEP_DIR": str(tmp_path / "sweep"),
+    text, figures = execute_notebook("studies.ipynb", {"GANS_SWEEP_DIR": str(tiny_sweep[0]),
                                                        "GANS_SYNTHETIC_DIR": str(tmp_path / "none"),
                                                        "GANS_PCA_DIR": str(tmp_path / "none")})
-    assert "2 configurations over ['batch_size']; 2 complete" in text
-    assert "batch_size8" in text and "batch_size16" in text  # the table
+    assert "4 configurations over ['batch_size', 'latent_dim']; 4 complete" in text
+    assert "batch_size8-latent_dim4" in text and "batch_size16-latent_dim6" in text  # the table
     assert figures == 2  # the loss grid and the KID/FID bars
     assert "has no synthetic.csv" in text and "has no pca.csv" in text
 

@@ -3,7 +3,6 @@ real faces' classifier outputs, the freeze rule holds, a run logs the attribute 
 ``gans train attribute``, ``gans train-classifier`` and ``gans generate-from-faces`` work, and bad input
 gets one line and exit status 2."""
 
-import csv
 import json
 from pathlib import Path
 
@@ -13,15 +12,17 @@ import pytest
 
 import gans  # noqa: F401
 from gans.cli import main
-from gans.config import NetworkSpec
 from gans.evaluation.attributes import predict_attributes
 from gans.experiments import NAMED
 from gans.models.attribute import attribute_noise, build_classifier, build_generator
 from gans.training.steps import AttributeStep, build_networks, make_step
 
-cv2 = pytest.importorskip("cv2")
+from helpers import celeba_folder as write_celeba_folder
+# the names this file has always used
+from helpers import ATTRIBUTE_SHAPE as SHAPE, attribute_faces as faces, read_csv as rows_of, tiny_attribute as tiny_config
 
-SHAPE = (24, 20, 3)
+pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
+cv2 = pytest.importorskip("cv2")
 
 
 @pytest.fixture(scope="module")
@@ -31,19 +32,6 @@ def classifier_h5(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("classifier") / "classifier.h5"
     build_classifier(image_shape=SHAPE, filters=(4, 8, 8), dense_units=16).save(path)
     return path
-
-
-def tiny_config(classifier, **changes):
-    """The paper's configuration with narrow networks."""
-    cfg = NAMED["attribute-celeba"]
-    return cfg.replace(
-        generator=NetworkSpec("attribute", {"filters": (8, 4), "base_filters": 8}),
-        discriminator=NetworkSpec("attribute", {"filters": (4, 8)}),
-        step_options={**cfg.step_options, "classifier": str(classifier)}, steps=4, image_shape=SHAPE, **changes)
-
-
-def faces(n=48, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, *SHAPE), dtype=np.uint8)
 
 
 def test_the_papers_configuration():
@@ -114,11 +102,6 @@ def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(classifi
             assert g_moved & g_learnable == g_learnable
 
 
-def rows_of(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def test_the_noise_refuses_a_generator_of_another_input_size(classifier_h5):
     from gans.errors import ConfigError
 
@@ -131,18 +114,7 @@ def test_the_noise_refuses_a_generator_of_another_input_size(classifier_h5):
 @pytest.fixture(scope="module")
 def celeba_folder(tmp_path_factory) -> Path:
     """A CelebA-layout folder: 40 JPEG faces 44x36 and list_attr_celeba.txt with the official names."""
-    from gans.datasets.celeba import ATTRIBUTE_NAMES
-
-    root = tmp_path_factory.mktemp("celeba")
-    images = root / "img"
-    images.mkdir()
-    rng = np.random.default_rng(1)
-    lines = ["40", " ".join(ATTRIBUTE_NAMES)]
-    for i in range(1, 41):
-        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (44, 36, 3), dtype=np.uint8))
-        lines.append(f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], 40)))
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    return images
+    return write_celeba_folder(tmp_path_factory.mktemp("celeba"), seed=1)
 
 
 def test_train_classifier_command_writes_the_model_and_its_reports(celeba_folder, tmp_path, capsys):
@@ -289,7 +261,7 @@ def test_the_fused_execution_takes_the_recipes_updates(mode, classifier_h5, tmp_
     frozen discriminator's batch norm (the paper's D has it)."""
     from gans.datasets.base import ImageDataset
     from gans.training.execution import Fused, Recipe
-    from test_execution import EQUAL, assert_same, run
+    from helpers import EQUAL, assert_same, train_iterations as run
 
     config, data = tiny_config(classifier_h5, frozen_batchnorm=mode), ImageDataset(faces())
     assert any(isinstance(layer, keras.layers.BatchNormalization)

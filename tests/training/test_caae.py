@@ -8,7 +8,6 @@ the default run short; the real-data test skips when ../shared/data/utkface is a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -16,33 +15,20 @@ import keras
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
 
 from gans.cli import main  # noqa: E402
-from gans.datasets.base import ImageDataset  # noqa: E402
 from gans.datasets.utkface import load_utkface_splits, one_hot_pm1  # noqa: E402
 from gans.errors import ConfigError, DataError  # noqa: E402
-from gans.experiments.caae import TABLE1, caae_config, caae_result, scaled_learning_rate, study_config  # noqa: E402
+from gans.experiments.caae import TABLE1, caae_result, scaled_learning_rate, study_config  # noqa: E402
 from gans.models import caae as models  # noqa: E402
 from gans.training import RunSettings, prepare, train  # noqa: E402
 from gans.training.execution import Fused, Recipe  # noqa: E402
 from gans.training.steps import FAMILIES, make_step  # noqa: E402
 from gans.training.steps.caae import CAAEStep  # noqa: E402
 
-TINY = {"encoder": {"filters": 4}, "generator": {"filters": 32}}
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def tiny_caae(size=32, batch=8, **options):
-    return caae_config(size, batch_size=batch, steps_per_epoch=5, step_options=options, **TINY)
-
-
-def labelled_faces(n=40, size=32, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 255, (n, size, size, 3), dtype=np.uint8)
-    ages, genders = rng.integers(0, 10, n), rng.integers(0, 2, n)
-    labels = np.concatenate([one_hot_pm1(ages, 10), one_hot_pm1(genders, 2)], axis=1)
-    return ImageDataset(images, labels, source="synthetic faces", meta={"age_group": ages, "gender": genders})
+from helpers import ONE_THREAD, child_env, gans_argv, labelled_faces, run_gans, tiny_caae  # noqa: E402
 
 
 @pytest.fixture
@@ -59,12 +45,6 @@ def utk_folder(tmp_path):
         cv2.imwrite(str(folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg"),
                     np.clip(face, 0, 255).astype(np.uint8))
     return folder
-
-
-def run_cli(*args) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "gans.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **ONE_THREAD}, timeout=300)
-    return done.returncode, done.stderr
 
 
 # ---------------------------------------------------------------------- builders
@@ -145,7 +125,7 @@ for name, x in ins.items():
 print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **ONE_THREAD}, timeout=180)
+                          env=child_env(ONE_THREAD), timeout=180)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
 
 
@@ -231,7 +211,7 @@ def test_the_collapse_check_judges_reconstructions_not_prior_samples(tmp_path):
 @pytest.mark.parametrize("mode", ["batch", "moving"])
 def test_fused_takes_the_recipes_updates(mode, tmp_path):
     """Under both settings of the frozen discriminators' batch norm in the E/G update."""
-    from test_execution import EQUAL, assert_same, run
+    from helpers import EQUAL, assert_same, train_iterations as run
 
     data = labelled_faces()
     cfg = tiny_caae(32, image_weight=0.5, z_weight=0.5, tv_weight=0.1).replace(frozen_batchnorm=mode)
@@ -309,7 +289,7 @@ def test_a_killed_run_resumes_in_another_process(utk_folder, tmp_path):
     args = ["train", "caae", "--data", utk_folder, "--image-size", "32", "--epochs", "40", "--batch-size", "8",
             "--encoder-filters", "4", "--generator-filters", "32", "--checkpoint-every", "5", "--no-progress",
             "--no-tensorboard", "--out", tmp_path / "run"]
-    child = subprocess.Popen([sys.executable, "-m", "gans.cli", *map(str, args)], env={**os.environ, **ONE_THREAD},
+    child = subprocess.Popen(gans_argv(*args), env=child_env(ONE_THREAD),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = tmp_path / "run" / "state" / "state.npz"
     deadline = time.time() + 200
@@ -319,7 +299,7 @@ def test_a_killed_run_resumes_in_another_process(utk_folder, tmp_path):
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert state.exists()
-    code, err = run_cli(*args, "--resume")
+    code, _, err = run_gans(*args, "--resume")
     assert code == 0, err[-2000:]
     steps = [int(line.split(",")[0]) for line in (tmp_path / "run" / "losses.csv").read_text().splitlines()[1:]]
     assert steps == list(range(1, steps[-1] + 1)) and steps[-1] == 40 * 5

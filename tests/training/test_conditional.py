@@ -2,8 +2,6 @@
 and one clear line (exit status 2) for every bad label or data set, in a real process."""
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,14 +11,7 @@ import pytest
 from gans.evaluation.callbacks import ConditionalMetrics, confusion_matrix
 from gans.training import RunSettings, train
 
-from test_steps import labelled_images, tiny_cgan
-
-
-def gans_cli(*args, cwd=None):
-    """``gans ARGS`` in a fresh process: (exit status, stdout, stderr)."""
-    done = subprocess.run([sys.executable, "-m", "gans.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
-    return done.returncode, done.stdout, done.stderr
+from helpers import labelled_images, run_gans, stand_in_lenet, tiny_cgan
 
 
 def one_clear_line(stderr: str) -> str:
@@ -33,14 +24,9 @@ def one_clear_line(stderr: str) -> str:
 @pytest.fixture(scope="module")
 def cgan_run(tmp_path_factory):
     """A 4-step tiny CCGAN run on labelled random images (LeNet replaced by an untrained stand-in)."""
-    from conftest import tiny_classifier
-
-    import gans.evaluation.classifier as classifier
-
     run = tmp_path_factory.mktemp("cgan") / "run"
     with pytest.MonkeyPatch.context() as patch:
-        model = tiny_classifier()
-        patch.setattr(classifier, "load_or_train_lenet", lambda *a, **k: (model, {}))
+        stand_in_lenet(patch, info={})
         train(tiny_cgan(), run, data=labelled_images(300), steps=4,
               settings=RunSettings(sample_every=2, checkpoint_every=4, progress=False))
     return run
@@ -103,12 +89,12 @@ def test_confusion_matrix_counts_asked_against_read():
 
 def test_sample_a_class_and_a_class_grid_from_a_conditional_checkpoint(cgan_run, tmp_path):
     checkpoint = cgan_run / "checkpoints" / "generator_step_000004.h5"
-    code, out, err = gans_cli("sample", checkpoint, "--label", 7, "--n", 6, "--out", tmp_path / "sevens.png",
+    code, out, err = run_gans("sample", checkpoint, "--label", 7, "--n", 6, "--out", tmp_path / "sevens.png",
                               "--npz", tmp_path / "sevens.npz")
     assert code == 0, err
     with np.load(tmp_path / "sevens.npz", allow_pickle=False) as saved:
         assert saved["images"].shape == (6, 28, 28, 1) and saved["labels"].tolist() == [7] * 6
-    code, out, err = gans_cli("sample", checkpoint, "--labels", "all", "--n", 3, "--out", tmp_path / "all.png")
+    code, out, err = run_gans("sample", checkpoint, "--labels", "all", "--n", 3, "--out", tmp_path / "all.png")
     assert code == 0, err
     import matplotlib.image
 
@@ -123,7 +109,7 @@ def test_sample_a_class_and_a_class_grid_from_a_conditional_checkpoint(cgan_run,
 ])
 def test_bad_labels_for_a_conditional_checkpoint_are_one_clear_line(cgan_run, tmp_path, args, message):
     checkpoint = cgan_run / "checkpoints" / "generator_step_000004.h5"
-    code, out, err = gans_cli("sample", checkpoint, "--out", tmp_path / "x.png", *args)
+    code, out, err = run_gans("sample", checkpoint, "--out", tmp_path / "x.png", *args)
     assert code == 2 and message in one_clear_line(err)
     assert not (tmp_path / "x.png").exists()
 
@@ -132,7 +118,7 @@ def test_training_on_data_whose_classes_disagree_with_the_model_is_one_clear_lin
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "digits.npz", x_train=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8),
              y_train=np.arange(64) % 12)
-    code, out, err = gans_cli("train", "cgan", "--data", tmp_path / "digits.npz", "--steps", 2,
+    code, out, err = run_gans("train", "cgan", "--data", tmp_path / "digits.npz", "--steps", 2,
                               "--out", tmp_path / "run")
     assert code == 2
     assert "the data's classes run 0-11, the model has 10 (0-9)" in one_clear_line(err)

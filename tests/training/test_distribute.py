@@ -10,7 +10,6 @@ is not synchronized across replicas), so the LSGAN of experiment 3 trains here w
 """
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -18,11 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-# The children import the gans of this checkout (the tests' folder and the repository root first), so a
-# copy of the repository tests its own code, not an installed one.
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "3",
-       "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+from helpers import child_env, labelled_images, tiny_config
+
 STEPS = 3
 
 
@@ -34,7 +30,6 @@ def _train(out: str, distribute: str):
     from gans.datasets.base import ImageDataset
     from gans.training import RunSettings, train
     from gans.training.steps import Step
-    from test_training import labelled_images, tiny_config
 
     original = Step.use_execution
 
@@ -77,7 +72,6 @@ def odd_batch(out: Path):
     import io
 
     from gans.cli import main
-    from test_training import labelled_images
 
     np.savez(out / "digits.npz", images=labelled_images().images)
     err = io.StringIO()
@@ -97,7 +91,9 @@ def child_worker(out: str):
 
 # ---------------------------------------------------------------------- the test's side
 def run_child(*args, env=None, wait=True):
-    process = subprocess.Popen([sys.executable, __file__, *map(str, args)], env={**os.environ, **ENV, **(env or {})},
+    # The children import the gans of this checkout (the repository root and tests/ first on the path), so
+    # a copy of the repository tests its own code, not an installed one.
+    process = subprocess.Popen([sys.executable, __file__, *map(str, args)], env=child_env(env or {}),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if not wait:
         return process
@@ -165,5 +161,4 @@ def test_two_worker_processes_on_localhost_match_one_device(tmp_path):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE))
     globals()[sys.argv[1]](*sys.argv[2:])

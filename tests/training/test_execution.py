@@ -16,27 +16,12 @@ import gans  # noqa: F401
 from gans.config import OptimizerSpec
 from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError
-from gans.training import FAMILIES, RunSettings, prepare, train
+from gans.training import FAMILIES, RunSettings, train
 from gans.training.execution import (Fused, Recipe, XLAUnavailable, auto_jit, make_execution,
                                      trace_independent_rewrites)
 
-from test_training import FREEZE_CASES, TINY_FAMILIES, labelled_images, tiny_config
-
-ITERATIONS = 4
-# Measured: 0.0 (bit for bit) on an idle machine, with the trace-dependent graph rewrites off as run()
-# turns them off; up to 1.5e-5 (WGAN's RMSprop slots) with the default CPU thread pools under load,
-# where two runs of the recipe alone are not bit-reproducible either (see --deterministic). The broken
-# executions below differ by orders of magnitude more.
-EQUAL = 5e-5
-
-
-def tiny_run(family, tmp_path, config=None, data=None, **changes):
-    """A prepared trainer of ``family`` on tiny networks (or of ``config`` on ``data``); the config's own
-    options changed by ``changes``."""
-    cfg = (config or TINY_FAMILIES[family]()).replace(**changes)
-    keras.utils.set_random_seed(3)
-    return prepare(cfg, tmp_path, labelled_images() if data is None else data,
-                   RunSettings(progress=False, seed=3, tensorboard=False))
+from helpers import EQUAL, FREEZE_CASES, TINY_FAMILIES, assert_same, labelled_images, tiny_config, tiny_run
+from helpers import train_iterations as run  # (losses, every variable, step) after a few iterations
 
 
 def no_dropout(step):
@@ -46,46 +31,12 @@ def no_dropout(step):
                 layer.rate = 0.0
 
 
-def run(family, tmp_path, execution, iterations=ITERATIONS, prepare_step=None, config=None, data=None, **changes):
-    """``iterations`` of a tiny run under ``execution``: (losses, every model and optimizer variable, step).
-
-    Grappler's trace-dependent rewrites are off meanwhile (``trace_independent_rewrites``): with them
-    on, 6 traces in 10 of the fused WGAN iteration rounded differently, which RMSprop amplified up
-    to 2e-3 apart from the recipe (the measurement is at ``TRACE_DEPENDENT_REWRITES``).
-    """
-    trainer = tiny_run(family, tmp_path, config=config, data=data, **changes)
-    step = trainer.step_obj
-    if prepare_step is not None:
-        prepare_step(step)
-    step.use_execution(execution)
-    with trace_independent_rewrites():
-        losses = [step.train_step(i, trainer.data, trainer.rng) for i in range(1, iterations + 1)]
-    # keyed by position: layer names are numbered per process, so two builds name them differently
-    state = {f"{name}/{i} ({v.path})": v.numpy() for name, m in step.models.items() for i, v in enumerate(m.variables)}
-    state.update({f"optimizer {name}/{i} ({v.path})": v.numpy()
-                  for name, o in step.optimizers.items() for i, v in enumerate(o.variables)})
-    return losses, state, step
-
-
-def assert_same(a, b, atol, what):
-    (losses_a, state_a, _), (losses_b, state_b, _) = a, b
-    assert state_a and len(state_a) == len(state_b)
-    state_b = dict(zip(state_a, state_b.values()))
-    assert any(k.startswith("optimizer") and "iteration" not in k for k in state_a), "optimizer slots must be compared"
-    differ = {k: float(np.max(np.abs(state_a[k] - state_b[k]))) for k in state_a
-              if not np.allclose(state_a[k], state_b[k], rtol=0, atol=atol)}
-    assert not differ, f"{what}: {len(differ)} of {len(state_a)} variables differ: {sorted(differ.items())[:6]}"
-    assert len(losses_a) == len(losses_b) == ITERATIONS and list(losses_a[0]) == list(losses_b[0])
-    np.testing.assert_allclose([list(r.values()) for r in losses_a], [list(r.values()) for r in losses_b],
-                               rtol=0, atol=atol * 10, err_msg=f"{what}: the logged losses differ")
-
-
 def test_every_family_has_an_equality_case():
     assert FAMILIES and set(FAMILIES) <= set(TINY_FAMILIES) | set(EXTRA_FAMILIES), \
         f"add a tiny configuration for {sorted(set(FAMILIES) - set(TINY_FAMILIES) - set(EXTRA_FAMILIES))}"
 
 
-# Families whose equality tests live with their own tests, through run() and assert_same() below
+# Families whose equality tests live with their own tests, through helpers.train_iterations() and assert_same()
 # (they need more than a config: a classifier, ...): attribute in test_attribute_gan.py.
 EXTRA_FAMILIES = {"attribute", "pggan", "caae"}  # caae: tests/test_caae.py
 
@@ -162,10 +113,18 @@ def test_auto_jit_follows_the_measured_rule(tmp_path):
     assert auto_jit([custom], "CPU")[0] is False
 
 
-def test_the_run_record_says_how_the_run_was_executed(tmp_path):
-    train(tiny_config(3), tmp_path, data=ImageDataset(labelled_images().images), steps=2,
+@pytest.fixture(scope="module")
+def quiet_run(tmp_path_factory):
+    """A 2-step tiny LSGAN run with TensorBoard off and no samples or checkpoints, trained once for the
+    tests that read it."""
+    run = tmp_path_factory.mktemp("quiet_run")
+    train(tiny_config(3), run, data=ImageDataset(labelled_images().images), steps=2,
           settings=RunSettings(progress=False, checkpoint_every=0, sample_every=0, tensorboard=False))
-    record = json.loads((tmp_path / "config.json").read_text())["run"]["execution"]
+    return run
+
+
+def test_the_run_record_says_how_the_run_was_executed(quiet_run):
+    record = json.loads((quiet_run / "config.json").read_text())["run"]["execution"]
     assert record == {"mode": "fused", "jit": "on", "jit_reason": "auto: fully connected networks (measured on CPU)"}
 
 
@@ -276,10 +235,8 @@ def test_every_run_writes_tensorboard_events_that_read_back(tmp_path):
     assert b'"variant": "gan"' in config_text.item()
 
 
-def test_tensorboard_can_be_switched_off(tmp_path):
-    train(tiny_config(1), tmp_path, data=ImageDataset(labelled_images().images), steps=2,
-          settings=RunSettings(progress=False, sample_every=0, checkpoint_every=0, tensorboard=False))
-    assert not (tmp_path / "tensorboard").exists()
+def test_tensorboard_can_be_switched_off(quiet_run):
+    assert (quiet_run / "losses.csv").is_file() and not (quiet_run / "tensorboard").exists()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,7 +27,7 @@ from gans.training import RunSettings, train
 from gans.training.freeze import set_frozen_batchnorm, set_trainable
 from gans.training.steps import build_networks, make_step
 
-from test_training import random_images, tiny_config
+from helpers import random_images, run_gans, tiny_config
 
 X = np.random.default_rng(0).normal(3.0, 2.0, (16, 4, 4, 5)).astype("float32")
 
@@ -192,8 +192,7 @@ def test_resuming_with_the_other_setting_is_refused_with_the_field_named(tmp_pat
 
 
 def test_an_unknown_setting_on_the_command_line_is_one_line_and_status_2():
-    done = subprocess.run([sys.executable, "-m", "gans.cli", "train", "--experiment", "2", "--frozen-batchnorm",
-                           "running"], capture_output=True, text=True, timeout=60)
+    done = run_gans("train", "--experiment", "2", "--frozen-batchnorm", "running", timeout=60)
     assert done.returncode == 2
     assert "argument --frozen-batchnorm: invalid choice: 'running' (choose from 'batch', 'moving')" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -16,27 +16,13 @@ import pytest
 import gans  # noqa: F401  (registers the layers)
 from gans.callbacks import Callback
 from gans.datasets.base import ImageDataset
-from gans.experiments.pggan import pggan_config
 from gans.models.growth import Schedule, resolutions
 from gans.training import RunSettings, train
 
+from helpers import ONE_THREAD, check_model_saving, child_env, run_gans
+from helpers import smooth_faces as faces, tiny_pggan as tiny_config  # the names this file has always used
+
 HERE = Path(__file__).resolve().parent
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def tiny_config(**changes):
-    """4x4 -> 8x8 -> 16x16 with 8 filters, 24 images (3 steps of 8) per phase: 15 steps, 5 phases."""
-    options = dict(target_resolution=16, images_per_phase=24, batch_sizes=8, filters=8, latent_dim=8)
-    options.update(changes)
-    return pggan_config(**options)
-
-
-def faces(n=48, side=16, seed=0):
-    """Smooth random 'faces': real structure at every scale, so each resolution has something to learn."""
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (n, 4, 4, 3)).astype(np.float32)
-    return np.clip(small.repeat(side // 4, 1).repeat(side // 4, 2) + rng.normal(0, 8, (n, side, side, 3)),
-                   0, 255).astype(np.uint8)
 
 
 # ---------------------------------------------------------------------- layers
@@ -57,15 +43,10 @@ def _layer_model():
 
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_layers_round_trip_with_their_config_and_weights(tmp_path, suffix):
-    import keras
-
     model, fade = _layer_model()
     fade.set_alpha(0.7)  # a value set during training is saved with the weights
     x = np.random.default_rng(0).normal(size=(4, 4, 4, 2)).astype(np.float32)
-    path = tmp_path / f"m{suffix}"
-    model.save(path)
-    loaded = keras.models.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-6)
+    loaded = check_model_saving(model, x, tmp_path, formats=(suffix,), atol=1e-6)[suffix]
     assert float(loaded.get_layer("fade").alpha.numpy()) == pytest.approx(0.7)
     for layer in model.layers[1:]:
         clone = type(layer).from_config(layer.get_config())
@@ -189,8 +170,7 @@ def test_a_run_grows_through_its_phases_with_alpha_rising_from_0_to_1(tmp_path):
     assert phase_checkpoint(tmp_path, 8).name == "generator_8x8_stable.h5"
     # the per-phase checkpoints load in a fresh process, and `gans sample RUN --resolution` picks one
     out = tmp_path / "grid.png"
-    done = subprocess.run([sys.executable, "-m", "gans.cli", "sample", str(tmp_path), "--resolution", "8", "--n", "4",
-                           "--out", str(out)], capture_output=True, text=True, env={**os.environ, **ONE_THREAD})
+    done = run_gans("sample", tmp_path, "--resolution", 8, "--n", 4, "--out", out)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "generator_8x8_stable.h5" in done.stdout and out.is_file()
     assert trainer.step_obj.get_extra_state() == {"phase": 4, "alpha": 1.0, "images_shown": 15 * 8}
@@ -501,7 +481,7 @@ def test_the_critic_trainer_saves_and_loads(tmp_path, suffix):
 def test_the_wasserstein_recipe_trains_with_the_penalty_alike_in_both_executions(tmp_path):
     """WGAN-GP across a phase change: the recipe's train_on_batch and the fused graph take the same
     updates (every weight and optimizer slot), and the critic's loss includes the penalty."""
-    from test_execution import EQUAL, assert_same, run
+    from helpers import EQUAL, assert_same, train_iterations as run
 
     from gans.training.execution import Fused, Recipe
 
@@ -631,7 +611,7 @@ def _child_resume(out: Path) -> None:
 @pytest.mark.slow  # about 40 s each on 2 cores (three fresh single-threaded processes)
 @pytest.mark.parametrize("case", sorted(RESUME_CASES))
 def test_a_run_stopped_inside_a_phase_resumes_exactly(tmp_path, case):
-    env = {**os.environ, **ONE_THREAD, "PGGAN_CHILD_CASE": case}
+    env = child_env(ONE_THREAD, {"PGGAN_CHILD_CASE": case})
     for mode in ("whole", "stop", "resume"):
         done = subprocess.run([sys.executable, __file__, "resume", str(tmp_path)], capture_output=True, text=True,
                               env={**env, "PGGAN_CHILD_MODE": mode}, cwd=HERE)
@@ -652,11 +632,6 @@ def test_a_run_stopped_inside_a_phase_resumes_exactly(tmp_path, case):
 
 
 # ---------------------------------------------------------------------- the command line's refusals
-def _gans(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gans.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **ONE_THREAD}, cwd=cwd)
-
-
 def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
     from gans.cli import main
     from gans.datasets.npz import save_images

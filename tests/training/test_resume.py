@@ -31,9 +31,8 @@ from gans.datasets.base import ImageDataset
 from gans.training import RunSettings, train
 from gans.training.state import read_meta
 
-from test_training import TINY_FAMILIES, labelled_images, random_images, tiny_config
-
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+from helpers import (ONE_THREAD, TINY_FAMILIES, child_env, gans_argv, labelled_images, random_images, stand_in_lenet,
+                     tiny_config)
 
 # case -> (family, batch mode, images). With 20 images and batches of 8, "epoch" mode starts a new
 # permutation every 2 steps, so the resumed steps 4-6 begin in the middle of an epoch.
@@ -83,12 +82,7 @@ def save_run(trainer, out: Path, name: str, losses: Losses) -> None:
 
 def child_stopped(case: str, out: str) -> None:
     """An uninterrupted 6-step run; a run stopped at step 5 (state saved at 3), then resumed to 6."""
-    from conftest import tiny_classifier
-
-    import gans.evaluation.classifier as classifier
-
-    lenet = tiny_classifier()
-    classifier.load_or_train_lenet = lambda *a, **k: (lenet, {"source": "tiny stand-in"})
+    stand_in_lenet(pytest.MonkeyPatch())  # for this child process's whole life
     family, batch_mode, n = CASES[case]
     out, config, data = Path(out), TINY_FAMILIES[family](), labelled_images(n)
     settings = RunSettings(sample_every=3, checkpoint_every=3, progress=False, seed=5, batch_mode=batch_mode,
@@ -157,7 +151,7 @@ def child_resume_killed(run: str, target: str, out: str) -> None:
 
 # ---------------------------------------------------------------------- the test's side
 def child(*args, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, *map(str, args)], env={**os.environ, **ONE_THREAD}, **popen)
+    return subprocess.Popen([sys.executable, __file__, *map(str, args)], env=child_env(ONE_THREAD), **popen)
 
 
 def run_child(*args) -> None:
@@ -265,10 +259,10 @@ def test_gans_train_says_where_the_resume_continues_after_ctrl_c(tmp_path, digit
     the saved state is at that step."""
     run = tmp_path / "run"
     losses = run / "losses.csv"
-    argv = [sys.executable, "-m", "gans.cli", "train", "--experiment", "1", "--steps", "100000", "--batch-size", "8",
-            "--checkpoint-every", "100000", "--data", str(digits_npz), "--out", str(run), "--no-progress",
-            "--no-tensorboard"]
-    process = subprocess.Popen(argv, env={**os.environ, **ONE_THREAD}, stdout=subprocess.DEVNULL,
+    argv = gans_argv("train", "--experiment", "1", "--steps", "100000", "--batch-size", "8",
+                     "--checkpoint-every", "100000", "--data", str(digits_npz), "--out", str(run), "--no-progress",
+                     "--no-tensorboard")
+    process = subprocess.Popen(argv, env=child_env(ONE_THREAD), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 300

@@ -20,7 +20,7 @@ from gans.training.execution import Recipe, resolve_inputs, trace_independent_re
 from gans.training.state import load_state, save_state
 from gans.training.steps import AdversarialStep, ConditionalStep, Step, build_networks, make_step
 
-from test_training import labelled_images, random_images, tiny_cgan, tiny_config  # noqa: F401 (re-exported)
+from helpers import labelled_images, random_images, tiny_cgan, tiny_config
 
 RECORDED = json.loads((Path(__file__).parent / "data" / "losses_before_step_contract.json").read_text())["losses"]
 RECORDED_CASES = {"gan": (1, {}, "random"), "dcgan": (2, {}, "random"), "lsgan": (3, {}, "random"),

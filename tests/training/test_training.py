@@ -12,74 +12,17 @@ import numpy as np
 import pytest
 
 import gans  # noqa: F401
-from gans.config import GANConfig, NetworkSpec, OptimizerSpec
+from gans.config import NetworkSpec
 from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError, DataError, TrainingDiverged
-from gans.experiments import get_experiment
 from gans.training import RunSettings, prepare, train
 from gans.training.callbacks import SampleGrid
 from gans.training.data import BatchSource
 from gans.training.execution import Fused, Recipe
 from gans.training.steps import ConditionalStep, WGANStep, build_networks, make_step
 
-TINY = {
-    "gan": {"generator": {"units": (16, 32)}, "discriminator": {"units": (32, 16)}},
-    "lsgan": {"generator": {"units": (16, 32)}, "discriminator": {"units": (32, 16)}},
-    "dcgan": {"generator": {"filters": (8, 4), "base_filters": 8}, "discriminator": {"filters": (4, 8, 8, 8)}},
-    "wgan": {"generator": {"filters": (8, 4), "base_filters": 8}, "discriminator": {"filters": (4, 8, 8, 8)}},
-}
-
-
-def tiny_config(experiment: int, **changes):
-    """A thesis experiment with narrow layers, so a step takes milliseconds."""
-    from gans.config import NetworkSpec
-
-    cfg = get_experiment(experiment)
-    sizes = TINY[cfg.variant]
-    return cfg.replace(
-        generator=NetworkSpec(cfg.generator.builder, {**cfg.generator.options, **sizes["generator"]}),
-        discriminator=NetworkSpec(cfg.discriminator.builder, {**cfg.discriminator.options, **sizes["discriminator"]}),
-        **{"latent_dim": 8, "batch_size": 8, **changes})
-
-
-def tiny_cgan(**changes) -> GANConfig:
-    """The MNIST paper's CCGAN with narrow layers, so a step takes milliseconds."""
-    return GANConfig(
-        variant="cgan", dataset="mnist", steps=4, latent_dim=8, batch_size=8,
-        loss="binary_crossentropy", optimizer=OptimizerSpec("adam", 1e-3, 0.5),
-        discriminator_loss="binary_crossentropy", discriminator_optimizer=OptimizerSpec("adam", 1e-3, 0.5),
-        networks={"generator": NetworkSpec("cgan", {"dense_units": 16, "base_filters": 8, "filters": (4,)}),
-                  "discriminator": NetworkSpec("cgan", {"filters": (4, 8)})},
-        image_shape=(28, 28, 1), num_classes=10, label_smoothing=0.1, **changes)
-
-
-# Every family at tiny sizes. dcgan and wgan have dropout 0.25 in D (thesis Table 4.5), and batch
-# normalization in both networks; cgan is the conditional step.
-def tiny_mnist_dcgan(**changes) -> GANConfig:
-    """The MNIST paper's unconditional DCGAN (its F x D x B sweep's base) with narrow layers."""
-    from gans.config import NetworkSpec
-    from gans.experiments.studies import sweep_plans
-
-    base = sweep_plans()["dcgan-mnist-fdb"].config
-    return base.replace(networks={"generator": NetworkSpec("mnist_dcgan", {"dense_units": 16, "base_filters": 8,
-                                                                           "filters": (4,), "momentum": 0.8}),
-                                  "discriminator": NetworkSpec("mnist_dcgan", {"filters": (4, 8), "pooling": False,
-                                                                               "use_batchnorm": False})},
-                        latent_dim=8, batch_size=8, **changes)
-
-
-TINY_FAMILIES = {"gan": lambda: tiny_config(1), "dcgan": lambda: tiny_config(2), "lsgan": lambda: tiny_config(3),
-                 "wgan": lambda: tiny_config(4), "cgan": tiny_cgan, "mnist_dcgan": tiny_mnist_dcgan}
-
-
-def random_images(n=64, shape=(28, 28, 1), seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, *shape), dtype=np.uint8)
-
-
-def labelled_images(n=64, seed=0):
-    """Random digits-shaped images with class labels 0-9 (unconditional families ignore the labels)."""
-    rng = np.random.default_rng(seed)
-    return ImageDataset(random_images(n, seed=seed), labels=rng.integers(0, 10, n))
+from helpers import (BATCHNORM_D_FAMILIES, FREEZE_CASES, TINY, TINY_FAMILIES, labelled_images, random_images, read_csv,
+                     tiny_cgan, tiny_config)
 
 
 def weights(model):
@@ -111,12 +54,6 @@ class Spy(Recipe):
         loss = super().train(model, x, y)
         self.seen(model, before)
         return loss
-
-
-# Families whose tiny discriminator has batch normalization: the frozen D's "batch" setting
-# (normalize with the batch's statistics in the G step) is tested on them, "moving" on every family.
-BATCHNORM_D_FAMILIES = ("cgan", "dcgan", "wgan")
-FREEZE_CASES = [(f, "moving") for f in sorted(TINY_FAMILIES)] + [(f, "batch") for f in BATCHNORM_D_FAMILIES]
 
 
 @pytest.mark.parametrize("family, mode", FREEZE_CASES)
@@ -238,13 +175,6 @@ def test_wgan_does_n_critic_discriminator_updates_per_generator_update():
     step.train_step(2, trainer.data, trainer.rng)
     assert int(step.discriminator.optimizer.iterations) == 20
     assert int(step.combined.optimizer.iterations) == 2
-
-
-def read_csv(path) -> list[dict[str, str]]:
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def test_run_writes_every_artefact(tmp_path, tiny_lenet):
