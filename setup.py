@@ -34,7 +34,7 @@ setup(
     ],
     extras_require={
         "faces": ["mtcnn>=1.0,<2", "opencv-python-headless>=4.8"],
-        "dev": ["pytest>=8", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"],
+        "dev": ["pytest>=8", "pytest-xdist>=3.5", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29"],
         "plot": ["pydot>=2"],
         # The documentation site (mkdocs.yml): `mkdocs build --strict`, which tests/test_docs.py runs.
         "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=1.0,<2",
