@@ -1,8 +1,11 @@
-"""Shared fixtures: where the real test data lives when a developer or CI has it."""
+"""Shared fixtures: where the real test data lives when a developer or CI has it, tiny digits, a LeNet
+stand-in. The shared functions (runners, tiny configurations, image factories) are in helpers.py."""
 
 from pathlib import Path
 
 import pytest
+
+from helpers import stand_in_lenet
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -40,22 +43,7 @@ def digits_npz(tmp_path_factory) -> Path:
     return path
 
 
-def tiny_classifier(num_classes: int = 10, shape=(28, 28, 1)):
-    """A LeNet stand-in with the same interface (a "features" layer, softmax over classes), untrained."""
-    import keras
-
-    inputs = keras.Input(shape)
-    x = keras.layers.Flatten()(inputs)
-    x = keras.layers.Dense(8, activation="relu", name="features",
-                           kernel_initializer=keras.initializers.RandomNormal(seed=1))(x)
-    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x), name="tiny_lenet")
-
-
 @pytest.fixture
 def tiny_lenet(monkeypatch):
     """Runs that would load (or train) the cached MNIST LeNet get an untrained stand-in instead."""
-    import gans.evaluation.classifier as classifier
-
-    model = tiny_classifier()
-    monkeypatch.setattr(classifier, "load_or_train_lenet", lambda *a, **k: (model, {"source": "tiny stand-in"}))
-    return model
+    return stand_in_lenet(monkeypatch)

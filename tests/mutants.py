@@ -43,7 +43,7 @@ MUTANTS: tuple[Mutant, ...] = (
               "        self.combined = build_combined(generator, discriminator)\n"),
          Edit("gans/training/freeze.py", "    if model.trainable != trainable:\n        model.trainable = trainable\n",
               "    model.trainable = False\n")),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "d-step-not-unfrozen",
@@ -51,14 +51,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "summaries do)",
         (Edit(ADVERSARIAL, "            set_trainable(self.discriminator, True)\n            reals.append(",
               "            reals.append("),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "no-freeze-in-g-step",
         "D does not move in G steps",
         (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        g_loss = run.train(",
               "        g_loss = run.train("),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "frozen-batchnorm-updates-moving-statistics",
@@ -68,20 +68,20 @@ MUTANTS: tuple[Mutant, ...] = (
               "        mean, variance = self._moments(inputs, mask)\n"
               "        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))\n"
               "        outputs = ops.batch_normalization("),),
-        ("tests/test_training.py", "tests/test_frozen_batchnorm.py"),
+        ("tests/training/test_training.py", "tests/training/test_frozen_batchnorm.py"),
     ),
     Mutant(
         "frozen-batchnorm-batch-ignored",
         "--frozen-batchnorm batch makes the frozen discriminator normalize with the batch's statistics",
         (Edit("gans/layers.py", '        if not (training and not self.trainable and self.frozen_statistics == "batch"):',
               '        if True:'),),
-        ("tests/test_frozen_batchnorm.py",),
+        ("tests/training/test_frozen_batchnorm.py",),
     ),
     Mutant(
         "frozen-batchnorm-not-set-by-make-step",
         "the run's --frozen-batchnorm reaches the networks' layers",
         (Edit("gans/training/steps/__init__.py", "    step.use_frozen_batchnorm(config.frozen_batchnorm)\n", ""),),
-        ("tests/test_frozen_batchnorm.py",),
+        ("tests/training/test_frozen_batchnorm.py",),
     ),
     # ------------------------------------------------------------------ resume
     Mutant(
@@ -89,7 +89,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "a resumed run restores every optimizer variable (here only the iteration count and learning rate "
         "come back; Adam's and RMSprop's slots restart at zero)",
         (Edit(STATE, "            _assign(optimizer.variables,\n", "            _assign(optimizer.variables[:2],\n"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "resume-skips-discriminator",
@@ -99,7 +99,7 @@ MUTANTS: tuple[Mutant, ...] = (
             if name == "discriminator":
                 continue
             if meta.get("format", 1) < 2:'''),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "resume-loses-dropout-seeds",
@@ -108,28 +108,28 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit(STATE, "    for variable, value in zip(variables, values):\n        variable.assign(value)\n",
               "    for variable, value in zip(variables, values):\n"
               "        if \"seed_generator\" not in variable.path:\n            variable.assign(value)\n"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "resume-fresh-rng",
         "a resumed run continues the saved random generator (batches, latents, labels)",
         (Edit("gans/training/trainer.py", "            self.rng = restore_rng(meta)\n",
               "            self.rng = np.random.default_rng(self.seed)\n"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "losses-not-cut-back",
         "on resume, losses.csv is cut back to the restored step: no duplicate and no gap",
         (Edit(TRAINING_CALLBACKS, "        kept = read_rows_until(path, trainer.step)\n",
               "        kept = read_rows_until(path, 10**9)\n"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "epoch-order-from-run-rng",
         'in "epoch" batch mode the permutation of epoch e comes from (seed, e), so a run resumed in the '
         "middle of an epoch draws the batches an uninterrupted one draws",
         (Edit("gans/training/data.py", "np.random.default_rng([self.seed, epoch]).permutation(", "rng.permutation("),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     # ------------------------------------------------------------------ families
     Mutant(
@@ -137,13 +137,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "every WGAN critic weight stays within the clip value",
         (Edit("gans/layers.py", "        return ops.clip(w, -self.clip_value, self.clip_value)\n",
               "        return w\n"),),
-        ("tests/test_training.py", "tests/test_models.py"),
+        ("tests/training/test_training.py", "tests/models/test_builders.py"),
     ),
     Mutant(
         "wgan-one-critic-step",
         "WGAN does n_critic (5) critic updates per generator update",
         (Edit(ADVERSARIAL, "        for k in range(self.n_critic):\n", "        for k in range(1):\n"),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "cgan-discriminator-ignores-labels",
@@ -152,21 +152,21 @@ MUTANTS: tuple[Mutant, ...] = (
               "        return None if labels is None else label_inputs(model, labels)\n",
               "        return None if labels is None else label_inputs(model, np.zeros_like(labels) if model is "
               "self.discriminator else labels)\n"),),
-        ("tests/test_steps.py",),
+        ("tests/training/test_steps.py",),
     ),
     Mutant(
         "fakes-generated-in-training-mode",
         "the discriminator's fakes come from the generator in inference mode (as the thesis's predict)",
         (Edit("gans/models/__init__.py", "        fn = tf.function(lambda x: model(x, training=False), "
               "reduce_retracing=True)", "        fn = tf.function(lambda x: model(x, training=True), reduce_retracing=True)"),),
-        ("tests/test_steps.py",),
+        ("tests/training/test_steps.py",),
     ),
     Mutant(
         "label-smoothing-ignored",
         "one-sided label smoothing softens the real labels",
         (Edit("gans/losses.py", "    if smoothing:\n        labels -= rng.uniform(",
               "    if False:\n        labels -= rng.uniform("),),
-        ("tests/test_steps.py",),
+        ("tests/training/test_steps.py",),
     ),
     # ------------------------------------------------------------------ artefacts
     Mutant(
@@ -174,14 +174,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "sample grids come from one fixed z at every interval",
         (Edit(TRAINING_CALLBACKS, "np.random.default_rng(self.seed), labels)",
               "np.random.default_rng(self.seed + step), labels)"),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "no-registration-when-keras-loads-later",
         "a generator .h5 with custom layers loads in a fresh process after `import gans; import keras` "
         "(here gans registers its objects only when Keras is already loaded)",
         (Edit("gans/__init__.py", "        sys.meta_path.insert(0, _AfterKeras())\n", "        pass\n"),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "virtual-batchnorm-not-registered",
@@ -189,14 +189,14 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/layers.py",
               "@keras.saving.register_keras_serializable(package=PACKAGE)\nclass VirtualBatchNormalization",
               "class VirtualBatchNormalization"),),
-        ("tests/test_training.py",),
+        ("tests/training/test_training.py",),
     ),
     Mutant(
         "scaling-not-idempotent",
         "scale_images leaves images already in [-1, 1] unchanged",
         (Edit("gans/datasets/scaling.py", "        return images.astype(np.float32, copy=False)\n",
               "        return images.astype(np.float32) * np.float32(0.999)\n"),),
-        ("tests/test_datasets_mnist.py",),
+        ("tests/datasets/test_mnist.py",),
     ),
     # ------------------------------------------------------------------ mixed precision
     Mutant(
@@ -204,21 +204,21 @@ MUTANTS: tuple[Mutant, ...] = (
         "under mixed_float16 every optimizer trains through a dynamic loss scale",
         (Edit("gans/precision.py", "    if not needs_loss_scaling(precision):\n        return optimizer\n",
               "    return optimizer\n"),),
-        ("tests/test_precision.py::test_every_family_trains_under_each_policy[wgan-mixed_float16-recipe]",),
+        ("tests/training/test_precision.py::test_every_family_trains_under_each_policy[wgan-mixed_float16-recipe]",),
     ),
     Mutant(
         "precision-policy-leaks",
         "the dtype policy is set only while a run's networks are built: a float32 run built after a mixed one "
         "computes in float32",
         (Edit("gans/precision.py", "        keras.config.set_dtype_policy(before)\n", "        pass\n"),),
-        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",),
+        ("tests/training/test_precision.py::test_a_process_holds_runs_of_two_policies",),
     ),
     Mutant(
         "precision-half-outputs",
         "under a mixed policy every network's outputs are float32",
         (Edit("gans/training/steps/base.py", '        if self.precision != "float32":\n', "        if False:\n"),),
-        ("tests/test_precision.py::test_a_process_holds_runs_of_two_policies",
-         "tests/test_precision.py::test_every_family_trains_under_each_policy[pggan-mixed_float16-fused]"),
+        ("tests/training/test_precision.py::test_a_process_holds_runs_of_two_policies",
+         "tests/training/test_precision.py::test_every_family_trains_under_each_policy[pggan-mixed_float16-fused]"),
     ),
     # ------------------------------------------------------------------ evaluation and the command line
     Mutant(
@@ -228,7 +228,7 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/evaluation/frechet.py", "    inner = root1 @ sigma2 @ root1\n",
               "    f32 = np.float32\n"
               "    inner = (root1.astype(f32) @ sigma2.astype(f32) @ root1.astype(f32)).astype(float)\n"),),
-        ("tests/test_evaluation_fid.py",),
+        ("tests/evaluation/test_fid.py",),
     ),
     Mutant(
         "fid-root-cache-ignores-invalidation",
@@ -236,7 +236,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "changed in place, replaced, or edited in a saved file gets a new root (here the kept one is reused)",
         (Edit("gans/evaluation/statistics.py", "        if self._root is None or self._root_key != key:\n",
               "        if self._root is None:\n"),),
-        ("tests/test_evaluation_fid.py",),
+        ("tests/evaluation/test_fid.py",),
     ),
     Mutant(
         "fid-root-not-kept",
@@ -244,39 +244,39 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/evaluation/fid.py", "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma, "
               "sigma2_root=rooted.sigma_root())\n",
               "    value = frechet_distance(other.mu, other.sigma, rooted.mu, rooted.sigma)\n"),),
-        ("tests/test_evaluation_fid.py",),
+        ("tests/evaluation/test_fid.py",),
     ),
     Mutant(
         "fid-idx-folder-read-as-images",
         "gans fid reads a folder of MNIST IDX files as MNIST",
         (Edit("gans/evaluation/sources.py", 'return "mnist" if any(path.glob("*-idx3-ubyte*")) else "folder"',
               'return "folder"'),),
-        ("tests/test_evaluation_commands.py",),
+        ("tests/evaluation/test_commands.py",),
     ),
     Mutant(
         "fid-conditional-labels-ignored",
         "gans fid on a CCGAN checkpoint draws every class in turn, fed as its label input takes them",
         (Edit("gans/evaluation/fid.py", "        inputs.append(label_inputs(model, labels))",
               "        inputs.append(label_inputs(model, np.zeros_like(labels)))"),),
-        ("tests/test_evaluation_commands.py",),
+        ("tests/evaluation/test_commands.py",),
     ),
     Mutant(
         "diagnose-always-exits-0",
         "gans diagnose exits 1 on a failed run",
         (Edit("gans/evaluation/commands.py", "    return 0 if diagnosis.healthy else 1\n", "    return 0\n"),),
-        ("tests/test_cli_process.py",),
+        ("tests/cli/test_cli_process.py",),
     ),
     Mutant(
         "crop-faces-limit-dropped",
         "gans crop-faces --limit N reads only the first N files",
         (Edit("gans/datasets/commands.py", "        limit=args.limit,\n", "        limit=None,\n"),),
-        ("tests/test_datasets_faces.py",),
+        ("tests/datasets/test_faces.py",),
     ),
     Mutant(
         "crop-faces-select-dropped",
         "gans crop-faces --select largest keeps the largest face",
         (Edit("gans/datasets/commands.py", "        select=args.select,\n", '        select="confidence",\n'),),
-        ("tests/test_datasets_faces.py",),
+        ("tests/datasets/test_faces.py",),
     ),
     # ------------------------------------------------------------------ the fused execution
     Mutant(
@@ -284,55 +284,55 @@ MUTANTS: tuple[Mutant, ...] = (
         "the fused execution logs each update's own batch loss, as train_on_batch does",
         (Edit("gans/training/execution.py", "                for metric in model.metrics:  # as train_on_batch does",
               "                for metric in []:  # as train_on_batch does"),),
-        ("tests/test_execution.py",),
+        ("tests/training/test_execution.py",),
     ),
     Mutant(
         "fused-trains-generated-batch-in-training-mode",
         "the fused execution generates the discriminator's fakes in inference mode, as the recipe does",
         (Edit("gans/training/execution.py", "    def generate(self, model, inputs):\n        return model(inputs, training=False)",
               "    def generate(self, model, inputs):\n        return model(inputs, training=True)"),),
-        ("tests/test_execution.py",),
+        ("tests/training/test_execution.py",),
     ),
     Mutant(
         "trace-dependent-rewrites-left-off",
         "the equality runs turn grappler's trace-dependent rewrites back on for the tests after them",
         (Edit("gans/training/execution.py", "        tf.config.optimizer.set_experimental_options(restore)",
               "        pass"),),
-        ("tests/test_execution.py",),
+        ("tests/training/test_execution.py",),
     ),
     Mutant(
         "caae-eg-reports-the-objective",
         "the CAAE's eg is the batch's reconstruction error (the seed's Figure 3), not the whole E/G objective",
         (Edit("gans/training/steps/caae.py", 'return {"eg": eg, "dz"', 'return {"eg": eg_total, "dz"'),),
-        ("tests/test_caae.py",),
+        ("tests/training/test_caae.py",),
     ),
     Mutant(
         "resume-drops-rows-without-a-new-loss",
         "a resume by a version that logs another loss keeps the earlier rows of losses.csv",
         (Edit("gans/training/callbacks.py", '            kept = [{**row, **{k: "nan" for k in missing}} for row in kept]',
               "            kept = []"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "distributed-batch-not-split",
         "each replica trains on its own share of the global batch",
         (Edit("gans/training/execution.py", "                return a[i * share:(i + 1) * share]",
               "                return a[:share]"),),
-        ("tests/test_distribute.py",),
+        ("tests/training/test_distribute.py",),
     ),
     Mutant(
         "tensorboard-drops-last-losses",
         "every step's losses reach TensorBoard, the last ones too",
         (Edit(TRAINING_CALLBACKS, "        if self._writer is not None:\n            self._write_losses()\n            self._writer.flush()",
               "        if self._writer is not None:\n            self._writer.flush()"),),
-        ("tests/test_execution.py",),
+        ("tests/training/test_execution.py",),
     ),
     # ------------------------------------------------------------------ sweeps
     Mutant(
         "sweep-restarts-runs",
         "a sweep resumes a run folder that holds a saved state instead of refusing or restarting it",
         (Edit("gans/studies/sweep.py", "          resume=run_dir.exists())", "          resume=False)"),),
-        ("tests/test_sweep.py",),
+        ("tests/studies/test_sweep.py",),
     ),
     Mutant(
         "sweep-requeues-finished-points",
@@ -342,21 +342,21 @@ MUTANTS: tuple[Mutant, ...] = (
               "    live = (TrialState.WAITING, TrialState.RUNNING)\n    states"),
          Edit("gans/studies/sweep.py", "                 if t.number < trial.number and t.state in live]",
               "                 if t.number < trial.number and t.state in live and False]"),),
-        ("tests/test_sweep.py",),
+        ("tests/studies/test_sweep.py",),
     ),
     Mutant(
         "sweep-axis-misses-a-network",
         "a builder option axis (F = capacity) changes every network that takes it",
         (Edit("gans/studies/grid.py", "        return \"network:\" + \"+\".join(f\"{r}.{name}\" for r in roles)",
               "        return f\"network:{roles[0]}.{name}\""),),
-        ("tests/test_sweep.py",),
+        ("tests/studies/test_sweep.py",),
     ),
     Mutant(
         "sweep-scaling-rule-inverted",
         "--scale-lr-with-batch multiplies the learning rate by batch / base batch",
         (Edit("gans/config.py", "    return float(base_lr) * batch_size / base_batch",
               "    return float(base_lr) * base_batch / batch_size"),),
-        ("tests/test_sweep.py",),
+        ("tests/studies/test_sweep.py",),
     ),
     Mutant(
         "caae-collapse-check-reads-prior-samples",
@@ -364,14 +364,14 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/training/steps/caae.py",
               "        return render(self.encoder, self._generator, scale_images(images[chosen]), age, gender)\n",
               "        return self.sample(n, rng)\n"),),
-        ("tests/test_caae.py",),
+        ("tests/training/test_caae.py",),
     ),
     Mutant(
         "tensorboard-keeps-the-killed-steps",
         "a resumed run's TensorBoard log holds each step once: the stopped run's events after its saved state are cut",
         (Edit(TRAINING_CALLBACKS, "        if trainer.step:  # a resume: the killed run's steps after the saved state are redone\n",
               "        if False:\n"),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     Mutant(
         "family-options-let-through",
@@ -392,7 +392,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "Ctrl-C or SIGTERM during training saves the state of the step it finished before stopping",
         (Edit("gans/training/trainer.py", "                        self.save_state(step)\n                        raise TrainingInterrupted(",
               "                        raise TrainingInterrupted("),),
-        ("tests/test_resume.py",),
+        ("tests/training/test_resume.py",),
     ),
     # ------------------------------------------------------------------ the documentation site
     Mutant(
@@ -414,32 +414,32 @@ MUTANTS: tuple[Mutant, ...] = (
               "    z = keras.Input(shape=(latent,), name=INPUT_NAME)\n"),
          Edit("gans/export.py", "    if any(v < 1 for shape in shapes for v in shape):\n",
               "    if False:\n")),
-        ("tests/test_pggan_app.py",),
+        ("tests/cli/test_pggan_app.py",),
     ),
     Mutant(
         "demo-unbounded-faces",
         "one demo request makes at most 64x64x64 pixels of faces (4 at 256x256)",
         (Edit("gans/demo.py", "    if n > most:\n", "    if False:\n"),),
-        ("tests/test_pggan_app.py",),
+        ("tests/cli/test_pggan_app.py",),
     ),
     Mutant(
         "grown-run-restores-every-stage",
         "a grown run restores the saved state into the layers it came from (the every-stage models cut to the "
         "saved target)",
         (Edit("gans/training/steps/pggan.py", "if r <= self._grown_from}, name)", "if r <= max(stages)}, name)"),),
-        ("tests/test_pggan_app.py",),
+        ("tests/cli/test_pggan_app.py",),
     ),
     Mutant(
         "growth-not-recorded",
         "config.json records each growth of a run",
         (Edit("gans/training/run.py", "        record[\"run\"][\"growth\"] = growth\n", "        pass\n"),),
-        ("tests/test_pggan_app.py",),
+        ("tests/cli/test_pggan_app.py",),
     ),
     Mutant(
         "resume-grows-unasked",
         "a resume without --target-resolution continues the run at its own target (the default 32 would grow it)",
         (Edit("gans/experiments/pggan.py", "        if target is not None:\n            return target\n",
               "        pass\n"),),
-        ("tests/test_pggan_app.py",),
+        ("tests/cli/test_pggan_app.py",),
     ),
 )

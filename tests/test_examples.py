@@ -7,10 +7,8 @@ the CCGAN's run then finds in the shared cache), and each test reads one of them
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
 import re
 import subprocess
 import sys
@@ -20,32 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, celeba_folder, child_env, read_csv, smooth_faces
 
 
 def _faces_npz(path: Path, n: int = 40, side: int = 32, **labels) -> Path:
     """Smooth random colour images (4x4 blocks plus noise) in an .npz, with optional label arrays."""
-    rng = np.random.default_rng(3)
-    blocks = rng.integers(0, 256, (n, 4, 4, 3)).astype(np.float32).repeat(side // 4, 1).repeat(side // 4, 2)
-    images = np.clip(blocks + rng.normal(0, 8, blocks.shape), 0, 255).astype(np.uint8)
-    np.savez(path, images=images, **labels)
+    np.savez(path, images=smooth_faces(n, side, seed=3), **labels)
     return path
-
-
-def _celeba_folder(root: Path, n: int = 40) -> Path:
-    """A CelebA-layout folder: ``n`` JPEG faces 44x36 and list_attr_celeba.txt beside them."""
-    cv2 = pytest.importorskip("cv2")
-    from gans.datasets.celeba import ATTRIBUTE_NAMES
-
-    images = root / "img_align_celeba"
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(4)
-    lines = [str(n), " ".join(ATTRIBUTE_NAMES)]
-    for i in range(1, n + 1):
-        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (44, 36, 3), dtype=np.uint8))
-        lines.append(f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], len(ATTRIBUTE_NAMES))))
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    return images
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +40,11 @@ def smoke_runs(tmp_path_factory, digits_npz):
         "mnist_ccgan": digits_npz,
     }
     try:
-        data["attribute_faces"] = _celeba_folder(base / "celeba")
+        data["attribute_faces"] = celeba_folder(base / "celeba")
     except pytest.skip.Exception:  # no OpenCV to write the JPEGs: only that example is skipped
         pass
     # The worktree's gans (not an installed copy), a LeNet cache of its own, no GUI backend.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-           "GANS_CACHE_DIR": str(base / "cache"), "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = child_env({"GANS_CACHE_DIR": str(base / "cache"), "MPLBACKEND": "Agg"})
 
     def run(name):
         out = base / name
@@ -86,11 +64,6 @@ def finished(smoke_runs, name) -> tuple[str, Path]:
     assert code == 0, f"{name} exited {code}:\n{err[-3000:]}"
     assert "Traceback" not in err
     return out, run_dir
-
-
-def rows_of(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def png_shape(path: Path) -> tuple[int, ...]:
@@ -119,12 +92,12 @@ def test_the_thesis_example_trains_samples_and_measures_a_lenet_fid(smoke_runs):
 def test_the_ccgan_example_draws_a_row_per_digit_and_reports_the_agreement(smoke_runs):
     printed, run = finished(smoke_runs, "mnist_ccgan")
     assert json.loads((run / "config.json").read_text())["experiment"] == "ccgan-mnist"
-    rows = rows_of(run / "conditional.csv")
+    rows = read_csv(run / "conditional.csv")
     assert [int(r["step"]) for r in rows] == [10, 20]
     for row in rows:
         assert 0.0 <= float(row["agreement"]) <= 1.0
         assert f"step {row['step']:>6}: LeNet reads the asked digit in {float(row['agreement']):.1%}" in printed
-    confusion = rows_of(run / "confusion_matrix.csv")
+    confusion = read_csv(run / "confusion_matrix.csv")
     assert len(confusion) == 10 and all(sum(int(v) for k, v in r.items() if k != "asked") == 100 for r in confusion)
     assert png_shape(run / "digits_by_row.png")[:2] == (grid_side(10, 28),) * 2
 
@@ -133,8 +106,8 @@ def test_the_caae_example_trains_by_epoch_and_renders_an_age_strip(smoke_runs):
     printed, run = finished(smoke_runs, "caae_age_progression")
     record = json.loads((run / "caae.json").read_text())
     assert (record["train_faces"], record["validation_faces"], record["image_size"]) == (36, 4, 16)
-    assert [int(r["epoch"]) for r in rows_of(run / "epochs.csv")] == [1, 2]
-    assert all(math.isfinite(float(r["valid"])) for r in rows_of(run / "epochs.csv"))
+    assert [int(r["epoch"]) for r in read_csv(run / "epochs.csv")] == [1, 2]
+    assert all(math.isfinite(float(r["valid"])) for r in read_csv(run / "epochs.csv"))
     assert {p.name for p in (run / "checkpoints").glob("*_step_000008.h5")} == {"encoder_step_000008.h5",
                                                                               "generator_step_000008.h5"}
     height, width = png_shape(run / "age_strip.png")[:2]
@@ -144,7 +117,7 @@ def test_the_caae_example_trains_by_epoch_and_renders_an_age_strip(smoke_runs):
 
 def test_the_progressive_example_grows_samples_every_resolution_and_exports_tflite(smoke_runs):
     printed, run = finished(smoke_runs, "progressive_gan")
-    phases = rows_of(run / "phases.csv")
+    phases = read_csv(run / "phases.csv")
     assert [(int(p["resolution"]), p["kind"]) for p in phases] == [(4, "stable"), (8, "fade"), (8, "stable")]
     assert png_shape(run / "growth.png")[:2] == (grid_side(2, 8), grid_side(8, 8))
     assert (run / "generator_8x8.tflite").stat().st_size > 1000
@@ -152,6 +125,7 @@ def test_the_progressive_example_grows_samples_every_resolution_and_exports_tfli
     assert found and float(found.group(1)) < 1.0
 
 
+@pytest.mark.faces  # the CelebA folder's JPEGs are written with OpenCV
 def test_the_attribute_example_trains_the_classifier_the_gan_and_makes_a_face(smoke_runs):
     printed, run = finished(smoke_runs, "attribute_faces")
     classifier = json.loads((run / "classifier" / "classifier.json").read_text())
@@ -159,7 +133,7 @@ def test_the_attribute_example_trains_the_classifier_the_gan_and_makes_a_face(sm
     recorded = json.loads((run / "gan" / "config.json").read_text())
     assert recorded["step_options"]["classifier"] == str((run / "classifier" / "classifier.h5").resolve())
     assert recorded["image_shape"] == [24, 20, 3] and recorded["steps"] == 4
-    assert [int(r["step"]) for r in rows_of(run / "gan" / "attributes.csv")] == [2, 4]
+    assert [int(r["step"]) for r in read_csv(run / "gan" / "attributes.csv")] == [2, 4]
     assert png_shape(run / "new_face.png")[:2] == (grid_side(1, 24), grid_side(3, 20))
     found = re.search(r"the classifier reads (\d+)% of the 40 attributes", printed)
     assert found and 0 <= int(found.group(1)) <= 100

@@ -213,10 +213,15 @@ def test_no_module_imports_a_private_name_of_another():
     assert private_imports() == []
 
 
-def _planted(tmp_path):
-    copy = tmp_path / "gans"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+def _planted(tmp_path, source: Path = PACKAGE) -> Path:
+    """A copy of ``source`` (the package, or the tests) to plant a fault in."""
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
     return copy
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 def test_a_planted_circle_inside_training_is_caught(tmp_path):
@@ -277,3 +282,101 @@ def test_a_planted_family_branch_is_caught(tmp_path):
     leaks = family_leaks(copy)
     assert "gans.sampling imports gans.training.progressive" in leaks
     assert any(leak.startswith("gans.sampling:") and "'pggan'" in leak for leak in leaks)
+
+
+# ---------------------------------------------------------------------- the tests themselves
+TESTS = Path(__file__).resolve().parent
+
+
+def imports_of_test_modules(tests: Path = TESTS) -> list[str]:
+    """Where a file of the test suite imports a test module (``test_*.py``) or ``conftest``: what tests
+    share lives in ``helpers.py`` (functions) and ``conftest.py`` (fixtures, which pytest hands over)."""
+    local = {p.stem for p in tests.rglob("*.py") if p.stem.startswith("test_") or p.stem == "conftest"}
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if not node.level else [f"{'.' * node.level}{node.module or ''}"]
+            else:
+                continue
+            found += [f"{path.relative_to(tests)}:{node.lineno} imports {name}" for name in names
+                      if name.lstrip(".").split(".")[0] in local or name.startswith(".")]
+    return found
+
+
+def test_no_test_module_imports_another():
+    assert len(list(TESTS.rglob("test_*.py"))) > 30, "the check must see the test modules"
+    assert imports_of_test_modules() == []
+
+
+def test_a_planted_import_of_a_test_module_is_caught(tmp_path):
+    copy = _planted(tmp_path, TESTS)
+    _append(copy / "cli" / "test_cli_process.py", "\n\ndef _late():\n    from test_training import tiny_config\n")
+    _append(copy / "helpers.py", "\nimport conftest  # noqa\n")
+    found = imports_of_test_modules(copy)
+    assert len(found) == 2, found
+    assert found[0].startswith("cli/test_cli_process.py:") and found[0].endswith(" imports test_training")
+    assert found[1].startswith("helpers.py:") and found[1].endswith(" imports conftest")
+
+
+# The optional face extra (OpenCV, mtcnn): a test that needs it carries the ``faces`` marker, so that
+# ``pytest -m "not faces"`` runs everything else without it.
+FACES_EXTRA = {"cv2", "mtcnn"}
+
+
+def _needs_faces(node: ast.AST) -> bool:
+    """Whether ``node``'s code imports OpenCV or mtcnn, or skips without them (pytest.importorskip)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Import) and any(a.name.split(".")[0] in FACES_EXTRA for a in n.names):
+            return True
+        if isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] in FACES_EXTRA:
+            return True
+        if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("importorskip") and n.args \
+                and isinstance(n.args[0], ast.Constant) and n.args[0].value in FACES_EXTRA:
+            return True
+    return False
+
+
+def faces_unmarked(tests: Path = TESTS) -> list[str]:
+    """The tests that need the face extra without the ``faces`` marker: a module that needs it at import
+    without ``pytestmark = pytest.mark.faces``; a test (or a fixture of its module it asks for) that
+    needs it without ``@pytest.mark.faces`` (or the mark on its parameters)."""
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        name = str(path.relative_to(tests))
+        marked = any(isinstance(n, ast.Assign) and any(ast.unparse(t) == "pytestmark" for t in n.targets)
+                     and "mark.faces" in ast.unparse(n.value) for n in tree.body)
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+        if any(_needs_faces(n) for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))):
+            if not marked:
+                found.append(f"{name}: needs the face extra at import, without pytestmark = pytest.mark.faces")
+            continue
+        if marked:
+            continue
+        fixtures = {f.name for f in functions if any("fixture" in ast.unparse(d) for d in f.decorator_list)
+                    and _needs_faces(f)}
+        for f in functions:
+            if not f.name.startswith("test_"):
+                continue
+            needs = _needs_faces(f) or any(a.arg in fixtures for a in f.args.args)
+            if needs and not any("mark.faces" in ast.unparse(d) for d in f.decorator_list):
+                found.append(f"{name}::{f.name} needs the face extra without @pytest.mark.faces")
+    return found
+
+
+def test_every_test_that_needs_the_face_extra_carries_the_faces_marker():
+    assert faces_unmarked() == []
+
+
+def test_a_planted_unmarked_face_test_is_caught(tmp_path):
+    copy = _planted(tmp_path, TESTS)
+    _append(copy / "datasets" / "test_npz.py", "\n\ndef test_planted():\n    pytest.importorskip('cv2')\n")
+    utkface = copy / "datasets" / "test_utkface.py"
+    lines = utkface.read_text(encoding="utf-8").splitlines(keepends=True)
+    utkface.write_text("".join(line for line in lines if not line.startswith("pytestmark = pytest.mark.faces")))
+    assert faces_unmarked(copy) == [
+        "datasets/test_npz.py::test_planted needs the face extra without @pytest.mark.faces",
+        "datasets/test_utkface.py: needs the face extra at import, without pytestmark = pytest.mark.faces"]

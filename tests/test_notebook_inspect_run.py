@@ -3,8 +3,8 @@
 from gans.datasets.base import ImageDataset
 from gans.training import RunSettings, train
 
+from helpers import random_images, tiny_config
 from notebook_runner import execute_notebook
-from test_training import random_images, tiny_config
 
 
 def test_inspect_run_notebook_shows_config_losses_and_grids(tmp_path):

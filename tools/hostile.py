@@ -23,7 +23,7 @@ Usage::
     python tools/hostile.py --cases fid_ --mode fork   # the cases whose name starts with (or contains) fid_
     python tools/hostile.py --list
 
-The tests (``tests/test_hostile.py``) import this module and run its cases.
+The tests (``tests/cli/test_hostile.py``) import this module and run its cases.
 """
 
 from __future__ import annotations

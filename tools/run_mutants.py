@@ -101,7 +101,9 @@ def check_imported_from(copy: Path, env: dict[str, str]) -> None:
 def run_tests(copy: Path, tests, timeout: int) -> tuple[int, str]:
     env = environment(copy)
     check_imported_from(copy, env)
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-W", "ignore", *tests]
+    # One worker (-n 0, over pytest.ini's two): with pytest-xdist, -x ends a run at its first failure with
+    # exit status 2 (interrupted), which would read as an error instead of a caught mutant.
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider", "-W", "ignore", *tests]
     try:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -156,7 +156,7 @@ class Fused:
             # The model's own train_step, traced inline with the trainable flags set now, as
             # train_on_batch traces its own. tf.function's automatic control dependencies run the
             # reads and writes of each variable in program order, so every update sees the previous
-            # one's weights, as the recipe's separate calls do (tests/test_execution.py); wrapping
+            # one's weights, as the recipe's separate calls do (tests/training/test_execution.py); wrapping
             # each update in a nested function of its own gave the same numbers and measured 2-8%
             # slower on the DCGAN (benchmarks/train_loop.py), as it kept the graph optimizer from
             # working across the updates.
@@ -340,7 +340,7 @@ def deterministic_runtime() -> None:
       thread (measured: about 1 run in 4); with it off, 10 of 10 runs agreed bit for bit.
     - Grappler's dependency optimizer off: the fused iteration traces every update inline, and with
       the optimizer pruning the control edges between them, a resumed WGAN run differed from an
-      uninterrupted one by up to 4e-8 (tests/test_resume.py); with it off they agree bit for bit.
+      uninterrupted one by up to 4e-8 (tests/training/test_resume.py); with it off they agree bit for bit.
 
     Call it before TensorFlow runs its first operation (``gans train --deterministic`` does); the
     thread counts cannot change later, and then the ``TF_NUM_INTRAOP_THREADS=1`` and

@@ -366,7 +366,7 @@ def data_fingerprint(dataset: ImageDataset) -> str:
 
 
 # What a resume may change: how long the run goes, how it is executed (every execution takes the same
-# updates; tests/test_execution.py) and the record of the resume itself. Everything
+# updates; tests/training/test_execution.py) and the record of the resume itself. Everything
 # else (what is trained, on which data, with which seed, batches, intervals and measurements) is the
 # run, and a resume that changes it would make one run folder hold two runs.
 _RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions", "run.execution",

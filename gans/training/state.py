@@ -11,7 +11,7 @@ dropout and noise layers, so the masks after a resume are the ones the uninterru
 Beyond these and the batch order (drawn from the saved rng, or derived from the seed and the epoch)
 nothing carries over between steps: where TensorFlow's kernels are deterministic, a run stopped or
 killed and resumed is bit-identical to one that never stopped, in every weight, optimizer variable
-and loss (``tests/test_resume.py``, every family). They are on CPU with one thread
+and loss (``tests/training/test_resume.py``, every family). They are on CPU with one thread
 (``TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1``). With the default thread pools, CPU
 reductions can change order when other processes load the machine, so two runs, interrupted or not,
 may differ by round-off (measured: 1e-7 to 2.5e-6 after six WGAN steps, in about 1 run in 8 under
