@@ -208,6 +208,18 @@ def tiny_attribute(classifier, **changes):
         **changes)
 
 
+def save_attribute_classifier(path: Path) -> Path:
+    """An untrained, narrow attribute classifier for ``ATTRIBUTE_SHAPE`` faces (seed 11), saved at
+    ``path`` as a run would save it, for ``tiny_attribute``. Returns ``path``."""
+    import keras
+
+    from gans.models.attribute import build_classifier
+
+    keras.utils.set_random_seed(11)
+    build_classifier(image_shape=ATTRIBUTE_SHAPE, filters=(4, 8, 8), dense_units=16).save(path)
+    return path
+
+
 # Every family that trains from its configuration alone, at tiny sizes. dcgan and wgan have dropout 0.25 in
 # D (thesis Table 4.5), and batch normalization in both networks; cgan is the conditional step. (pggan,
 # caae and attribute need their own data or a classifier: tiny_pggan, tiny_caae, tiny_attribute.)

@@ -14,10 +14,10 @@ import gans  # noqa: F401
 from gans.cli import main
 from gans.evaluation.attributes import predict_attributes
 from gans.experiments import NAMED
-from gans.models.attribute import attribute_noise, build_classifier, build_generator
+from gans.models.attribute import attribute_noise, build_generator
 from gans.training.steps import AttributeStep, build_networks, make_step
 
-from helpers import celeba_folder as write_celeba_folder
+from helpers import celeba_folder as write_celeba_folder, save_attribute_classifier
 # the names this file has always used
 from helpers import ATTRIBUTE_SHAPE as SHAPE, attribute_faces as faces, read_csv as rows_of, tiny_attribute as tiny_config
 
@@ -28,10 +28,7 @@ cv2 = pytest.importorskip("cv2")
 @pytest.fixture(scope="module")
 def classifier_h5(tmp_path_factory) -> Path:
     """An untrained, narrow attribute classifier for 24x20 faces, saved as a run would save it."""
-    keras.utils.set_random_seed(11)
-    path = tmp_path_factory.mktemp("classifier") / "classifier.h5"
-    build_classifier(image_shape=SHAPE, filters=(4, 8, 8), dense_units=16).save(path)
-    return path
+    return save_attribute_classifier(tmp_path_factory.mktemp("classifier") / "classifier.h5")
 
 
 def test_the_papers_configuration():

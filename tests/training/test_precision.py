@@ -18,14 +18,15 @@ import pytest
 
 import gans  # noqa: F401
 from gans import precision as precision_module
-from gans.config import GANConfig, NetworkSpec
+from gans.config import GANConfig
 from gans.datasets.base import ImageDataset
 from gans.errors import ConfigError
 from gans.training import FAMILIES, RunSettings, prepare, train
 from gans.training.steps import make_step
 
-from helpers import (TINY_FAMILIES, assert_same_run, child_env, labelled_images, run_gans, run_stopped_and_resumed,
-                     tiny_config)
+from helpers import (TINY_FAMILIES, assert_same_run, attribute_faces, child_env, labelled_faces, labelled_images,
+                     run_gans, run_stopped_and_resumed, save_attribute_classifier, tiny_attribute, tiny_caae,
+                     tiny_config, tiny_pggan)
 
 MIXED = ("mixed_float16", "mixed_bfloat16")
 HALF = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -34,39 +35,19 @@ STEPS = 4  # the progressive GAN's tiny schedule grows at step 4 (3 steps of 8 i
 
 # ---------------------------------------------------------------------- every family, tiny
 def attribute_case(tmp_path):
-    from gans.experiments import NAMED
-    from gans.models.attribute import build_classifier
-
-    shape = (24, 20, 3)
     path = tmp_path / "classifier.h5"
     if not path.exists():
-        keras.utils.set_random_seed(11)
-        build_classifier(image_shape=shape, filters=(4, 8, 8), dense_units=16).save(path)
-    cfg = NAMED["attribute-celeba"]
-    cfg = cfg.replace(generator=NetworkSpec("attribute", {"filters": (8, 4), "base_filters": 8}),
-                      discriminator=NetworkSpec("attribute", {"filters": (4, 8)}),
-                      step_options={**cfg.step_options, "classifier": str(path)}, image_shape=shape)
-    return cfg, ImageDataset(np.random.default_rng(0).integers(0, 256, (48, *shape), dtype=np.uint8))
+        save_attribute_classifier(path)
+    return tiny_attribute(path), ImageDataset(attribute_faces(48))
 
 
 def pggan_case(tmp_path):
-    from gans.experiments.pggan import pggan_config
-
-    cfg = pggan_config(target_resolution=8, images_per_phase=24, batch_sizes=8, filters=8, latent_dim=8,
-                       minibatch_stddev=True, ema=0.9)
     images = np.random.default_rng(0).integers(0, 256, (48, 8, 8, 3), dtype=np.uint8)
-    return cfg, ImageDataset(images)
+    return tiny_pggan(target_resolution=8, minibatch_stddev=True, ema=0.9), ImageDataset(images)
 
 
 def caae_case(tmp_path):
-    from gans.datasets.utkface import one_hot_pm1
-    from gans.experiments.caae import caae_config
-
-    rng = np.random.default_rng(0)
-    ages, genders = rng.integers(0, 10, 40), rng.integers(0, 2, 40)
-    labels = np.concatenate([one_hot_pm1(ages, 10), one_hot_pm1(genders, 2)], axis=1)
-    cfg = caae_config(32, batch_size=8, steps_per_epoch=5, encoder={"filters": 4}, generator={"filters": 32})
-    return cfg, ImageDataset(rng.integers(0, 255, (40, 32, 32, 3), dtype=np.uint8), labels, source="synthetic faces")
+    return tiny_caae(32, batch=8), labelled_faces(40, 32)
 
 
 CASES = {**{family: (lambda tmp_path, make=make: (make(), labelled_images())) for family, make in TINY_FAMILIES.items()},
