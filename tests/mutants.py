@@ -442,4 +442,10 @@ MUTANTS: tuple[Mutant, ...] = (
               "        pass\n"),),
         ("tests/test_pggan_app.py",),
     ),
+    Mutant(
+        "age-agreement-ignores-the-split",
+        "gans age-agreement scores only the validation faces its age classifier was not trained on",
+        (Edit("gans/evaluation/age.py", "for i in pick if names[i] not in seen]", "for i in pick]"),),
+        ("tests/test_caae.py::test_age_agreement_scores_only_faces_the_classifier_never_saw",),
+    ),
 )

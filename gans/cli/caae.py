@@ -44,6 +44,9 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=count(), default=8, help="passes over the training faces (default 8)")
     p.add_argument("--batch-size", type=count(), default=64, help="faces per step (default 64)")
     p.add_argument("--seed", type=count(0), default=0, help="seed of weights and shuffling (default 0)")
+    p.add_argument("--hold-out", action="append", metavar="CAAE_RUN",
+                   help="leave a CAAE run's validation faces out of the training faces, so 'gans age-agreement' can "
+                        "score all of them (repeatable; without it, it scores only the faces the classifier never saw)")
     p.add_argument("--out", required=True, metavar="DIR", help="writes DIR/age_classifier.h5 and .json")
     p.set_defaults(func=lazy("gans.evaluation.age:cmd_train_age_classifier"))
 
