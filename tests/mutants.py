@@ -448,4 +448,18 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/evaluation/age.py", "for i in pick if names[i] not in seen]", "for i in pick]"),),
         ("tests/test_caae.py::test_age_agreement_scores_only_faces_the_classifier_never_saw",),
     ),
+    Mutant(
+        "attribute-term-reads-another-row",
+        "the attribute-consistency term pulls each generated face toward the attributes overlaid on its own noise",
+        (Edit("gans/training/steps/attribute.py", "return noise, ((targets, attributes) if",
+              "return noise, ((targets, np.roll(attributes, 1, axis=0)) if"),),
+        ("tests/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
+    ),
+    Mutant(
+        "attribute-classifier-trains",
+        "the attribute classifier stays frozen in the consistency term's generator update",
+        (Edit("gans/training/steps/attribute.py", "            classifier.trainable = False  # never trained here",
+              "            classifier.trainable = True  # never trained here"),),
+        ("tests/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
+    ),
 )
