@@ -386,6 +386,7 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
         ConfigError: naming every changed field with its saved and its new value, or a length that
             ends before the saved state.
     """
+    check_family(run_dir, saved, current.get("variant"))
     changes = _differences(saved, current)
     same_data = saved.get("run", {}).get("data_sha1") == current["run"]["data_sha1"]
     if same_data:  # the same images moved to another path (or a new record field) is the same data
@@ -402,6 +403,19 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
             f"and a resume can only extend a run. Pass --steps above {saved_step}, or leave it out to finish "
             f"the run's own {saved.get('steps')} steps."
         )
+
+
+def check_family(run_dir: Path, saved: dict | None, variant: str | None) -> None:
+    """Refuse to train a ``variant`` into a folder that holds a run of another family, in one line
+    (not as the twenty settings two families differ in).
+
+    Raises:
+        ConfigError: ``saved`` (the folder's config.json) records another family.
+    """
+    family = (saved or {}).get("variant")
+    if family and variant and family != variant:
+        raise ConfigError(f"{run_dir} is a {family} run, not {variant}: resume it with 'gans train "
+                          f"{family} ... --resume' and its original options, or choose another --out folder.")
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
