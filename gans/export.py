@@ -97,6 +97,9 @@ def check_export_path(out: str | Path, fmt: str, overwrite: bool = False) -> Pat
         raise ConfigError(f"--out {out} must end in {suffix} for --format {fmt}.")
     if suffix and out.is_dir():
         raise ConfigError(f"--out {out} is a folder; --format {fmt} writes one file ending in {suffix}.")
+    if not suffix and out.suffix.lower() in (".tflite", ".keras", ".h5", ".json"):
+        raise ConfigError(f"--out {out}: --format savedmodel writes a folder, and a folder named {out.name} would "
+                          "pass for a file of another format; give a folder name without that ending.")
     if not suffix and out.is_file():
         raise ConfigError(f"--out {out} is a file; --format savedmodel writes a folder. Pass a folder name.")
     for path in (out, contract_path(out)):

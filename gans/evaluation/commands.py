@@ -70,6 +70,12 @@ def cmd_report(args) -> int:
 
     skipped = []
     results = collect_runs(args.runs_dir, skipped)
+    if not results:  # nothing to tabulate: say so, and write no empty report
+        from gans.errors import DataError
+
+        raise DataError(f"no run folder under {args.runs_dir} has an FID to report ({len(skipped)} skipped"
+                        + (f"; first: {skipped[0]}" if skipped else "") + "); train with --fid-every K, or pass the "
+                        "folder that holds measured runs.")
     paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped)
     print(markdown_tables(results, skipped))
     for kind, path in paths.items():
