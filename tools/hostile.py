@@ -291,8 +291,14 @@ def _copy_run(name: str, damage: Callable[[Path], None] | None = None, source: s
 
 
 # A progressive run to 16x16 with one step per phase (4 faces of the workspace's 24, 4 filters).
-PGGAN = ["train", "pggan", "--data", "{W}/faces.npz", "--images-per-phase", "4", "--batch-sizes", "4", "4", "4", "4",
-         "--filters", "4", "4", "4", "4", "--latent-dim", "4", "--no-tensorboard", "--no-progress"]
+PGGAN = ["train", "pggan", "--data", "{W}/faces.npz", "--images-per-phase", "4", "--latent-dim", "4", "--no-tensorboard",
+         "--no-progress"]
+
+
+def _pggan(target: int) -> list[str]:
+    """PGGAN to ``target``, with one batch size and one filter count (4) per resolution from 4x4."""
+    n = target.bit_length() - 2  # 4 -> 1, 8 -> 2, 16 -> 3, 32 -> 4
+    return [*PGGAN, "--target-resolution", str(target), "--batch-sizes", *["4"] * n, "--filters", *["4"] * n]
 
 
 def _pggan_run(w: Path) -> None:
@@ -301,7 +307,7 @@ def _pggan_run(w: Path) -> None:
     if (w / "P" / "checkpoints" / "generator_16x16_stable.h5").is_file():
         return
     shutil.rmtree(w / "P", ignore_errors=True)
-    argv = [a.replace("{W}", str(w)) for a in (*PGGAN, "--target-resolution", "16", "--out", "{W}/P")]
+    argv = [a.replace("{W}", str(w)) for a in (*_pggan(16), "--out", "{W}/P")]
     done = subprocess.run([sys.executable, "-m", "gans.cli", *argv], cwd=w, capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
@@ -754,10 +760,10 @@ def cases() -> list[Case]:
              item="a port another program listens on", hold_port=True, setup=_pggan_run))
     add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a progressive run folder",
              item="demo of a folder that is no progressive run"))
-    add(Case("app_grow_below", [*PGGAN, "--target-resolution", "8", "--resume", *_run("app_grow_below")],
+    add(Case("app_grow_below", [*_pggan(8), "--resume", *_run("app_grow_below")],
              "--target-resolution 8: this run trains to 16x16, and a run can only grow", item="a run shrunk",
              guard="runs/app_grow_below", logs=True, setup=lambda w: (_pggan_run(w), _copy_run("app_grow_below", source="P")(w))))
-    add(Case("app_grow_to_32", [*PGGAN, "--target-resolution", "32", "--resume", *_run("app_grow_to_32")], None,
+    add(Case("app_grow_to_32", [*_pggan(32), "--resume", *_run("app_grow_to_32")], None,
              item="a finished run grown from 16x16 to 32x32 by a second --resume",
              setup=lambda w: (_pggan_run(w), _copy_run("app_grow_to_32", source="P")(w)), check=_grown(16, 32)))
 
