@@ -6,7 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.evaluation.extractors import extractor_options, get_extractor
+from gans.evaluation.extractors import extractor_options, get_extractor, lenet_data
+
+
+def _lenet_sources(source: str) -> list[str]:
+    """Where the images of a ``gans fid`` source come from: a generator inside a run folder, the run's
+    training data; anything else, itself."""
+    from gans.io import read_json
+
+    path = Path(source).expanduser()
+    config = path.parent.parent / "config.json"
+    if path.is_file() and path.parent.name == "checkpoints" and config.is_file():
+        record = read_json(config, "a run's config.json")
+        return [str(record.get("run", {}).get("data_source", "")) if isinstance(record, dict) else "", source]
+    return [source]
 
 
 def _extractor_factory(args):
@@ -14,8 +27,11 @@ def _extractor_factory(args):
 
     def make():
         if "extractor" not in cache:
+            # --lenet-data as given; else the one rule of every run (gans.evaluation.extractors.lenet_data)
+            data = args.lenet_data or lenet_data(*(s for source in (args.a, args.b) if source
+                                                   for s in _lenet_sources(source)))
             options = extractor_options(args.extractor, inception_weights=args.inception_weights,
-                                        lenet_data=args.lenet_data, resize_mode=args.resize,
+                                        lenet_data=data, resize_mode=args.resize,
                                         batch_size=args.batch_size, progress=not args.no_progress)
             cache["extractor"] = get_extractor(args.extractor, **options)
         return cache["extractor"]

@@ -149,7 +149,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     run's diagnosis, the conditional metrics of a conditional family and, when asked for, FID at its
     own interval."""
     from gans.evaluation.callbacks import ConditionalMetrics, DiagnosticsCallback, FIDCallback
-    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options
+    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options, lenet_data
 
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
@@ -162,8 +162,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     ]
     # LeNet learns from the run's own MNIST source when it has one, so no download is needed; it
     # serves the LeNet FID, the class-coverage check and the conditional metrics.
-    source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
-    lenet_options = extractor_options("lenet", lenet_data=source if source and Path(source).exists() else None)
+    lenet_options = extractor_options("lenet", lenet_data=lenet_data(dataset.source if dataset is not None else None))
     classifier_options = None
     if settings.fid_every:
         extractor = settings.fid_extractor or default_extractor_name(config.dataset)
