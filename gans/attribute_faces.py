@@ -52,6 +52,7 @@ def cmd_generate_from_faces(args) -> int:
     from gans.io import write_rows
     from gans.models import load_generator
     from gans.models.attribute import check_attribute_generator, check_classifier
+    from gans.training.steps import run_generator
     from gans.visualize import save_image_grid
 
     out = check_output(args.out, ".png", "--out", args.overwrite)
@@ -62,7 +63,7 @@ def cmd_generate_from_faces(args) -> int:
         if not path.is_file():
             raise DataNotFoundError(f"face image {path} does not exist; pass image files of faces.")
     classifier = load_attribute_classifier(args.classifier)
-    generator = load_generator(args.generator)
+    generator = load_generator(run_generator(args.generator))  # a run folder: its latest generator
     height, width, _ = check_attribute_generator(generator, source=f"generator {args.generator}")
     size = check_classifier(classifier)[:2]
     if args.crop:

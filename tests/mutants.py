@@ -329,6 +329,13 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # ------------------------------------------------------------------ sweeps
     Mutant(
+        "sweep-axis-any-name",
+        "a sweep refuses an axis its family does not read (issue 24: result_id=3,10 trained one run twice); "
+        "planted as an axis check that lets any name through",
+        (Edit("gans/studies/grid.py", "        _check_read(config, axis, listed)\n", ""),),
+        ("tests/test_sweep.py",),
+    ),
+    Mutant(
         "sweep-restarts-runs",
         "a sweep resumes a run folder that holds a saved state instead of refusing or restarting it",
         (Edit("gans/studies/sweep.py", "          resume=run_dir.exists())", "          resume=False)"),),

@@ -651,3 +651,27 @@ def test_the_notebook_shows_a_tiny_run(utk_folder, tmp_path):
     text, figures = execute_notebook("caae_utkface.ipynb", {"CAAE_RUN": str(out), "CAAE_SWEEP": str(tmp_path / "sw"),
                                                              **ONE_THREAD})
     assert figures == 4 and "mean agreement 20.0% (chance 10%)" in text
+
+
+def test_gans_sample_decodes_prior_z_of_a_caae_generator_alone(tmp_path, capsys):
+    # issue 24, item 7: the README said gans sample works on a CAAE generator alone; it failed
+    import json
+
+    from gans.cli import main
+    from gans.training.callbacks import save_h5
+    from gans.training.steps.caae import CAAEStep
+
+    generator = models.build_generator(image_shape=(32, 32, 3), filters=32)
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"variant": "caae", "steps": 1}))
+    save_h5(generator, run / "checkpoints" / "generator_step_000001.h5")
+    assert main(["sample", str(run), "--labels", "all", "--n", "2", "--out", str(tmp_path / "ages.png")]) == 0
+    assert "20 images by class" in capsys.readouterr().out and (tmp_path / "ages.png").is_file()
+    z, age, gender = CAAEStep.checkpoint_inputs(generator, 4, np.random.default_rng(0), np.array([0, 3, 9, 9]))
+    assert z.min() >= -1 and z.max() <= 1 and z.shape == (4, 50)
+    assert (age.argmax(1) == [0, 3, 9, 9]).all() and gender.shape == (4, 2)
+    alone = tmp_path / "alone.h5"  # out of its run folder: nothing says how to draw its inputs
+    save_h5(generator, alone)
+    assert main(["sample", str(alone), "--out", str(tmp_path / "x.png")]) == 2
+    assert "give its run folder" in capsys.readouterr().err

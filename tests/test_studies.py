@@ -200,11 +200,13 @@ def test_a_checkpoint_that_is_not_a_conditional_generator_is_refused(tmp_path, b
 
 # ---------------------------------------------------------------------- synthetic data: a whole run
 def test_synthetic_study_learns_from_generated_digits(tmp_path, block_npz, block_checkpoint):
-    from gans.studies.synthetic import run_synthetic_study, split_mnist
+    from gans.studies.synthetic import load_conditional_generator, run_synthetic_study, split_mnist
 
     parts = split_mnist(block_npz, holdout=100, seed=0)
-    rows = run_synthetic_study(block_checkpoint, parts, [0.05, 1.0], tmp_path, {0: 1.0}, epochs=4, batch_size=16,
-                               learning_rate=3e-3, seed=0, progress=False)
+    # as gans study synthetic calls it: the generator loaded (and checked) first, its file named beside it
+    generator = load_conditional_generator(block_checkpoint, (28, 28, 1), 10)
+    rows = run_synthetic_study(generator, parts, [0.05, 1.0], tmp_path, {0: 1.0}, epochs=4, batch_size=16,
+                               learning_rate=3e-3, seed=0, progress=False, source=block_checkpoint)
     assert [r["real_fraction"] for r in rows] == ["0.05", "1"]
     for r in rows:
         assert int(r["n_real"]) + int(r["n_synthetic"]) == 200 and int(r["n_test"]) == 100
@@ -227,6 +229,7 @@ def test_synthetic_study_learns_from_generated_digits(tmp_path, block_npz, block
 
     info = json.loads((tmp_path / "synthetic.json").read_text())
     assert info["n_test"] == 100 and info["class_fractions"] == {"0": 1.0} and "held out" in info["protocol"]
+    assert info["checkpoint"] == str(block_checkpoint)  # issue 24, item 4: it said "generator", the model's name
 
 
 def test_synthetic_command_bad_inputs_are_one_line_and_exit_2(tmp_path, block_npz, gans_cli):

@@ -66,6 +66,19 @@ def test_unknown_axis_lists_the_valid_ones():
         parse_grid(["lr="])
 
 
+def test_an_axis_the_family_does_not_read_is_refused():
+    # issue 24: --grid result_id=3,10 trained one LSGAN twice and listed it as two configurations
+    with pytest.raises(ConfigError, match="'result_id' only names the listed points of a named sweep"):
+        resolve_axes(tiny_lsgan(), parse_grid(["result_id=3,10"]))
+    caae = tiny_lsgan().replace(variant="caae")  # its gans train refuses n_critic and label smoothing
+    for axis in ("n_critic=1,2", "label_smoothing=0,0.1"):
+        with pytest.raises(ConfigError, match="the caae family does not read"):
+            resolve_axes(caae, parse_grid([axis]))
+    assert resolve_axes(tiny_lsgan(), parse_grid(["n_critic=1,2"]))[0].target == "config:n_critic"
+    listed = resolve_axes(tiny_lsgan(), {"result_id": (3, 10), "lr": (1e-4, 2e-4)}, listed=True)
+    assert [a.target for a in listed] == ["label:result_id", "optimizer:lr"]
+
+
 def test_linear_scaling_rule_gives_4e_4_at_batch_128_from_2e_4_at_64():
     cfg = tiny_lsgan()
     scaled = scale_learning_rates(cfg.replace(batch_size=128), 2e-4, 64)

@@ -235,7 +235,7 @@ def default_out(config) -> Path:
 
 def cmd_train(args) -> int:
     """``gans train``: for every family, options checked, config built, data read, the run trained."""
-    from gans.training.run import train, training_data
+    from gans.training.run import check_family, read_run_record, train, training_data
     from gans.training.steps import step_class
 
     # Every option is checked here, before data, networks or a LeNet are loaded (the parser has
@@ -245,13 +245,14 @@ def cmd_train(args) -> int:
     family = family_of(args)
     check_options(args, family)
     config = config_from_args(args, family)
+    out = Path(args.out) if args.out else default_out(config)
+    check_family(out, read_run_record(out) if out.is_dir() else None, config.variant)  # before the data is read
     size = args.image_size
     if size is not None and len(size) == 1:
         size = [size[0], size[0]]
     options = {o.name: getattr(args, o.name, None) for o in family.option_specs()}
     data = training_data(config, args.data, None if size is None else tuple(size), args.limit, options)
     config = step_class(config.variant).configure(config, data)
-    out = Path(args.out) if args.out else default_out(config)
     # Without --steps/--epochs a new run takes the configuration's steps, a resumed one its own length.
     trainer = train(config, out, data=data, steps=args.steps, epochs=args.epochs,
                     settings=settings_from_args(args), resume=args.resume)

@@ -72,7 +72,7 @@ def _verdict(run_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A run folder the report left out, and why (a damaged config.json or fid.csv)."""
+    """A run folder the report left out, and why (no fid.csv, a damaged config.json or fid.csv)."""
 
     path: Path
     reason: str
@@ -98,9 +98,9 @@ def collect_runs(runs_dir: str | Path, skipped: list[Skipped] | None = None) -> 
     for config_path in sorted(runs_dir.rglob("config.json")):
         run_dir = config_path.parent
         fid_path = run_dir / "fid.csv"
-        if not fid_path.is_file():
-            continue
         try:
+            if not fid_path.is_file():  # a listed skip, so a report of unmeasured runs is never silently empty
+                raise DataError("no fid.csv: the run measured no FID (train with --fid-every K)")
             config = read_json(config_path, "a run's config.json")
             if not isinstance(config, dict):
                 raise DataError(f"{config_path} is not a run's config.json (not a JSON object)")

@@ -104,7 +104,7 @@ class SweepSpec:
         return GANConfig.from_dict(self.config)
 
     def resolved_axes(self) -> list[Axis]:
-        return resolve_axes(self.base_config(), {k: tuple(v) for k, v in self.axes.items()})
+        return resolve_axes(self.base_config(), {k: tuple(v) for k, v in self.axes.items()}, listed=bool(self.points))
 
     def point_config(self, axes: list[Axis], values: dict[str, Any]) -> GANConfig:
         config = apply_values(self.base_config(), axes, values)
@@ -132,7 +132,7 @@ def make_spec(config: GANConfig, axes: dict[str, tuple], steps: int | None, epoc
         if any(list(p) != names for p in points):
             raise ConfigError("every listed point of a sweep must give the same names, in the same order.")
         axes = axes or {n: tuple(dict.fromkeys(p[n] for p in points)) for n in names}
-    resolved = resolve_axes(config, axes)
+    resolved = resolve_axes(config, axes, listed=bool(points))
     if scale and any(a.target.startswith("optimizer:") and a.name != "beta1" for a in resolved):
         raise ConfigError("--scale-lr-with-batch sets the learning rates from the batch size; drop the learning-rate "
                           "axis, or drop --scale-lr-with-batch.")

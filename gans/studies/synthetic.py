@@ -263,11 +263,11 @@ def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
 
 def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions: dict[int, float] | None = None,
                         epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
-                        real_only: bool = True, progress: bool = True) -> list[dict]:
+                        real_only: bool = True, progress: bool = True, source: str | Path | None = None) -> list[dict]:
     """Train and test LeNet on each mixture; write the CSV, the curve and a confusion matrix per fraction.
 
     Args:
-        checkpoint: a class-conditional generator .h5 (or a loaded model).
+        checkpoint: a class-conditional generator .h5 (or a loaded model: then ``source`` names its file).
         parts: from :func:`split_mnist`.
         fractions: real fractions, each in (0, 1].
         out: output folder.
@@ -278,6 +278,7 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         seed: seed of the real-digit choice, the generated digits and LeNet's training.
         real_only: also train on the real digits alone (the control).
         progress: show a progress bar over the fractions.
+        source: the generator's file when ``checkpoint`` is a loaded model, for ``synthetic.json``.
 
     Returns:
         The rows of ``synthetic.csv``.
@@ -331,7 +332,9 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         write_rows(out / "synthetic.csv", COLUMNS, rows)  # after every fraction: a long study shows progress
     plot_fractions(rows, out / "synthetic_fraction.png")
     write_json(out / "synthetic.json", {
-        "checkpoint": str(checkpoint) if not isinstance(checkpoint, keras.Model) else checkpoint.name,
+        # the generator's file (a loaded model's name is no path: None unless ``source`` gives it)
+        "checkpoint": str(source) if source is not None else None if isinstance(checkpoint, keras.Model)
+        else str(checkpoint),
         "protocol": parts["protocol"], "n_pool": int(len(y_train)), "n_test": int(len(y_test)),
         "fractions": fractions, "class_fractions": {str(k): v for k, v in class_fractions.items()},
         "lenet": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "augmentation": "none",
@@ -358,7 +361,8 @@ def cmd_synthetic(args) -> int:
           f"{args.lr:g}, no augmentation; accuracy on the {len(parts['y_test'])} held-out real digits.")
     rows = run_synthetic_study(generator, parts, fractions, args.out, class_fractions, epochs=args.epochs,
                                batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                               real_only=not args.no_real_only, progress=not args.no_progress)
+                               real_only=not args.no_real_only, progress=not args.no_progress,
+                               source=args.checkpoint)
     print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'accuracy':>9} {'real only':>9}")
     for r in rows:
         print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} "

@@ -149,7 +149,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     run's diagnosis, the conditional metrics of a conditional family and, when asked for, FID at its
     own interval."""
     from gans.evaluation.callbacks import ConditionalMetrics, DiagnosticsCallback, FIDCallback
-    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options
+    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options, lenet_data
 
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
@@ -162,8 +162,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     ]
     # LeNet learns from the run's own MNIST source when it has one, so no download is needed; it
     # serves the LeNet FID, the class-coverage check and the conditional metrics.
-    source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
-    lenet_options = extractor_options("lenet", lenet_data=source if source and Path(source).exists() else None)
+    lenet_options = extractor_options("lenet", lenet_data=lenet_data(dataset.source if dataset is not None else None))
     classifier_options = None
     if settings.fid_every:
         extractor = settings.fid_extractor or default_extractor_name(config.dataset)
@@ -386,6 +385,7 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
         ConfigError: naming every changed field with its saved and its new value, or a length that
             ends before the saved state.
     """
+    check_family(run_dir, saved, current.get("variant"))
     changes = _differences(saved, current)
     same_data = saved.get("run", {}).get("data_sha1") == current["run"]["data_sha1"]
     if same_data:  # the same images moved to another path (or a new record field) is the same data
@@ -402,6 +402,19 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
             f"and a resume can only extend a run. Pass --steps above {saved_step}, or leave it out to finish "
             f"the run's own {saved.get('steps')} steps."
         )
+
+
+def check_family(run_dir: Path, saved: dict | None, variant: str | None) -> None:
+    """Refuse to train a ``variant`` into a folder that holds a run of another family, in one line
+    (not as the twenty settings two families differ in).
+
+    Raises:
+        ConfigError: ``saved`` (the folder's config.json) records another family.
+    """
+    family = (saved or {}).get("variant")
+    if family and variant and family != variant:
+        raise ConfigError(f"{run_dir} is a {family} run, not {variant}: resume it with 'gans train "
+                          f"{family} ... --resume' and its original options, or choose another --out folder.")
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
