@@ -38,9 +38,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "keras2-freeze-recipe",
         "D learns in its own steps: the Keras 2 recipe (freeze D once before compiling the combined model, "
         "and a set_trainable that only ever freezes) leaves D's train_on_batch updating nothing",
-        (Edit(ADVERSARIAL, "        self.combined = build_combined(generator, discriminator)\n",
+        (Edit(ADVERSARIAL, "        self.combined, combined_loss, loss_weights = self.build_combined_model()\n",
               "        discriminator.trainable = False  # Keras 2: freeze once, then compile the combined model\n"
-              "        self.combined = build_combined(generator, discriminator)\n"),
+              "        self.combined, combined_loss, loss_weights = self.build_combined_model()\n"),
          Edit("gans/training/freeze.py", "    if model.trainable != trainable:\n        model.trainable = trainable\n",
               "    model.trainable = False\n")),
         ("tests/test_training.py",),
@@ -56,8 +56,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "no-freeze-in-g-step",
         "D does not move in G steps",
-        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        g_loss = run.train(",
-              "        g_loss = run.train("),),
+        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        generator = self.generator_update(",
+              "        generator = self.generator_update("),),
         ("tests/test_training.py",),
     ),
     Mutant(
