@@ -241,6 +241,29 @@ def test_generate_from_faces_writes_the_face_beside_its_inputs_and_the_vector(cl
     assert len(rows) == 40 and set(rows[0]) == {"attribute", "used", "new_face", "face_1", "face_2"}
     for row in rows:  # the vector used is the mean of the classifier's outputs on the two faces
         assert float(row["used"]) == pytest.approx((float(row["face_1"]) + float(row["face_2"])) / 2, abs=2e-4)
+    assert cv2.imread(str(tmp_path / "new" / "face_explained.png")) is not None
+    assert "ranks the attributes by their distance from 0.5" in printed  # this classifier has no reports
+
+
+def test_the_explained_figure_shows_the_attributes_furthest_from_the_celeba_mean(tmp_path):
+    """generate-from-faces' figure ranks the attributes by how far the averaged vector lies from the
+    CelebA mean of the classifier's training faces (attribute_accuracy.csv beside it)."""
+    from gans.attribute_faces import celeba_means, plot_face_attributes
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+
+    mean = np.full(40, 0.3)
+    (tmp_path / "attribute_accuracy.csv").write_text(
+        "attribute,accuracy,majority_baseline,positive_share\n"
+        + "".join(f"{name},0.9,0.8,{m}\n" for name, m in zip(ATTRIBUTE_NAMES, mean)))
+    assert celeba_means(tmp_path / "classifier.h5").tolist() == mean.tolist()
+    assert celeba_means(tmp_path / "elsewhere" / "classifier.h5") is None
+    used = np.full(40, 0.3)
+    used[[4, 15, 31]] = [0.9, 0.0, 0.6]  # Bald far above, Eyeglasses below, Smiling above the mean
+    made = {"image": np.zeros((24, 20, 3), np.float32), "used": used, "inputs": np.stack([used, used]),
+            "read": np.full(40, 0.5)}
+    faces = np.zeros((2, 24, 20, 3), np.uint8)
+    shown = plot_face_attributes(faces, made, tmp_path / "explained.png", mean, top=3)
+    assert shown == [4, 15, 31] and (tmp_path / "explained.png").stat().st_size > 0
 
 
 def test_generate_from_faces_bad_input_is_one_line(classifier_h5, generator_h5, face_files, tmp_path, capsys):
