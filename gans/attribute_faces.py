@@ -102,7 +102,7 @@ def plot_face_attributes(faces: np.ndarray, made: dict, out, mean: np.ndarray | 
     ax.set_xlim(0, 1)
     ax.set_xlabel("classifier output (probability the attribute is present)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
     ax.set_title(title or f"the {len(shown)} attributes furthest from the CelebA mean", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out)
