@@ -113,7 +113,7 @@ def cmd_generate_from_faces(args) -> int:
     from gans.datasets.celeba import ATTRIBUTE_NAMES
     from gans.datasets.npz import resize_images
     from gans.datasets.scaling import unscale_images
-    from gans.errors import DataNotFoundError
+    from gans.datasets.faces import read_face_photos
     from gans.evaluation.attributes import load_attribute_classifier
     from gans.io import write_rows
     from gans.models import load_generator
@@ -126,21 +126,11 @@ def cmd_generate_from_faces(args) -> int:
     table = check_output(str(out.with_name(f"{out.stem}_attributes.csv")), ".csv", "--out", args.overwrite)
     explained = check_output(str(out.with_name(f"{out.stem}_explained.png")), ".png", "--out", args.overwrite)
     paths = [Path(p).expanduser() for p in args.faces]
-    for path in paths:
-        if not path.is_file():
-            raise DataNotFoundError(f"face image {path} does not exist; pass image files of faces.")
     classifier = load_attribute_classifier(args.classifier)
     generator = load_generator(run_generator(args.generator))  # a run folder: its latest generator
     height, width, _ = check_attribute_generator(generator, source=f"generator {args.generator}")
     size = check_classifier(classifier)[:2]
-    if args.crop:
-        from gans.datasets.faces import crop_face_photos
-
-        faces = crop_face_photos(paths, size, margin=args.margin)
-    else:
-        from gans.datasets.image_files import read_images
-
-        faces = read_images(paths, size=size)
+    faces = read_face_photos(paths, size, crop=args.crop, margin=args.margin)
     made = face_from_faces(classifier, generator, faces, args.alpha, args.beta, args.seed)
     save_image_grid(made["image"][None], out, scale=1, pad=0)
     shown = np.concatenate([resize_images(faces, (height, width)), unscale_images(made["image"][None])])

@@ -97,11 +97,14 @@ def tiny_spec(digits_npz, axes, steps=4, **settings):
 
 
 def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_without_retraining(
-        tmp_path, digits_npz, tiny_lenet):
+        tmp_path, digits_npz, tiny_lenet, capsys):
     from gans.studies.sweep import run_sweep
 
     spec = tiny_spec(digits_npz, {"batch_size": (8, 16), "latent_dim": (4, 6)}, fid_every=4, fid_n=32)
     paths = run_sweep(spec, tmp_path, workers=1, heartbeat=2, progress=False)
+    said = capsys.readouterr().out
+    assert "4 configurations (2 values of batch_size x 2 values of latent_dim)" in said  # not "batch_size=2"
+    assert "already finished" not in said
     names = ["batch_size8-latent_dim4", "batch_size8-latent_dim6", "batch_size16-latent_dim4",
              "batch_size16-latent_dim6"]
     assert paths["trained"] == names
@@ -122,6 +125,7 @@ def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_withou
     before = {n: (tmp_path / n / "losses.csv").stat().st_mtime_ns for n in names}
     again = run_sweep(spec, tmp_path, workers=1, heartbeat=2, progress=False)
     assert again["trained"] == []  # every point finished: nothing trains, nothing is rewritten
+    assert "4 of 4 configurations already finished: kept, not trained again" in capsys.readouterr().out
     assert {n: (tmp_path / n / "losses.csv").stat().st_mtime_ns for n in names} == before
 
 
