@@ -169,13 +169,15 @@ def check_output(path: str, suffix: str, option: str, overwrite: bool) -> Path:
     return path
 
 
-def claim_folder(folder: str | Path, option: str, overwrite: bool, owned: Iterable[str]) -> Path:
+def claim_folder(folder: str | Path, option: str, overwrite: bool, owned: Iterable[str], remove: bool = True) -> Path:
     """A folder a command owns (a study's ``--out``): new or empty, or, with ``overwrite``, emptied of
     the earlier run's files, so no stale figure of that run stays beside the new ones.
 
     Only files matching ``owned`` (glob patterns relative to the folder, e.g. ``"confusion_r*.png"``,
     ``"samples/pca_k*.png"``) are removed, and only when nothing else is in the folder: a file the
-    command did not write is never deleted (a mistyped ``--out ~`` loses nothing).
+    command did not write is never deleted (a mistyped ``--out ~`` loses nothing). With ``remove``
+    False the folder is only checked, so a command can refuse before it reads anything and remove the
+    earlier run's files only once every input has passed, right before its work.
 
     Returns:
         The folder, created.
@@ -200,6 +202,8 @@ def claim_folder(folder: str | Path, option: str, overwrite: bool, owned: Iterab
         shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
         raise ConfigError(f"{option} {folder} holds files this command did not write ({shown}); --overwrite "
                           "replaces only an earlier run's own files. Choose a new or empty folder.")
+    if not remove:
+        return folder
     for path in ours:
         path.unlink()
     for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):

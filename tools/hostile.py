@@ -509,6 +509,27 @@ def _write(relative: str, text: str):
     return lambda run: (run / relative).write_text(text)
 
 
+def _used(name: str, *files: str):
+    """Setup: ``ow/NAME`` holding ``files`` (relative paths), as an earlier run of a command left them."""
+    def setup(w: Path) -> None:
+        folder = w / "ow" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        for relative in files:
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_bytes(b"an earlier result")
+
+    return setup
+
+
+def _only_files(folder: str, names: list[str]):
+    """Check: ``folder`` holds exactly ``names`` (relative paths): no file of the earlier run stayed."""
+    def check(w: Path, r: Result) -> str | None:
+        found = sorted(p.relative_to(w / folder).as_posix() for p in (w / folder).rglob("*") if p.is_file())
+        return None if found == sorted(names) else f"{folder} holds {found}, expected {sorted(names)}"
+
+    return check
+
+
 def _stale_lock(run: Path) -> None:
     (run / "run.lock").write_text(json.dumps({"pid": 999999, "host": "gone", "started": "earlier",
                                               "command": "gans train (killed)"}))
@@ -847,6 +868,50 @@ def cases() -> list[Case]:
                                  "--limit", "6", "--image-size", "16", "16", "--no-progress", "--overwrite", "--out",
                                  "{W}/clf_root"], None, setup=_celeba_root, check=_file_exists("clf_root/classifier.h5"),
              item="the standard CelebA root (img_align_celeba/ + list_attr_celeba.txt) was refused"))
+
+    # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
+    # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
+    exists = "already exists; pass --overwrite"
+    for name, argv, files, item in [
+        ("ow_age_progress", ["age-progress", "{W}/R", "{W}/png8/000.png", "--out", "{W}/ow/ow_age_progress/strip.png"],
+         ["strip.png"], "age-progress --out replaced silently"),
+        ("ow_train_age_classifier", ["train-age-classifier", "--data", "{W}/nothing", "--out",
+                                     "{W}/ow/ow_train_age_classifier"], ["age_classifier.json"],
+         "train-age-classifier --out replaced silently"),
+        ("ow_age_agreement", ["age-agreement", "{W}/R", "--classifier", "{W}/text.h5", "--out",
+                              "{W}/ow/ow_age_agreement/agree.csv"], ["agree.png"], "age-agreement's figure replaced"),
+        ("ow_train_classifier_reports", ["train-classifier", "celeba", "--data", "{W}/nothing", "--out",
+                                         "{W}/ow/ow_train_classifier_reports"], ["epochs.csv"],
+         "train-classifier replaced the reports of another classifier"),
+        ("ow_report", ["report", "{W}/R", "--out", "{W}/ow/ow_report"], ["fid_report.csv"], "report replaced"),
+        ("ow_fid_save_stats", ["fid", "{W}/stats_ok_a.npz", "--save-stats", "{W}/ow/ow_fid_save_stats"],
+         ["stats_ok_a_x_n10.npz"], "fid --save-stats replaced saved statistics"),
+        ("ow_study_pca", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_pca"], ["pca.csv"],
+         "re-running study pca in a used folder"),
+        ("ow_study_synthetic", ["study", "synthetic", "{W}/nothing.h5", "--data", "{W}/D.npz", "--out",
+                                "{W}/ow/ow_study_synthetic"], ["confusion_r0100.png"],
+         "re-running study synthetic in a used folder"),
+        ("ow_export", ["export", "{W}/R/checkpoints/generator_step_000020.h5", "--format", "keras", "--out",
+                       "{W}/ow/ow_export/g.keras"], ["g.keras.json"], "export over another export's contract"),
+        ("ow_crop_faces", ["crop-faces", "{W}/photos", "{W}/ow/ow_crop_faces/c.npz"], ["c.npz"],
+         "crop-faces over an existing .npz"),
+        ("ow_generate_from_faces", ["generate-from-faces", "{W}/text.h5", "{W}/text.h5", "{W}/png8/000.png", "--out",
+                                    "{W}/ow/ow_generate_from_faces/new.png"], ["new_with_inputs.png"],
+         "generate-from-faces over the picture beside an earlier face"),
+    ]:
+        add(Case(name, argv, exists, item=item, guard=f"ow/{name}", setup=_used(name, *files)))
+    add(Case("ow_study_foreign_files", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_foreign_files",
+                                        "--overwrite"], "holds files this command did not write \\(notes.txt\\)",
+             item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
+             setup=_used("ow_study_foreign_files", "pca.csv", "notes.txt")))
+    add(Case("ow_study_pca_overwrite", ["study", "pca", "--data", "{W}/D.npz", "--components", "1,2", "--n-per-class",
+                                        "10", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite", "--overwrite"],
+             None, item="study --overwrite leaves no stale figure of the earlier run",
+             setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
+             check=_only_files("ow/ow_study_pca_overwrite",
+                               ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
+    add(Case("args_keep_every_alone", ["train", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
+             item="--keep-every without --keep-checkpoints"))
 
     # ---- diagnose
     add(Case("diagnose_not_a_run", ["diagnose", "{W}/notes"], "has no losses.csv", item="diagnose a non-run"))

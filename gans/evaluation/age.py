@@ -356,12 +356,17 @@ def cmd_age_agreement(args) -> int:
     from gans.io import check_output, read_json, write_rows
     from gans.models.caae import load_pair
 
+    def outputs(table: str) -> Path:  # the table and its figure beside it
+        table = check_output(table, ".csv", "--out", args.overwrite)
+        check_output(str(table.with_suffix(".png")), ".png", "--out", args.overwrite)
+        return table
+
+    out = outputs(args.out) if args.out else None  # a given --out: before anything is loaded
     classifier = load_age_classifier(args.classifier)
     encoder, generator = load_pair(args.run)
     run = Path(args.run).expanduser()
     run_dir = run if run.is_dir() else run.parent.parent
-    out = check_output(args.out or str(run_dir / AGREEMENT_FILE), ".csv", "--out", args.overwrite)
-    check_output(str(out.with_suffix(".png")), ".png", "--out", args.overwrite)  # the figure beside it
+    out = out or outputs(str(run_dir / AGREEMENT_FILE))  # the default, in the run folder once it is found
     record_path = run_dir / "caae.json"
     record = read_json(record_path, "a CAAE run's caae.json") if record_path.is_file() else {}
     data = args.data or record.get("data")

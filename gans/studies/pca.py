@@ -292,6 +292,9 @@ def cmd_pca(args) -> int:
     from gans.datasets.mnist import load_mnist
     from gans.evaluation.classifier import load_or_train_lenet
 
+    from gans.io import claim_folder
+
+    claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     components = parse_components(args.components)
     data = load_mnist(args.data, split="all") if args.data else load_mnist()
     if data.labels is None:

@@ -357,6 +357,9 @@ def _describe(class_fractions: dict[int, float]) -> str:
 
 def cmd_synthetic(args) -> int:
     """``gans study synthetic``: the handler (arguments in :mod:`gans.cli`)."""
+    from gans.io import claim_folder
+
+    claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     fractions = parse_fractions(args.real_fraction)
     class_fractions = parse_class_fractions(args.class_fraction)
     if args.epochs < 1 or args.batch_size < 1:
