@@ -85,3 +85,17 @@ def test_keep_every_without_keep_checkpoints_is_one_line(capsys):
     assert len(err) == 1 and "give --keep-checkpoints too" in err[0], err
     assert main(["train", "lsgan", "--keep-checkpoints", "0"]) == 2
     assert "--keep-checkpoints: must be >= 1" in capsys.readouterr().err
+
+
+def test_a_caae_run_prunes_its_encoder_with_its_generator_and_its_pair_still_loads(tmp_path):
+    from gans.models.caae import load_pair
+
+    from test_caae import labelled_faces, tiny_caae
+
+    run = tmp_path / "run"
+    settings = RunSettings(checkpoint_every=2, sample_every=100, keep_checkpoints=1, progress=False, tensorboard=False)
+    train(tiny_caae(32, batch=8), run, data=labelled_faces(n=24), steps=6, settings=settings)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["encoder_step_000006.h5",
+                                                                        "generator_step_000006.h5"]
+    encoder, generator = load_pair(run)
+    assert encoder is not None and generator is not None
