@@ -910,7 +910,7 @@ def cases() -> list[Case]:
              setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
              check=_only_files("ow/ow_study_pca_overwrite",
                                ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
-    add(Case("args_keep_every_alone", ["train", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
+    add(Case("args_keep_every_alone", ["train", "lsgan", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
              item="--keep-every without --keep-checkpoints"))
 
     # ---- diagnose
