@@ -54,6 +54,11 @@ NATIVE_LOG = re.compile(r"^([IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]|WARNING: All log
 LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
 ERROR_LINE = re.compile(r"^gans( [\w-]+)?: error: ")
 LENET = ["--extractor", "lenet", "--lenet-data", "{W}/D.npz", "--no-progress"]
+# This checkout's gans, in the driver and in every command it starts: a script's own folder (tools/) leads
+# its sys.path, not the checkout, so from a second worktree the installed gans (another checkout) would
+# answer the cases.
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+CHECKOUT_ENV = {"PYTHONPATH": os.pathsep.join(p for p in (CHECKOUT, os.environ.get("PYTHONPATH", "")) if p)}
 
 
 @dataclass
@@ -248,7 +253,7 @@ def make_workspace(w: Path, mode: str = "spawn", driver=None) -> None:
     """Data files, two generator files and the trained run ``R`` every run case copies or guards."""
     w = Path(w)
     make_data(w)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"}
     # The models and the crop parts in processes of their own, beside the training: the fork driver's
     # process must start no TensorFlow or OpenCV threads before it forks.
     helpers = [subprocess.Popen([sys.executable, "-c", MODELS], cwd=w, env=env, stdout=subprocess.DEVNULL,
@@ -315,7 +320,7 @@ def _pggan_run(w: Path) -> None:
     shutil.rmtree(w / "P", ignore_errors=True)
     argv = [a.replace("{W}", str(w)) for a in (*_pggan(16), "--out", "{W}/P")]
     done = subprocess.run([sys.executable, "-m", "gans.cli", *argv], cwd=w, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
         raise RuntimeError(f"could not train the app cases' progressive run: {done.stderr[-2000:]}")
 
@@ -938,7 +943,7 @@ def _limit(nofile: int | None):
 
 def run_spawn(case: Case, w: Path, timeout: int = 600) -> Result:
     """The case in a fresh ``python -m gans.cli`` process."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
     start = time.time()
     done = subprocess.run([sys.executable, "-m", "gans.cli", *_argv(case, w)], capture_output=True, text=True,
                           cwd=w, env=env, timeout=timeout, preexec_fn=_limit(case.nofile))
@@ -1138,6 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--make-crop-parts", metavar="W", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if CHECKOUT not in sys.path:  # the fork driver imports gans in this process
+        sys.path.insert(0, CHECKOUT)
     if args.make_crop_parts:
         make_crop_parts(Path(args.make_crop_parts))
         return 0
