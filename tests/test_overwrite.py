@@ -48,7 +48,6 @@ def test_claim_folder_removes_only_its_own_files_and_empty_folders(tmp_path):
     (["train-age-classifier", "--data", "{T}/missing", "--out", "{T}/clf"], "clf/age_classifier.h5"),
     (["train-age-classifier", "--data", "{T}/missing", "--out", "{T}/clf"], "clf/age_classifier.json"),
     (["train-classifier", "celeba", "--data", "{T}/missing", "--out", "{T}/attr"], "attr/epochs.csv"),
-    (["report", "{T}", "--out", "{T}/rep"], "rep/fid_over_steps.png"),
 ])
 def test_a_command_refuses_an_existing_output_before_its_work(tmp_path, capsys, argv, existing):
     """The inputs named here do not exist: the refusal comes first, so nothing was read or trained."""

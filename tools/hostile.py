@@ -514,14 +514,16 @@ def _write(relative: str, text: str):
     return lambda run: (run / relative).write_text(text)
 
 
-def _used(name: str, *files: str):
-    """Setup: ``ow/NAME`` holding ``files`` (relative paths), as an earlier run of a command left them."""
+def _used(name: str, *files: str | tuple[str, str]):
+    """Setup: ``ow/NAME`` holding ``files`` (relative paths, or (path, text) pairs), as an earlier run of a
+    command left them."""
     def setup(w: Path) -> None:
         folder = w / "ow" / name
         shutil.rmtree(folder, ignore_errors=True)
-        for relative in files:
+        for file in files:
+            relative, text = file if isinstance(file, tuple) else (file, "an earlier result")
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-            (folder / relative).write_bytes(b"an earlier result")
+            (folder / relative).write_text(text)
 
     return setup
 
@@ -888,7 +890,6 @@ def cases() -> list[Case]:
         ("ow_train_classifier_reports", ["train-classifier", "celeba", "--data", "{W}/nothing", "--out",
                                          "{W}/ow/ow_train_classifier_reports"], ["epochs.csv"],
          "train-classifier replaced the reports of another classifier"),
-        ("ow_report", ["report", "{W}/R", "--out", "{W}/ow/ow_report"], ["fid_report.csv"], "report replaced"),
         ("ow_fid_save_stats", ["fid", "{W}/stats_ok_a.npz", "--save-stats", "{W}/ow/ow_fid_save_stats"],
          ["stats_ok_a_x_n10.npz"], "fid --save-stats replaced saved statistics"),
         ("ow_study_pca", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_pca"], ["pca.csv"],
@@ -905,6 +906,9 @@ def cases() -> list[Case]:
          "generate-from-faces over the picture beside an earlier face"),
     ]:
         add(Case(name, argv, exists, item=item, guard=f"ow/{name}", setup=_used(name, *files)))
+    add(Case("ow_report", ["report", "{W}/ow/ow_report"], exists, item="report replaced", guard="ow/ow_report",
+             setup=_used("ow_report", "fid_report.csv", ("run/config.json", '{"experiment": 3, "dataset": "mnist"}'),
+                         ("run/fid.csv", "step,fid,extractor\n10,40.5,lenet\n"))))
     add(Case("ow_study_foreign_files", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_foreign_files",
                                         "--overwrite"], "holds files this command did not write \\(notes.txt\\)",
              item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
