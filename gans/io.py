@@ -180,13 +180,18 @@ def claim_folder(folder: str | Path, option: str, overwrite: bool, owned: Iterab
     earlier run's files only once every input has passed, right before its work.
 
     Returns:
-        The folder, created.
+        The folder (created, unless ``remove`` is False).
 
     Raises:
         ConfigError: a file stands where the folder belongs; the folder holds files without
             ``overwrite``; or, with it, files the command did not write.
     """
     folder = Path(folder).expanduser()
+    if not remove and not folder.exists():  # a check only: nothing is created before the command's inputs pass
+        existing = next((p for p in folder.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ConfigError(f"{option}: {existing} is a file, not a folder; choose another path.")
+        return folder
     check_writable_folder(folder, option)
     if next(folder.iterdir(), None) is None:
         return folder

@@ -29,6 +29,7 @@ def test_refuse_existing_names_the_path_and_the_fix(tmp_path):
 
 def test_claim_folder_removes_only_its_own_files_and_empty_folders(tmp_path):
     out = tmp_path / "study"
+    assert not claim_folder(out, "--out", False, ("x.csv",), remove=False).exists()  # a check creates nothing
     assert claim_folder(out, "--out", False, ("x.csv",)).is_dir()  # new: created
     assert claim_folder(out, "--out", False, ("x.csv",)) == out  # empty: taken as it is
     (out / "x.csv").write_text("1")
