@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.sampling import check_output
+from gans.io import check_output
 
 
 def face_from_faces(classifier, generator, faces: np.ndarray, alpha: float = 0.6, beta: float = 0.8,

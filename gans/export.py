@@ -87,7 +87,7 @@ def check_export_path(out: str | Path, fmt: str, overwrite: bool = False) -> Pat
     Raises:
         ConfigError: naming the path and the fix.
     """
-    from gans.io import check_writable_folder
+    from gans.io import check_writable_folder, refuse_existing
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}.")
@@ -102,9 +102,7 @@ def check_export_path(out: str | Path, fmt: str, overwrite: bool = False) -> Pat
                           "pass for a file of another format; give a folder name without that ending.")
     if not suffix and out.is_file():
         raise ConfigError(f"--out {out} is a file; --format savedmodel writes a folder. Pass a folder name.")
-    for path in (out, contract_path(out)):
-        if path.exists() and not overwrite:
-            raise ConfigError(f"--out: {path} already exists; pass --overwrite to replace it, or choose another name.")
+    refuse_existing((out, contract_path(out)), "--out", overwrite)
     check_writable_folder(out.parent, "--out")
     return out
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError
+from gans.io import check_output
 
 
 def requested_labels(labels: str | None, label: int | None, n: int | None, num_classes: int | None):
@@ -90,20 +91,3 @@ def cmd_sample(args) -> int:
     print(f"{n} images{what} from {args.checkpoint} -> {out}"
           f" (values in [{images.min():.3f}, {images.max():.3f}])")
     return 0
-
-
-def check_output(path: str, suffix: str, option: str, overwrite: bool) -> Path:
-    """A file the command may write: the right suffix, not a folder, not an existing file unless
-    ``overwrite``; its folder is created. Checked before the generator is loaded."""
-    path = Path(path).expanduser()
-    if path.suffix.lower() != suffix:
-        raise ConfigError(f"{option} {path} must end in {suffix} (the file written is {suffix[1:].upper()}).")
-    if path.is_dir():
-        raise ConfigError(f"{option} {path} is a folder; pass a file name ending in {suffix}.")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"{option} {path} already exists; pass --overwrite to replace it, or choose another name.")
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"{option} {path}: {existing} is a file, not a folder.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

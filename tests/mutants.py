@@ -469,4 +469,27 @@ MUTANTS: tuple[Mutant, ...] = (
               "            classifier.trainable = True  # never trained here"),),
         ("tests/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
     ),
+    # ------------------------------------------------------------------ overwrites and kept checkpoints
+    Mutant(
+        "claimed-folder-lets-a-used-one-through",
+        "a command that owns its folder (a study) refuses a used one without --overwrite, and never deletes an "
+        "earlier run's files unasked",
+        (Edit("gans/io.py", "    refuse_existing([folder], option, overwrite)\n    ours = ", "    ours = "),),
+        ("tests/test_overwrite.py",),
+    ),
+    Mutant(
+        "pruning-before-the-state",
+        "the checkpoint the saved state is at is never pruned: pruning comes after the state is written (here it "
+        "runs where the .h5 is written, and a stop before the state write leaves the state without its checkpoint)",
+        (Edit(TRAINING_CALLBACKS, "        trainer.save_state(step)\n        if self.keep_last:\n",
+              "        trainer.save_state(step)\n        if False:\n"),
+         Edit(TRAINING_CALLBACKS,
+              '        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5")\n',
+              '        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5")\n'
+              "        state = next(c for c in trainer.callbacks if isinstance(c, StateCheckpoint))\n"
+              "        if state.keep_last:\n"
+              '            prune_checkpoints(trainer.run_dir / "checkpoints", state.keep_last,\n'
+              '                              state.keep_every * state.every if state.keep_every else None, protect=step)\n')),
+        ("tests/test_checkpoints.py",),
+    ),
 )

@@ -54,6 +54,11 @@ NATIVE_LOG = re.compile(r"^([IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]|WARNING: All log
 LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
 ERROR_LINE = re.compile(r"^gans( [\w-]+)?: error: ")
 LENET = ["--extractor", "lenet", "--lenet-data", "{W}/D.npz", "--no-progress"]
+# This checkout's gans, in the driver and in every command it starts: a script's own folder (tools/) leads
+# its sys.path, not the checkout, so from a second worktree the installed gans (another checkout) would
+# answer the cases.
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+CHECKOUT_ENV = {"PYTHONPATH": os.pathsep.join(p for p in (CHECKOUT, os.environ.get("PYTHONPATH", "")) if p)}
 
 
 @dataclass
@@ -248,7 +253,7 @@ def make_workspace(w: Path, mode: str = "spawn", driver=None) -> None:
     """Data files, two generator files and the trained run ``R`` every run case copies or guards."""
     w = Path(w)
     make_data(w)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"}
     # The models and the crop parts in processes of their own, beside the training: the fork driver's
     # process must start no TensorFlow or OpenCV threads before it forks.
     helpers = [subprocess.Popen([sys.executable, "-c", MODELS], cwd=w, env=env, stdout=subprocess.DEVNULL,
@@ -315,7 +320,7 @@ def _pggan_run(w: Path) -> None:
     shutil.rmtree(w / "P", ignore_errors=True)
     argv = [a.replace("{W}", str(w)) for a in (*_pggan(16), "--out", "{W}/P")]
     done = subprocess.run([sys.executable, "-m", "gans.cli", *argv], cwd=w, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
         raise RuntimeError(f"could not train the app cases' progressive run: {done.stderr[-2000:]}")
 
@@ -507,6 +512,29 @@ def _nothing_written(folder: str, names: set[str]):
 
 def _write(relative: str, text: str):
     return lambda run: (run / relative).write_text(text)
+
+
+def _used(name: str, *files: str | tuple[str, str]):
+    """Setup: ``ow/NAME`` holding ``files`` (relative paths, or (path, text) pairs), as an earlier run of a
+    command left them."""
+    def setup(w: Path) -> None:
+        folder = w / "ow" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        for file in files:
+            relative, text = file if isinstance(file, tuple) else (file, "an earlier result")
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+
+    return setup
+
+
+def _only_files(folder: str, names: list[str]):
+    """Check: ``folder`` holds exactly ``names`` (relative paths): no file of the earlier run stayed."""
+    def check(w: Path, r: Result) -> str | None:
+        found = sorted(p.relative_to(w / folder).as_posix() for p in (w / folder).rglob("*") if p.is_file())
+        return None if found == sorted(names) else f"{folder} holds {found}, expected {sorted(names)}"
+
+    return check
 
 
 def _stale_lock(run: Path) -> None:
@@ -848,6 +876,52 @@ def cases() -> list[Case]:
                                  "{W}/clf_root"], None, setup=_celeba_root, check=_file_exists("clf_root/classifier.h5"),
              item="the standard CelebA root (img_align_celeba/ + list_attr_celeba.txt) was refused"))
 
+    # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
+    # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
+    exists = "already exists; pass --overwrite"
+    for name, argv, files, item in [
+        ("ow_age_progress", ["age-progress", "{W}/R", "{W}/png8/000.png", "--out", "{W}/ow/ow_age_progress/strip.png"],
+         ["strip.png"], "age-progress --out replaced silently"),
+        ("ow_train_age_classifier", ["train-age-classifier", "--data", "{W}/nothing", "--out",
+                                     "{W}/ow/ow_train_age_classifier"], ["age_classifier.json"],
+         "train-age-classifier --out replaced silently"),
+        ("ow_age_agreement", ["age-agreement", "{W}/R", "--classifier", "{W}/text.h5", "--out",
+                              "{W}/ow/ow_age_agreement/agree.csv"], ["agree.png"], "age-agreement's figure replaced"),
+        ("ow_train_classifier_reports", ["train-classifier", "celeba", "--data", "{W}/nothing", "--out",
+                                         "{W}/ow/ow_train_classifier_reports"], ["epochs.csv"],
+         "train-classifier replaced the reports of another classifier"),
+        ("ow_fid_save_stats", ["fid", "{W}/stats_ok_a.npz", "--save-stats", "{W}/ow/ow_fid_save_stats"],
+         ["stats_ok_a_x_n10.npz"], "fid --save-stats replaced saved statistics"),
+        ("ow_study_pca", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_pca"], ["pca.csv"],
+         "re-running study pca in a used folder"),
+        ("ow_study_synthetic", ["study", "synthetic", "{W}/nothing.h5", "--data", "{W}/D.npz", "--out",
+                                "{W}/ow/ow_study_synthetic"], ["confusion_r0100.png"],
+         "re-running study synthetic in a used folder"),
+        ("ow_export", ["export", "{W}/R/checkpoints/generator_step_000020.h5", "--format", "keras", "--out",
+                       "{W}/ow/ow_export/g.keras"], ["g.keras.json"], "export over another export's contract"),
+        ("ow_crop_faces", ["crop-faces", "{W}/photos", "{W}/ow/ow_crop_faces/c.npz"], ["c.npz"],
+         "crop-faces over an existing .npz"),
+        ("ow_generate_from_faces", ["generate-from-faces", "{W}/text.h5", "{W}/text.h5", "{W}/png8/000.png", "--out",
+                                    "{W}/ow/ow_generate_from_faces/new.png"], ["new_with_inputs.png"],
+         "generate-from-faces over the picture beside an earlier face"),
+    ]:
+        add(Case(name, argv, exists, item=item, guard=f"ow/{name}", setup=_used(name, *files)))
+    add(Case("ow_report", ["report", "{W}/ow/ow_report"], exists, item="report replaced", guard="ow/ow_report",
+             setup=_used("ow_report", "fid_report.csv", ("run/config.json", '{"experiment": 3, "dataset": "mnist"}'),
+                         ("run/fid.csv", "step,fid,extractor\n10,40.5,lenet\n"))))
+    add(Case("ow_study_foreign_files", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_foreign_files",
+                                        "--overwrite"], "holds files this command did not write \\(notes.txt\\)",
+             item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
+             setup=_used("ow_study_foreign_files", "pca.csv", "notes.txt")))
+    add(Case("ow_study_pca_overwrite", ["study", "pca", "--data", "{W}/D.npz", "--components", "1,2", "--n-per-class",
+                                        "10", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite", "--overwrite"],
+             None, item="study --overwrite leaves no stale figure of the earlier run",
+             setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
+             check=_only_files("ow/ow_study_pca_overwrite",
+                               ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
+    add(Case("args_keep_every_alone", ["train", "lsgan", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
+             item="--keep-every without --keep-checkpoints"))
+
     # ---- diagnose
     add(Case("diagnose_not_a_run", ["diagnose", "{W}/notes"], "has no losses.csv", item="diagnose a non-run"))
     add(Case("diagnose_diverged", ["diagnose", "{W}/runs/run_diverges_at_1"], None, ok_status=1,
@@ -873,7 +947,7 @@ def _limit(nofile: int | None):
 
 def run_spawn(case: Case, w: Path, timeout: int = 600) -> Result:
     """The case in a fresh ``python -m gans.cli`` process."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
     start = time.time()
     done = subprocess.run([sys.executable, "-m", "gans.cli", *_argv(case, w)], capture_output=True, text=True,
                           cwd=w, env=env, timeout=timeout, preexec_fn=_limit(case.nofile))
@@ -1073,6 +1147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--make-crop-parts", metavar="W", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if CHECKOUT not in sys.path:  # the fork driver imports gans in this process
+        sys.path.insert(0, CHECKOUT)
     if args.make_crop_parts:
         make_crop_parts(Path(args.make_crop_parts))
         return 0

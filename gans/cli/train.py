@@ -74,6 +74,12 @@ def register(sub) -> None:
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
     p.add_argument("--checkpoint-every", type=count(), metavar="K",
                    help="steps between generator .h5 checkpoints and resumable states (same default)")
+    p.add_argument("--keep-checkpoints", type=count(), metavar="N",
+                   help="keep the .h5 checkpoints of the last N checkpoint steps only (default: keep all, as the "
+                        "thesis); the state's own step is always kept (see docs/run-folder.md for the disk it saves)")
+    p.add_argument("--keep-every", type=count(), metavar="K",
+                   help="with --keep-checkpoints: also keep every K-th checkpoint (steps that are multiples of "
+                        "K x --checkpoint-every) as milestones")
     p.add_argument("--fid-every", type=count(), metavar="K",
                    help="steps between FID evaluations into fid.csv (off by default)")
     p.add_argument("--fid-extractor", choices=EXTRACTORS,
@@ -217,7 +223,8 @@ def settings_from_args(args):
     """The :class:`~gans.training.run.RunSettings` of a ``gans train`` command line (every family's)."""
     from gans.training.run import RunSettings
 
-    return RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+    return RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+                       keep_checkpoints=args.keep_checkpoints, keep_every=args.keep_every, seed=args.seed,
                        batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
                        fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
                        inception_weights=args.inception_weights, diagnose_every=args.diagnose_every,

@@ -47,6 +47,7 @@ from gans.datasets.face_windows import read_ahead_windows
 from gans.datasets.image_files import (FACES_EXTRA_HINT, IMAGE_SUFFIXES, list_image_files, opencv, read_images,
                                        read_rgb)
 from gans.errors import ConfigError
+from gans.io import refuse_existing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -241,8 +242,7 @@ def crop_faces(
     out = Path(out).expanduser()
     if out.suffix != ".npz":
         raise ConfigError(f"output {out} must end in .npz (it is one compressed NumPy archive).")
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out} already exists. Choose another output, delete it, or pass --overwrite.")
+    refuse_existing([out], "OUT", overwrite)
     opencv()  # fail fast, before any work, when the extra is missing
     names = list_image_files(root, limit)
     manifest = manifest_path(out)

@@ -286,8 +286,11 @@ def classifier_training_names(record: dict, where) -> set[str] | None:
 def cmd_train_age_classifier(args) -> int:
     """``gans train-age-classifier --data DIR --image-size S --out DIR``."""
     from gans.datasets.utkface import AGE_GROUPS, load_utkface_splits
-    from gans.io import write_json
+    from gans.io import check_writable_folder, refuse_existing, write_json
 
+    out = Path(args.out).expanduser()
+    refuse_existing((out / CLASSIFIER_FILE, out / REPORT_FILE), "--out", args.overwrite)  # before any work
+    check_writable_folder(out, "--out")
     train, validation = load_utkface_splits(args.data, args.image_size, validation_fraction=args.validation_fraction,
                                             limit=args.limit)
     held_out = sorted({name for run in (args.hold_out or ()) for name in run_validation_names(run)})
@@ -299,8 +302,6 @@ def cmd_train_age_classifier(args) -> int:
         train = train.subset(keep)
     model, report = train_age_classifier(train, validation, epochs=args.epochs, batch_size=args.batch_size,
                                          seed=args.seed)
-    out = Path(args.out).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
     from gans.io import atomic_path
 
     with atomic_path(out / CLASSIFIER_FILE) as tmp:
@@ -352,13 +353,20 @@ def unseen_faces(pick: np.ndarray, names: list[str], classifier_path, run_dir) -
 def cmd_age_agreement(args) -> int:
     """``gans age-agreement RUN --classifier AGE_CLASSIFIER.h5 [--data DIR] [--n N]``."""
     from gans.datasets.utkface import load_utkface_splits, spread_indices
-    from gans.io import read_json, write_rows
+    from gans.io import check_output, read_json, write_rows
     from gans.models.caae import load_pair
 
+    def outputs(table: str) -> Path:  # the table and its figure beside it
+        table = check_output(table, ".csv", "--out", args.overwrite)
+        check_output(str(table.with_suffix(".png")), ".png", "--out", args.overwrite)
+        return table
+
+    out = outputs(args.out) if args.out else None  # a given --out: before anything is loaded
     classifier = load_age_classifier(args.classifier)
     encoder, generator = load_pair(args.run)
     run = Path(args.run).expanduser()
     run_dir = run if run.is_dir() else run.parent.parent
+    out = out or outputs(str(run_dir / AGREEMENT_FILE))  # the default, in the run folder once it is found
     record_path = run_dir / "caae.json"
     record = read_json(record_path, "a CAAE run's caae.json") if record_path.is_file() else {}
     data = args.data or record.get("data")
@@ -373,7 +381,6 @@ def cmd_age_agreement(args) -> int:
         print(note)
     rows = age_agreement(encoder, generator, classifier, validation.images[pick], validation.meta["age_group"][pick],
                          validation.meta["gender"][pick])
-    out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
     write_rows(out, AGREEMENT_COLUMNS, [{**r, **{c: f"{r[c]:.4f}" for c in ("agreement", "mean_read", "real_accuracy",
                                                                             "real_mean_read", "rebuilt_accuracy",
                                                                             "rebuilt_mean_read", "label_effect")}}

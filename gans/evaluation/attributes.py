@@ -311,18 +311,18 @@ def train_celeba_classifier(data, out, image_size=None, epochs: int = 5, limit: 
         The dev :class:`AttributeReport`.
 
     Raises:
-        ConfigError: ``out`` already holds a classifier and ``overwrite`` is False.
+        ConfigError: ``out`` already holds a classifier or its reports and ``overwrite`` is False.
     """
     from gans.datasets.celeba import load_celeba
-    from gans.io import atomic_path, write_json, write_rows
+    from gans.io import atomic_path, refuse_existing, write_json, write_rows
     from gans.models.attribute import build_classifier
 
     out = Path(out).expanduser()
     target = out / CLASSIFIER_FILE
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; pass a folder for the classifier and its reports.")
-    if target.exists() and not overwrite:
-        raise ConfigError(f"{target} already exists; pass --overwrite to replace it, or choose another --out.")
+    refuse_existing([out / name for name in (CLASSIFIER_FILE, "epochs.csv", "attribute_accuracy.csv",
+                                             "classifier.json")], "--out", overwrite)
     dataset = load_celeba(data, limit=limit, size=None if image_size is None else tuple(int(v) for v in image_size))
     train_rows, dev_rows = split_dev(len(dataset), seed=seed)
     images, labels = dataset.images, dataset.labels

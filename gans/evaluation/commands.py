@@ -61,8 +61,13 @@ def cmd_fid(args) -> int:
     stats = [statistics_of(x, extractor, batch_size=args.batch_size, progress=not args.no_progress)
              if f is None else activation_statistics(f, extractor().name) for x, f in zip(loaded, features)]
     if args.save_stats:
-        for source, st in zip(sources, stats):
-            out = Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz"
+        from gans.io import refuse_existing
+
+        # Named after the extractor and the count, known only now: every name is checked before one is written.
+        outs = [Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz" for source, st in
+                zip(sources, stats)]
+        refuse_existing(outs, "--save-stats:", args.overwrite)
+        for source, st, out in zip(sources, stats, outs):
             st.save(out)
             print(f"statistics of {source} ({st.n} samples, {st.extractor}) -> {out}")
     if len(stats) == 2:
@@ -92,7 +97,7 @@ def cmd_report(args) -> int:
         raise DataError(f"no run folder under {args.runs_dir} has an FID to report ({len(skipped)} skipped"
                         + (f"; first: {skipped[0]}" if skipped else "") + "); train with --fid-every K, or pass the "
                         "folder that holds measured runs.")
-    paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped)
+    paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped, overwrite=args.overwrite)
     print(markdown_tables(results, skipped))
     for kind, path in paths.items():
         print(f"{kind}: {path}")

@@ -237,29 +237,33 @@ def _save(fig, out: Path) -> None:
 
 
 def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, results: list[RunFID] | None = None,
-                 skipped: list[Skipped] | None = None) -> dict[str, Path]:
+                 skipped: list[Skipped] | None = None, overwrite: bool = False) -> dict[str, Path]:
     """Write ``fid_report.md``, ``fid_report.csv`` and ``fid_over_steps.png`` for a folder of runs.
 
-    Each run folder also gets its own ``fid_plot.png`` (one per extractor, suffixed when several).
+    Each run folder also gets its own ``fid_plot.png`` (one per extractor, suffixed when several),
+    drawn from its own ``fid.csv`` alone.
 
     Args:
         runs_dir: the folder holding run folders.
         out_dir: where to write the report (default ``runs_dir``).
         results: what :func:`collect_runs` found, when the caller already has it.
         skipped: the runs :func:`collect_runs` skipped, with it.
+        overwrite: replace a report already in ``out_dir``.
 
     Returns:
         Paths of the files written, by kind ("markdown", "csv", "figure").
 
     Raises:
-        ConfigError: ``out_dir`` is a file.
+        ConfigError: ``out_dir`` is a file, or holds a report and ``overwrite`` is False.
     """
-    from gans.io import write_text
+    from gans.io import refuse_existing, write_text
 
     runs_dir = Path(runs_dir)
     out_dir = Path(out_dir) if out_dir else runs_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
+    refuse_existing([out_dir / name for name in ("fid_report.md", "fid_report.csv", "fid_over_steps.png")],
+                    "--out:", overwrite)
     if results is None:
         skipped = [] if skipped is None else skipped
         results = collect_runs(runs_dir, skipped)

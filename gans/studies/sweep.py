@@ -144,6 +144,9 @@ def make_spec(config: GANConfig, axes: dict[str, tuple], steps: int | None, epoc
                      published=dict(published) if published else None)
     for values in spec.grid(resolved):  # every point is checked before any run starts
         spec.point_config(resolved, values)
+    from gans.training.run import RunSettings
+
+    RunSettings(**spec.settings)  # and how the runs go (--keep-every needs --keep-checkpoints)
     return spec
 
 
@@ -549,7 +552,8 @@ def cmd_sweep(args) -> int:
     else:
         scale = parse_scale(args.scale_lr_with_batch) if args.scale_lr_with_batch else None
         length = steps if steps is not None else (None if epochs is not None else config.steps)
-        settings = {"sample_every": args.sample_every, "checkpoint_every": args.checkpoint_every, "seed": args.seed,
+        settings = {"sample_every": args.sample_every, "checkpoint_every": args.checkpoint_every,
+                    "keep_checkpoints": args.keep_checkpoints, "keep_every": args.keep_every, "seed": args.seed,
                     "fid_every": _fid_every(config, args, length),
                     "fid_extractor": args.fid_extractor, "fid_n": args.fid_n, "execution": args.execution,
                     "jit": args.jit, "tensorboard": not args.no_tensorboard}

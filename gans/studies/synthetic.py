@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 HOLDOUT_SEED = 0
 HOLDOUT_SIZE = 2000
+# The files a study writes into its folder (glob patterns): what --overwrite removes of an earlier study.
+OUTPUTS = ("synthetic.csv", "synthetic_fraction.png", "synthetic.json", "confusion_r*.png", "confusion_r*.csv")
 COLUMNS = ("real_fraction", "n_real", "n_synthetic", "accuracy", "real_only_accuracy", "n_test", "class_fractions")
 
 
@@ -263,8 +265,12 @@ def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
 
 def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions: dict[int, float] | None = None,
                         epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
-                        real_only: bool = True, progress: bool = True, source: str | Path | None = None) -> list[dict]:
+                        real_only: bool = True, progress: bool = True, source: str | Path | None = None,
+                        overwrite: bool = False) -> list[dict]:
     """Train and test LeNet on each mixture; write the CSV, the curve and a confusion matrix per fraction.
+
+    The study owns ``out`` (:func:`gans.io.claim_folder`): a used folder is refused, or with
+    ``overwrite`` emptied of the earlier study's files first, so no figure of that study stays.
 
     Args:
         checkpoint: a class-conditional generator .h5 (or a loaded model: then ``source`` names its file).
@@ -279,15 +285,19 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         real_only: also train on the real digits alone (the control).
         progress: show a progress bar over the fractions.
         source: the generator's file when ``checkpoint`` is a loaded model, for ``synthetic.json``.
+        overwrite: replace an earlier study in ``out`` (its files only).
 
     Returns:
         The rows of ``synthetic.csv``.
+
+    Raises:
+        ConfigError: ``out`` holds files, and ``overwrite`` is False or some are not this study's.
     """
     import keras
 
     from gans.evaluation.callbacks import plot_confusion
     from gans.evaluation.fid import generate_images
-    from gans.io import write_json, write_rows
+    from gans.io import claim_folder, write_json, write_rows
 
     fractions = parse_fractions(",".join(map(str, fractions))) if not isinstance(fractions, str) else \
         parse_fractions(fractions)
@@ -297,13 +307,12 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
     generator = checkpoint if isinstance(checkpoint, keras.Model) else \
         load_conditional_generator(checkpoint, x_train.shape[1:], num_classes)
     plans = {f: mixture_counts(y_train, f, class_fractions, num_classes) for f in fractions}
+    out = claim_folder(out, "--out", overwrite, OUTPUTS)  # every input checked; minutes of work follow
     needed = {c: max(plan[c][1] for plan in plans.values()) for c in range(num_classes)}
     start = time.perf_counter()
     synthetic = {c: generate_images(generator, n, seed=seed + c, labels=np.full(n, c)) if n else
                  np.zeros((0,) + x_train.shape[1:], np.float32) for c, n in needed.items()}
     log.info("%d digits generated in %.1f s", sum(needed.values()), time.perf_counter() - start)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     rows = []
     steps = fractions
     if progress:
@@ -348,6 +357,9 @@ def _describe(class_fractions: dict[int, float]) -> str:
 
 def cmd_synthetic(args) -> int:
     """``gans study synthetic``: the handler (arguments in :mod:`gans.cli`)."""
+    from gans.io import claim_folder
+
+    claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     fractions = parse_fractions(args.real_fraction)
     class_fractions = parse_class_fractions(args.class_fraction)
     if args.epochs < 1 or args.batch_size < 1:
@@ -362,7 +374,7 @@ def cmd_synthetic(args) -> int:
     rows = run_synthetic_study(generator, parts, fractions, args.out, class_fractions, epochs=args.epochs,
                                batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                                real_only=not args.no_real_only, progress=not args.no_progress,
-                               source=args.checkpoint)
+                               source=args.checkpoint, overwrite=args.overwrite)
     print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'accuracy':>9} {'real only':>9}")
     for r in rows:
         print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} "
