@@ -822,7 +822,7 @@ def cases() -> list[Case]:
     add(Case("app_demo_port_taken", ["demo", "{W}/P", "--port", "{PORT}"],
              r"port \d+ on 127\.0\.0\.1 is already in use by another program; pass another --port, or --port 0",
              item="a port another program listens on", hold_port=True, setup=_pggan_run))
-    add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a progressive run folder",
+    add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a run folder",
              item="demo of a folder that is no progressive run"))
     add(Case("app_grow_below", [*_pggan(8), "--resume", *_run("app_grow_below")],
              "--target-resolution 8: this run trains to 16x16, and a run can only grow", item="a run shrunk",

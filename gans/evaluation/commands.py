@@ -87,8 +87,9 @@ def cmd_fid(args) -> int:
 def cmd_report(args) -> int:
     import sys
 
-    from gans.evaluation.report import collect_runs, markdown_tables, write_report
+    from gans.evaluation.report import check_report_folder, collect_runs, markdown_tables, write_report
 
+    check_report_folder(args.runs_dir, args.out, args.overwrite)  # the user's --out first, before any run is read
     skipped = []
     results = collect_runs(args.runs_dir, skipped)
     if not results:  # nothing to tabulate: say so, and write no empty report

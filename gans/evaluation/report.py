@@ -236,6 +236,22 @@ def _save(fig, out: Path) -> None:
     save_figure(fig, out, dpi=100)
 
 
+def check_report_folder(runs_dir, out_dir=None, overwrite: bool = False) -> Path:
+    """The folder a report goes to (``out_dir``, default ``runs_dir``), checked before any run is read.
+
+    Raises:
+        ConfigError: it is a file, or holds a report and ``overwrite`` is False.
+    """
+    from gans.io import refuse_existing
+
+    out_dir = Path(out_dir) if out_dir else Path(runs_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
+    refuse_existing([out_dir / name for name in ("fid_report.md", "fid_report.csv", "fid_over_steps.png")],
+                    "--out:", overwrite)
+    return out_dir
+
+
 def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, results: list[RunFID] | None = None,
                  skipped: list[Skipped] | None = None, overwrite: bool = False) -> dict[str, Path]:
     """Write ``fid_report.md``, ``fid_report.csv`` and ``fid_over_steps.png`` for a folder of runs.
@@ -256,14 +272,10 @@ def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, result
     Raises:
         ConfigError: ``out_dir`` is a file, or holds a report and ``overwrite`` is False.
     """
-    from gans.io import refuse_existing, write_text
+    from gans.io import write_text
 
     runs_dir = Path(runs_dir)
-    out_dir = Path(out_dir) if out_dir else runs_dir
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
-    refuse_existing([out_dir / name for name in ("fid_report.md", "fid_report.csv", "fid_over_steps.png")],
-                    "--out:", overwrite)
+    out_dir = check_report_folder(runs_dir, out_dir, overwrite)
     if results is None:
         skipped = [] if skipped is None else skipped
         results = collect_runs(runs_dir, skipped)
