@@ -95,5 +95,5 @@ def test_report_of_runs_without_fid_is_refused_and_writes_nothing(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text('{"experiment": 3, "dataset": "mnist"}')
     with pytest.raises(DataError, match="no run folder under .* has an FID to report .*1 skipped.*no fid.csv"):
-        cmd_report(argparse.Namespace(runs_dir=str(tmp_path), out=None))
+        cmd_report(argparse.Namespace(runs_dir=str(tmp_path), out=None, overwrite=False))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
