@@ -286,7 +286,7 @@ class Worker:
             if not running:
                 return
             if not waiting_said:  # said once per wait, not every poll
-                print(f"[{self.name}] {len(running)} configuration(s) running in another worker; waiting for them. "
+                print(f"sweep: {self.name} waits for {len(running)} configuration(s) running in another worker. "
                       f"A worker that died is noticed once it has sent no heartbeat for {4 * self.poll:.0f} s, "
                       "and its run is then resumed here from its saved state.", flush=True)
                 waiting_said = True
