@@ -303,6 +303,17 @@ def crop_faces(
     return summary
 
 
+def centre_cut(image, height: int, width: int):
+    """The largest centred part of ``image`` (H, W, C) with the aspect of ``height`` x ``width``."""
+    h, w = image.shape[:2]
+    if w * height >= h * width:
+        cut_h, cut_w = h, max(1, min(w, round(h * width / height)))
+    else:
+        cut_h, cut_w = max(1, min(h, round(w * height / width))), w
+    top, left = (h - cut_h) // 2, (w - cut_w) // 2
+    return image[top:top + cut_h, left:left + cut_w]
+
+
 MIN_FACE_SIDE = 16  # pixels: a smaller image cannot hold a face worth re-rendering
 MAX_FACE_ASPECT = 2.0  # a cropped face is about as wide as it is high; a strip or a panorama is not one
 
@@ -349,10 +360,7 @@ def read_face_photos(paths, size: tuple[int, int], crop: bool = False, margin: f
         if max(h, w) > MAX_FACE_ASPECT * min(h, w):
             raise DataError(f"{path} is {h}x{w} pixels, not face-shaped (a cropped face is about as wide as high); "
                             "pass a cropped face, or the photo with --crop to find the face in it.")
-        cut_h, cut_w = (h, min(w, round(h * width / height))) if w * height >= h * width else \
-            (min(h, round(w * height / width)), w)
-        top, left = (h - cut_h) // 2, (w - cut_w) // 2
-        faces.append(resize_images(image[None, top:top + cut_h, left:left + cut_w], (height, width))[0])
+        faces.append(resize_images(centre_cut(image, height, width)[None], (height, width))[0])
     return np.stack(faces)
 
 
@@ -395,10 +403,5 @@ def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_conf
                                 "--crop.")
             raise DataError(f"{path}: no face to crop ({reason}: {detail}); pass a photo with one clear face, or "
                             "an already cropped face without --crop.")
-        square = result.images[0]
-        side = square.shape[0]
-        cut_h, cut_w = (side, max(1, round(side * width / height))) if height >= width else \
-            (max(1, round(side * height / width)), side)
-        top, left = (side - cut_h) // 2, (side - cut_w) // 2
-        faces.append(square[top:top + cut_h, left:left + cut_w])
+        faces.append(centre_cut(result.images[0], height, width))
     return np.concatenate([resize_images(face[None], (height, width)) for face in faces])
