@@ -37,9 +37,11 @@ setup(
     extras_require={
         "faces": ["mtcnn>=1.0,<2", "opencv-python-headless>=4.8"],
         # ai-edge-litert: the LiteRT runtime a phone ships, which the export tests run the .tflite with.
-        # pytest-xdist: pytest.ini runs the suite on two workers.
+        # pytest-xdist: pytest.ini runs the suite on two workers. psycopg2-binary: the PostgreSQL driver
+        # of gans sweep --storage postgresql://..., which tests/studies/test_sweep_postgres.py runs
+        # against a server of its own.
         "dev": ["pytest>=8", "pytest-xdist>=3.5", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6.29",
-                "ai-edge-litert>=2.3,<3"],
+                "ai-edge-litert>=2.3,<3", "psycopg2-binary>=2.9"],
         "plot": ["pydot>=2"],
         # The documentation site (mkdocs.yml): `mkdocs build --strict`, which tests/test_docs.py runs.
         "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=1.0,<2",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.sampling import check_output
+from gans.io import check_output
 
 
 def face_from_faces(classifier, generator, faces: np.ndarray, alpha: float = 0.6, beta: float = 0.8,
@@ -43,36 +43,94 @@ def face_from_faces(classifier, generator, faces: np.ndarray, alpha: float = 0.6
     return {"image": image, "used": used, "inputs": inputs, "read": read, "noise": noise}
 
 
+def celeba_means(classifier_path) -> np.ndarray | None:
+    """Each attribute's share of the faces a classifier was trained on, from the
+    ``attribute_accuracy.csv`` that ``gans train-classifier`` writes beside it; None without one."""
+    import csv
+
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+
+    path = Path(classifier_path).expanduser().parent / "attribute_accuracy.csv"
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        shares = {row["attribute"]: row.get("positive_share") for row in csv.DictReader(f)}
+    try:
+        return np.asarray([float(shares[name]) for name in ATTRIBUTE_NAMES])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def plot_face_attributes(faces: np.ndarray, made: dict, out, mean: np.ndarray | None, top: int = 10,
+                         title: str = "") -> list[int]:
+    """What ``gans generate-from-faces`` did, as one figure: the given faces and the new face on the
+    left; on the right, for the ``top`` attributes whose averaged value differs most from the CelebA
+    mean (``mean``; from 0.5 without it), the classifier's reading of each given face, the averaged
+    vector put into the noise, the reading of the new face, and the mean as a tick.
+
+    Returns:
+        the indices of the attributes shown, most different first.
+    """
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+    from gans.datasets.scaling import unscale_images
+    from gans.visualize import pyplot, save_figure
+
+    plt = pyplot()
+    reference = mean if mean is not None else np.full(len(made["used"]), 0.5)
+    shown = [int(i) for i in np.argsort(-np.abs(made["used"] - reference))[:top]]
+    n = len(faces)
+    fig = plt.figure(figsize=(11, 0.42 * top + 2.2), dpi=100)
+    grid = fig.add_gridspec(max(n + 1, 2), 2, width_ratios=(1, 3.2))
+    pictures = [*faces, unscale_images(made["image"][None])[0]]
+    for i, picture in enumerate(pictures):
+        ax = fig.add_subplot(grid[i, 0])
+        ax.imshow(picture)
+        ax.set_axis_off()
+        ax.set_title("new face" if i == n else f"face {i + 1}", fontsize=8)
+    ax = fig.add_subplot(grid[:, 1])
+    rows = np.arange(len(shown))[::-1]
+    series = [*[(made["inputs"][k, shown], f"face {k + 1}", None) for k in range(n)],
+              (made["used"][shown], "averaged: put into the noise", "black"),
+              (made["read"][shown], "read on the new face", "tab:red")]
+    height = 0.8 / len(series)
+    for j, (values, label, colour) in enumerate(series):
+        ax.barh(rows + 0.4 - (j + 0.5) * height, values, height, label=label, color=colour,
+                alpha=0.45 if j < n else 0.9)
+    ax.plot(reference[shown], rows, "|", color="tab:green", ms=14, mew=2,
+            label="CelebA mean (classifier's training faces)" if mean is not None else "0.5 (no CelebA mean known)")
+    ax.set_yticks(rows, [ATTRIBUTE_NAMES[i] for i in shown], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("classifier output (probability the attribute is present)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
+    ax.set_title(title or f"the {len(shown)} attributes furthest from the CelebA mean", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, out)
+    return shown
+
+
 def cmd_generate_from_faces(args) -> int:
     from gans.datasets.celeba import ATTRIBUTE_NAMES
     from gans.datasets.npz import resize_images
     from gans.datasets.scaling import unscale_images
-    from gans.errors import DataNotFoundError
+    from gans.datasets.faces import read_face_photos
     from gans.evaluation.attributes import load_attribute_classifier
     from gans.io import write_rows
     from gans.models import load_generator
     from gans.models.attribute import check_attribute_generator, check_classifier
+    from gans.training.steps import run_generator
     from gans.visualize import save_image_grid
 
     out = check_output(args.out, ".png", "--out", args.overwrite)
     beside = check_output(str(out.with_name(f"{out.stem}_with_inputs.png")), ".png", "--out", args.overwrite)
     table = check_output(str(out.with_name(f"{out.stem}_attributes.csv")), ".csv", "--out", args.overwrite)
+    explained = check_output(str(out.with_name(f"{out.stem}_explained.png")), ".png", "--out", args.overwrite)
     paths = [Path(p).expanduser() for p in args.faces]
-    for path in paths:
-        if not path.is_file():
-            raise DataNotFoundError(f"face image {path} does not exist; pass image files of faces.")
     classifier = load_attribute_classifier(args.classifier)
-    generator = load_generator(args.generator)
+    generator = load_generator(run_generator(args.generator))  # a run folder: its latest generator
     height, width, _ = check_attribute_generator(generator, source=f"generator {args.generator}")
     size = check_classifier(classifier)[:2]
-    if args.crop:
-        from gans.datasets.faces import crop_face_photos
-
-        faces = crop_face_photos(paths, size, margin=args.margin)
-    else:
-        from gans.datasets.image_files import read_images
-
-        faces = read_images(paths, size=size)
+    faces = read_face_photos(paths, size, crop=args.crop, margin=args.margin)
     made = face_from_faces(classifier, generator, faces, args.alpha, args.beta, args.seed)
     save_image_grid(made["image"][None], out, scale=1, pad=0)
     shown = np.concatenate([resize_images(faces, (height, width)), unscale_images(made["image"][None])])
@@ -87,5 +145,11 @@ def cmd_generate_from_faces(args) -> int:
         print(f"  {row['attribute']:<20} {row['used']}   (read on the new face: {row['new_face']})")
     agree = float(np.mean((made["used"] >= 0.5) == (made["read"] >= 0.5)))
     print(f"the classifier reads {agree:.0%} of the attributes on the new face as in the vector used")
-    print(f"new face: {out}\nbeside its inputs: {beside}\nattributes: {table}")
+    mean = celeba_means(args.classifier)
+    shown = plot_face_attributes(faces, made, explained, mean)
+    if mean is None:
+        print(f"note: no attribute_accuracy.csv beside {args.classifier}: the figure ranks the attributes by their "
+              "distance from 0.5, not from the CelebA mean")
+    print(f"new face: {out}\nbeside its inputs: {beside}\nattributes: {table}\n"
+          f"explained ({len(shown)} attributes furthest from the CelebA mean): {explained}")
     return 0

@@ -48,9 +48,12 @@ def check_generator(model, source: str = "the model") -> tuple[int, tuple[int, i
     """(latent size, image shape) of a generator, or a ConfigError: one input (batch, latent) and one
     output of images (batch, H, W, 1 or 3)."""
     inputs, outputs = model.inputs, model.outputs
+    if len(inputs) > 1 and len(outputs) == 1:
+        raise ConfigError(f"{source} is a conditional generator (inputs {', '.join(t.name for t in inputs)}); an app "
+                          "export maps z alone to an image: export an unconditional run's generator.")
     if len(inputs) != 1 or len(outputs) != 1:
-        raise ConfigError(f"{source} is not an unconditional generator: it has {len(inputs)} inputs and "
-                          f"{len(outputs)} outputs; export a generator checkpoint (RUN/checkpoints/generator_*.h5).")
+        raise ConfigError(f"{source} is not a generator: it has {len(inputs)} inputs and {len(outputs)} outputs; "
+                          "export a generator checkpoint (RUN/checkpoints/generator_*.h5).")
     z, image = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(z) != 2 or z[1] is None or len(image) != 4 or image[-1] not in (1, 3) or None in image[1:]:
         raise ConfigError(f"{source} is not a generator: it maps {z} to {image}, not a latent vector (batch, D) to "
@@ -84,7 +87,7 @@ def check_export_path(out: str | Path, fmt: str, overwrite: bool = False) -> Pat
     Raises:
         ConfigError: naming the path and the fix.
     """
-    from gans.io import check_writable_folder
+    from gans.io import check_writable_folder, refuse_existing
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}.")
@@ -94,11 +97,12 @@ def check_export_path(out: str | Path, fmt: str, overwrite: bool = False) -> Pat
         raise ConfigError(f"--out {out} must end in {suffix} for --format {fmt}.")
     if suffix and out.is_dir():
         raise ConfigError(f"--out {out} is a folder; --format {fmt} writes one file ending in {suffix}.")
+    if not suffix and out.suffix.lower() in (".tflite", ".keras", ".h5", ".json"):
+        raise ConfigError(f"--out {out}: --format savedmodel writes a folder, and a folder named {out.name} would "
+                          "pass for a file of another format; give a folder name without that ending.")
     if not suffix and out.is_file():
         raise ConfigError(f"--out {out} is a file; --format savedmodel writes a folder. Pass a folder name.")
-    for path in (out, contract_path(out)):
-        if path.exists() and not overwrite:
-            raise ConfigError(f"--out: {path} already exists; pass --overwrite to replace it, or choose another name.")
+    refuse_existing((out, contract_path(out)), "--out", overwrite)
     check_writable_folder(out.parent, "--out")
     return out
 

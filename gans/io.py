@@ -138,6 +138,86 @@ def check_writable_folder(folder: str | Path, option: str = "--out") -> Path:
     return folder
 
 
+def refuse_existing(paths: Iterable[str | Path], option: str, overwrite: bool) -> None:
+    """The one overwrite rule of every command that writes: an output that exists is replaced only
+    with ``--overwrite``. Checked before the command's work starts, so a refusal costs nothing.
+
+    Raises:
+        ConfigError: one of ``paths`` exists and ``overwrite`` is False; the message names it and the fix.
+    """
+    if overwrite:
+        return
+    for path in paths:
+        if Path(path).exists():
+            raise ConfigError(f"{option} {path} already exists; pass --overwrite to replace it, or choose another "
+                              "name.")
+
+
+def check_output(path: str, suffix: str, option: str, overwrite: bool) -> Path:
+    """A file the command may write: the right suffix, not a folder, not an existing file unless
+    ``overwrite`` (:func:`refuse_existing`); its folder is created. Checked before any model is loaded."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() != suffix:
+        raise ConfigError(f"{option} {path} must end in {suffix} (the file written is {suffix[1:].upper()}).")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; pass a file name ending in {suffix}.")
+    refuse_existing([path], option, overwrite)
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{option} {path}: {existing} is a file, not a folder.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def claim_folder(folder: str | Path, option: str, overwrite: bool, owned: Iterable[str], remove: bool = True) -> Path:
+    """A folder a command owns (a study's ``--out``): new or empty, or, with ``overwrite``, emptied of
+    the earlier run's files, so no stale figure of that run stays beside the new ones.
+
+    Only files matching ``owned`` (glob patterns relative to the folder, e.g. ``"confusion_r*.png"``,
+    ``"samples/pca_k*.png"``) are removed, and only when nothing else is in the folder: a file the
+    command did not write is never deleted (a mistyped ``--out ~`` loses nothing). With ``remove``
+    False the folder is only checked, so a command can refuse before it reads anything and remove the
+    earlier run's files only once every input has passed, right before its work.
+
+    Returns:
+        The folder (created, unless ``remove`` is False).
+
+    Raises:
+        ConfigError: a file stands where the folder belongs; the folder holds files without
+            ``overwrite``; or, with it, files the command did not write.
+    """
+    folder = Path(folder).expanduser()
+    if not remove and not folder.exists():  # a check only: nothing is created before the command's inputs pass
+        existing = next((p for p in folder.parents if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ConfigError(f"{option}: {existing} is a file, not a folder; choose another path.")
+        return folder
+    check_writable_folder(folder, option)
+    if next(folder.iterdir(), None) is None:
+        return folder
+    refuse_existing([folder], option, overwrite)
+    ours = {p for pattern in owned for p in folder.glob(pattern) if not p.is_dir()}
+    foreign = []
+    for path in folder.rglob("*"):  # stops at the fourth: a mistyped --out ~ is not walked to its end
+        if not path.is_dir() and path not in ours:
+            foreign.append(path.relative_to(folder).as_posix())
+            if len(foreign) > 3:
+                break
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise ConfigError(f"{option} {folder} holds files this command did not write ({shown}); --overwrite "
+                          "replaces only an earlier run's own files. Choose a new or empty folder.")
+    if not remove:
+        return folder
+    for path in ours:
+        path.unlink()
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):  # only empty ones go
+            sub.rmdir()
+    log.info("--overwrite: removed %d file(s) of the earlier run in %s", len(ours), folder)
+    return folder
+
+
 def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")

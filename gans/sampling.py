@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError
+from gans.io import check_output
 
 
 def requested_labels(labels: str | None, label: int | None, n: int | None, num_classes: int | None):
@@ -65,7 +66,7 @@ def cmd_sample(args) -> int:
     from gans.datasets.scaling import unscale_images
     from gans.io import save_npz
     from gans.models import load_generator
-    from gans.models.conditioning import label_inputs, num_classes_of
+    from gans.training.steps import checkpoint_step_class
     from gans.visualize import save_image_grid
 
     if args.n is not None and args.n < 1:
@@ -77,10 +78,10 @@ def cmd_sample(args) -> int:
     if shape is None or len(shape) != 4 or shape[-1] not in (1, 3):
         raise ConfigError(f"{args.checkpoint} outputs {generator.output_shape}, not images (N, H, W, C) with C = 1 "
                           "or 3: 'gans sample' needs a generator of images (RUN/checkpoints/generator_step_N.h5).")
-    num_classes = num_classes_of(generator) if len(generator.inputs) > 1 else None
+    family = checkpoint_step_class(args.checkpoint)  # the run's family decodes its generator (the CAAE: prior z)
+    num_classes = family.checkpoint_classes(generator)
     labels, n, rows, cols = requested_labels(args.labels, args.label, args.n, num_classes)
-    z = np.random.default_rng(args.seed).standard_normal((n, generator.inputs[0].shape[-1]), dtype=np.float32)
-    inputs = z if labels is None else [z, label_inputs(generator, labels)]
+    inputs = family.checkpoint_inputs(generator, n, np.random.default_rng(args.seed), labels)
     images = np.asarray(generator.predict(inputs, batch_size=256, verbose=0))
     save_image_grid(images, out, rows, cols)
     if npz is not None:
@@ -90,20 +91,3 @@ def cmd_sample(args) -> int:
     print(f"{n} images{what} from {args.checkpoint} -> {out}"
           f" (values in [{images.min():.3f}, {images.max():.3f}])")
     return 0
-
-
-def check_output(path: str, suffix: str, option: str, overwrite: bool) -> Path:
-    """A file the command may write: the right suffix, not a folder, not an existing file unless
-    ``overwrite``; its folder is created. Checked before the generator is loaded."""
-    path = Path(path).expanduser()
-    if path.suffix.lower() != suffix:
-        raise ConfigError(f"{option} {path} must end in {suffix} (the file written is {suffix[1:].upper()}).")
-    if path.is_dir():
-        raise ConfigError(f"{option} {path} is a folder; pass a file name ending in {suffix}.")
-    if path.exists() and not overwrite:
-        raise ConfigError(f"{option} {path} already exists; pass --overwrite to replace it, or choose another name.")
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"{option} {path}: {existing} is a file, not a folder.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path

@@ -38,9 +38,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "keras2-freeze-recipe",
         "D learns in its own steps: the Keras 2 recipe (freeze D once before compiling the combined model, "
         "and a set_trainable that only ever freezes) leaves D's train_on_batch updating nothing",
-        (Edit(ADVERSARIAL, "        self.combined = build_combined(generator, discriminator)\n",
+        (Edit(ADVERSARIAL, "        self.combined, combined_loss, loss_weights = self.build_combined_model()\n",
               "        discriminator.trainable = False  # Keras 2: freeze once, then compile the combined model\n"
-              "        self.combined = build_combined(generator, discriminator)\n"),
+              "        self.combined, combined_loss, loss_weights = self.build_combined_model()\n"),
          Edit("gans/training/freeze.py", "    if model.trainable != trainable:\n        model.trainable = trainable\n",
               "    model.trainable = False\n")),
         ("tests/training/test_training.py",),
@@ -56,8 +56,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "no-freeze-in-g-step",
         "D does not move in G steps",
-        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        g_loss = run.train(",
-              "        g_loss = run.train("),),
+        (Edit(ADVERSARIAL, "        set_trainable(self.discriminator, False)\n        generator = self.generator_update(",
+              "        generator = self.generator_update("),),
         ("tests/training/test_training.py",),
     ),
     Mutant(
@@ -329,6 +329,13 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     # ------------------------------------------------------------------ sweeps
     Mutant(
+        "sweep-axis-any-name",
+        "a sweep refuses an axis its family does not read (issue 24: result_id=3,10 trained one run twice); "
+        "planted as an axis check that lets any name through",
+        (Edit("gans/studies/grid.py", "        _check_read(config, axis, listed)\n", ""),),
+        ("tests/test_sweep.py",),
+    ),
+    Mutant(
         "sweep-restarts-runs",
         "a sweep resumes a run folder that holds a saved state instead of refusing or restarting it",
         (Edit("gans/studies/sweep.py", "          resume=run_dir.exists())", "          resume=False)"),),
@@ -441,5 +448,48 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/experiments/pggan.py", "        if target is not None:\n            return target\n",
               "        pass\n"),),
         ("tests/cli/test_pggan_app.py",),
+    ),
+    Mutant(
+        "age-agreement-ignores-the-split",
+        "gans age-agreement scores only the validation faces its age classifier was not trained on",
+        (Edit("gans/evaluation/age.py", "for i in pick if names[i] not in seen]", "for i in pick]"),),
+        ("tests/test_caae.py::test_age_agreement_scores_only_faces_the_classifier_never_saw",),
+    ),
+    Mutant(
+        "attribute-term-reads-another-row",
+        "the attribute-consistency term pulls each generated face toward the attributes overlaid on its own noise",
+        (Edit("gans/training/steps/attribute.py", "return noise, ((targets, attributes) if",
+              "return noise, ((targets, np.roll(attributes, 1, axis=0)) if"),),
+        ("tests/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
+    ),
+    Mutant(
+        "attribute-classifier-trains",
+        "the attribute classifier stays frozen in the consistency term's generator update",
+        (Edit("gans/training/steps/attribute.py", "            classifier.trainable = False  # never trained here",
+              "            classifier.trainable = True  # never trained here"),),
+        ("tests/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
+    ),
+    # ------------------------------------------------------------------ overwrites and kept checkpoints
+    Mutant(
+        "claimed-folder-lets-a-used-one-through",
+        "a command that owns its folder (a study) refuses a used one without --overwrite, and never deletes an "
+        "earlier run's files unasked",
+        (Edit("gans/io.py", "    refuse_existing([folder], option, overwrite)\n    ours = ", "    ours = "),),
+        ("tests/test_overwrite.py",),
+    ),
+    Mutant(
+        "pruning-before-the-state",
+        "the checkpoint the saved state is at is never pruned: pruning comes after the state is written (here it "
+        "runs where the .h5 is written, and a stop before the state write leaves the state without its checkpoint)",
+        (Edit(TRAINING_CALLBACKS, "        trainer.save_state(step)\n        if self.keep_last:\n",
+              "        trainer.save_state(step)\n        if False:\n"),
+         Edit(TRAINING_CALLBACKS,
+              '        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5")\n',
+              '        save_h5(trainer.generator, trainer.run_dir / "checkpoints" / f"generator_{step_name(step)}.h5")\n'
+              "        state = next(c for c in trainer.callbacks if isinstance(c, StateCheckpoint))\n"
+              "        if state.keep_last:\n"
+              '            prune_checkpoints(trainer.run_dir / "checkpoints", state.keep_last,\n'
+              '                              state.keep_every * state.every if state.keep_every else None, protect=step)\n')),
+        ("tests/test_checkpoints.py",),
     ),
 )

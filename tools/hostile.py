@@ -54,6 +54,11 @@ NATIVE_LOG = re.compile(r"^([IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]|WARNING: All log
 LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
 ERROR_LINE = re.compile(r"^gans( [\w-]+)?: error: ")
 LENET = ["--extractor", "lenet", "--lenet-data", "{W}/D.npz", "--no-progress"]
+# This checkout's gans, in the driver and in every command it starts: a script's own folder (tools/) leads
+# its sys.path, not the checkout, so from a second worktree the installed gans (another checkout) would
+# answer the cases.
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+CHECKOUT_ENV = {"PYTHONPATH": os.pathsep.join(p for p in (CHECKOUT, os.environ.get("PYTHONPATH", "")) if p)}
 
 
 @dataclass
@@ -181,6 +186,7 @@ def make_data(w: Path) -> None:
         bad[0, 1, 2] = value
         np.savez(w / f"{name}.npz", images=bad)
     np.savez(w / "fid_two_arrays.npz", a=x, b=x)
+    np.savez(w / "fid_one_named_array.npz", digits=x)
     for how in ("truncate", "corrupt", "text", "empty"):
         np.savez_compressed(w / f"fid_{how}.npz", images=x)
         _damage(w / f"fid_{how}.npz", how)
@@ -235,6 +241,11 @@ x = keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784, activation="tanh")
 nan = keras.Model(z, x)
 nan.set_weights([np.full(w.shape, np.nan, np.float32) for w in nan.get_weights()])
 nan.save("nan_generator.h5")
+label = keras.Input((10,), name="label")
+zc = keras.Input((8,), name="z")
+image = keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784, activation="tanh")(
+    keras.layers.Concatenate()([zc, label])))
+keras.Model([zc, label], image, name="generator").save("conditional.h5")
 """
 
 
@@ -242,7 +253,7 @@ def make_workspace(w: Path, mode: str = "spawn", driver=None) -> None:
     """Data files, two generator files and the trained run ``R`` every run case copies or guards."""
     w = Path(w)
     make_data(w)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"}
     # The models and the crop parts in processes of their own, beside the training: the fork driver's
     # process must start no TensorFlow or OpenCV threads before it forks.
     helpers = [subprocess.Popen([sys.executable, "-c", MODELS], cwd=w, env=env, stdout=subprocess.DEVNULL,
@@ -291,8 +302,14 @@ def _copy_run(name: str, damage: Callable[[Path], None] | None = None, source: s
 
 
 # A progressive run to 16x16 with one step per phase (4 faces of the workspace's 24, 4 filters).
-PGGAN = ["train", "pggan", "--data", "{W}/faces.npz", "--images-per-phase", "4", "--batch-sizes", "4", "4", "4", "4",
-         "--filters", "4", "4", "4", "4", "--latent-dim", "4", "--no-tensorboard", "--no-progress"]
+PGGAN = ["train", "pggan", "--data", "{W}/faces.npz", "--images-per-phase", "4", "--latent-dim", "4", "--no-tensorboard",
+         "--no-progress"]
+
+
+def _pggan(target: int) -> list[str]:
+    """PGGAN to ``target``, with one batch size and one filter count (4) per resolution from 4x4."""
+    n = target.bit_length() - 2  # 4 -> 1, 8 -> 2, 16 -> 3, 32 -> 4
+    return [*PGGAN, "--target-resolution", str(target), "--batch-sizes", *["4"] * n, "--filters", *["4"] * n]
 
 
 def _pggan_run(w: Path) -> None:
@@ -301,9 +318,9 @@ def _pggan_run(w: Path) -> None:
     if (w / "P" / "checkpoints" / "generator_16x16_stable.h5").is_file():
         return
     shutil.rmtree(w / "P", ignore_errors=True)
-    argv = [a.replace("{W}", str(w)) for a in (*PGGAN, "--target-resolution", "16", "--out", "{W}/P")]
+    argv = [a.replace("{W}", str(w)) for a in (*_pggan(16), "--out", "{W}/P")]
     done = subprocess.run([sys.executable, "-m", "gans.cli", *argv], cwd=w, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if done.returncode != 0:
         raise RuntimeError(f"could not train the app cases' progressive run: {done.stderr[-2000:]}")
 
@@ -463,8 +480,61 @@ def _damage_state(how: str):
     return damage
 
 
+def _celeba_root(w: Path) -> None:
+    """A CelebA root as the release and torchvision lay it out: img_align_celeba/ and list_attr_celeba.txt."""
+    from PIL import Image
+
+    root = w / "celeba_root"
+    (root / "img_align_celeba").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(1, 7):
+        Image.fromarray(rng.integers(0, 256, (20, 16, 3)).astype(np.uint8)).save(root / "img_align_celeba" / f"{i:06d}.jpg")
+        rows.append(f"{i:06d}.jpg " + " ".join("1" if (i + k) % 3 == 0 else "-1" for k in range(40)))
+    names = " ".join(f"attr_{k}" for k in range(40))
+    (root / "list_attr_celeba.txt").write_text("\r\n".join(["6", names, *rows]))
+
+
+def _unmeasured_runs(w: Path) -> None:
+    """A folder of one run that measured no FID (config.json, no fid.csv)."""
+    run = w / "report_unmeasured" / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps({"experiment": 3, "dataset": "mnist"}))
+
+
+def _nothing_written(folder: str, names: set[str]):
+    def check(w: Path, r: Result) -> str | None:
+        found = {p.name for p in (w / folder).iterdir()} - names
+        return f"wrote {sorted(found)}" if found else None
+
+    return check
+
+
 def _write(relative: str, text: str):
     return lambda run: (run / relative).write_text(text)
+
+
+def _used(name: str, *files: str | tuple[str, str]):
+    """Setup: ``ow/NAME`` holding ``files`` (relative paths, or (path, text) pairs), as an earlier run of a
+    command left them."""
+    def setup(w: Path) -> None:
+        folder = w / "ow" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        for file in files:
+            relative, text = file if isinstance(file, tuple) else (file, "an earlier result")
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+
+    return setup
+
+
+def _only_files(folder: str, names: list[str]):
+    """Check: ``folder`` holds exactly ``names`` (relative paths): no file of the earlier run stayed."""
+    def check(w: Path, r: Result) -> str | None:
+        found = sorted(p.relative_to(w / folder).as_posix() for p in (w / folder).rglob("*") if p.is_file())
+        return None if found == sorted(names) else f"{folder} holds {found}, expected {sorted(names)}"
+
+    return check
 
 
 def _stale_lock(run: Path) -> None:
@@ -752,14 +822,105 @@ def cases() -> list[Case]:
     add(Case("app_demo_port_taken", ["demo", "{W}/P", "--port", "{PORT}"],
              r"port \d+ on 127\.0\.0\.1 is already in use by another program; pass another --port, or --port 0",
              item="a port another program listens on", hold_port=True, setup=_pggan_run))
-    add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a progressive run folder",
+    add(Case("app_demo_not_a_run", ["demo", "{W}/notes", "--port", "0"], "is not a run folder",
              item="demo of a folder that is no progressive run"))
-    add(Case("app_grow_below", [*PGGAN, "--target-resolution", "8", "--resume", *_run("app_grow_below")],
+    add(Case("app_grow_below", [*_pggan(8), "--resume", *_run("app_grow_below")],
              "--target-resolution 8: this run trains to 16x16, and a run can only grow", item="a run shrunk",
              guard="runs/app_grow_below", logs=True, setup=lambda w: (_pggan_run(w), _copy_run("app_grow_below", source="P")(w))))
-    add(Case("app_grow_to_32", [*PGGAN, "--target-resolution", "32", "--resume", *_run("app_grow_to_32")], None,
+    add(Case("app_grow_to_32", [*_pggan(32), "--resume", *_run("app_grow_to_32")], None,
              item="a finished run grown from 16x16 to 32x32 by a second --resume",
              setup=lambda w: (_pggan_run(w), _copy_run("app_grow_to_32", source="P")(w)), check=_grown(16, 32)))
+
+    # ---- issue 24: silent wrong results and errors that named the wrong problem
+    for name, argv, match, item in [
+        ("i24_sweep_label_axis", ["sweep", "3", "--grid", "result_id=3,10", "--steps", "2", "--out", "{W}/sw_label"],
+         r"grid axis 'result_id' only names the listed points", "item 2: an axis the family does not read "
+         "(two identical runs listed as two configurations before)"),
+        ("i24_sweep_refused_axis", ["sweep", "pggan", "--grid", "B=4,8", "--steps", "2", "--out", "{W}/sw_pggan"],
+         r"the pggan family does not read batch_size \(use --batch-sizes", "item 2: a setting the family refuses"),
+        ("i24_sweep_caae_n_critic", ["sweep", "caae", "--grid", "n_critic=1,2", "--out", "{W}/sw_caae"],
+         r"the caae family does not read n_critic", "item 2: n_critic for a family without a critic loop"),
+        ("i24_fid_one_named_array", ["fid", "{W}/fid_one_named_array.npz", "{W}/D.npz", "--n", "50", *LENET],
+         r"holds \['digits'\]; name the image array 'images'", "item 6: fid took any single array, train did not"),
+        ("i24_pggan_extra_batch_sizes", [*PGGAN, "--target-resolution", "8", "--batch-sizes", "4", "4", "4",
+                                         "--out", "{W}/runs/i24_pggan_extra_batch_sizes"],
+         r"give one batch size per resolution \[4, 8\] \(2 values\), got 3", "item 6: extra values were ignored"),
+        ("i24_export_tflite_as_keras", ["export", "{W}/P", "--resolution", "8", "--format", "tflite", "--out",
+                                        "{W}/x.keras"], r"must end in \.tflite", "item 6: a TFLite file named .keras"),
+        ("i24_export_savedmodel_as_tflite", ["export", "{W}/P", "--resolution", "8", "--format", "savedmodel",
+                                             "--out", "{W}/x.tflite"], r"writes a folder, and a folder named x\.tflite",
+         "item 6's class: a SavedModel folder named like a .tflite file"),
+        ("i24_train_classifier_npz", ["train-classifier", "celeba", "--data", "{W}/faces.npz", "--out", "{W}/clf"],
+         r"faces\.npz is a file; CelebA is read from its image folder", "said the folder does not exist"),
+    ]:
+        add(Case(name, argv, match, item=item, setup=_pggan_run if "{W}/P" in argv else None))
+    add(Case("i24_export_conditional", ["export", "{W}/conditional.h5", "--format", "keras", "--out", "{W}/c.keras"],
+             r"is a conditional generator \(inputs z, label\); an app export maps z alone", logs=True,
+             item="exporting a CCGAN generator asked for a generator checkpoint"))
+    add(Case("i24_export_resolution_of_a_file", ["export", "{W}/P/checkpoints/generator_8x8_stable.h5", "--resolution",
+                                                 "4", "--format", "keras", "--out", "{W}/r4.keras"],
+             r"--resolution picks a generator from a run folder", setup=_pggan_run,
+             item="said to train a pggan (already fixed on main)"))
+    add(Case("i24_generate_from_faces_missing", ["generate-from-faces", "{W}/nothing.h5", "{W}/nothing_run",
+                                                 "{W}/notes.txt", "--out", "{W}/new.png"],
+             r"does not exist", item="generate-from-faces names the missing file"))
+    add(Case("i24_resume_other_family", [*ORIGINAL, "--resume", *_run("i24_resume_other_family")],
+             r"i24_resume_other_family is a pggan run, not lsgan: resume it with 'gans train pggan",
+             item="twenty field differences instead of the family", guard="runs/i24_resume_other_family",
+             setup=lambda w: (_pggan_run(w), _copy_run("i24_resume_other_family", source="P")(w))))
+    add(Case("i24_report_unmeasured", ["report", "{W}/report_unmeasured"], r"has an FID to report \(1 skipped",
+             item="item 6: report of runs without fid.csv exited 0 with empty files", setup=_unmeasured_runs,
+             check=_nothing_written("report_unmeasured", {"run"})))
+    add(Case("i24_celeba_root", ["train-classifier", "celeba", "--data", "{W}/celeba_root", "--epochs", "1",
+                                 "--limit", "6", "--image-size", "16", "16", "--no-progress", "--overwrite", "--out",
+                                 "{W}/clf_root"], None, setup=_celeba_root, check=_file_exists("clf_root/classifier.h5"),
+             item="the standard CelebA root (img_align_celeba/ + list_attr_celeba.txt) was refused"))
+
+    # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
+    # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
+    exists = "already exists; pass --overwrite"
+    for name, argv, files, item in [
+        ("ow_age_progress", ["age-progress", "{W}/R", "{W}/png8/000.png", "--out", "{W}/ow/ow_age_progress/strip.png"],
+         ["strip.png"], "age-progress --out replaced silently"),
+        ("ow_train_age_classifier", ["train-age-classifier", "--data", "{W}/nothing", "--out",
+                                     "{W}/ow/ow_train_age_classifier"], ["age_classifier.json"],
+         "train-age-classifier --out replaced silently"),
+        ("ow_age_agreement", ["age-agreement", "{W}/R", "--classifier", "{W}/text.h5", "--out",
+                              "{W}/ow/ow_age_agreement/agree.csv"], ["agree.png"], "age-agreement's figure replaced"),
+        ("ow_train_classifier_reports", ["train-classifier", "celeba", "--data", "{W}/nothing", "--out",
+                                         "{W}/ow/ow_train_classifier_reports"], ["epochs.csv"],
+         "train-classifier replaced the reports of another classifier"),
+        ("ow_fid_save_stats", ["fid", "{W}/stats_ok_a.npz", "--save-stats", "{W}/ow/ow_fid_save_stats"],
+         ["stats_ok_a_x_n10.npz"], "fid --save-stats replaced saved statistics"),
+        ("ow_study_pca", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_pca"], ["pca.csv"],
+         "re-running study pca in a used folder"),
+        ("ow_study_synthetic", ["study", "synthetic", "{W}/nothing.h5", "--data", "{W}/D.npz", "--out",
+                                "{W}/ow/ow_study_synthetic"], ["confusion_r0100.png"],
+         "re-running study synthetic in a used folder"),
+        ("ow_export", ["export", "{W}/R/checkpoints/generator_step_000020.h5", "--format", "keras", "--out",
+                       "{W}/ow/ow_export/g.keras"], ["g.keras.json"], "export over another export's contract"),
+        ("ow_crop_faces", ["crop-faces", "{W}/photos", "{W}/ow/ow_crop_faces/c.npz"], ["c.npz"],
+         "crop-faces over an existing .npz"),
+        ("ow_generate_from_faces", ["generate-from-faces", "{W}/text.h5", "{W}/text.h5", "{W}/png8/000.png", "--out",
+                                    "{W}/ow/ow_generate_from_faces/new.png"], ["new_with_inputs.png"],
+         "generate-from-faces over the picture beside an earlier face"),
+    ]:
+        add(Case(name, argv, exists, item=item, guard=f"ow/{name}", setup=_used(name, *files)))
+    add(Case("ow_report", ["report", "{W}/ow/ow_report"], exists, item="report replaced", guard="ow/ow_report",
+             setup=_used("ow_report", "fid_report.csv", ("run/config.json", '{"experiment": 3, "dataset": "mnist"}'),
+                         ("run/fid.csv", "step,fid,extractor\n10,40.5,lenet\n"))))
+    add(Case("ow_study_foreign_files", ["study", "pca", "--data", "{W}/D.npz", "--out", "{W}/ow/ow_study_foreign_files",
+                                        "--overwrite"], "holds files this command did not write \\(notes.txt\\)",
+             item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
+             setup=_used("ow_study_foreign_files", "pca.csv", "notes.txt")))
+    add(Case("ow_study_pca_overwrite", ["study", "pca", "--data", "{W}/D.npz", "--components", "1,2", "--n-per-class",
+                                        "10", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite", "--overwrite"],
+             None, item="study --overwrite leaves no stale figure of the earlier run",
+             setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
+             check=_only_files("ow/ow_study_pca_overwrite",
+                               ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
+    add(Case("args_keep_every_alone", ["train", "lsgan", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
+             item="--keep-every without --keep-checkpoints"))
 
     # ---- diagnose
     add(Case("diagnose_not_a_run", ["diagnose", "{W}/notes"], "has no losses.csv", item="diagnose a non-run"))
@@ -786,7 +947,7 @@ def _limit(nofile: int | None):
 
 def run_spawn(case: Case, w: Path, timeout: int = 600) -> Result:
     """The case in a fresh ``python -m gans.cli`` process."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
+    env = {**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3", "GANS_CACHE_DIR": str(w / "cache")}
     start = time.time()
     done = subprocess.run([sys.executable, "-m", "gans.cli", *_argv(case, w)], capture_output=True, text=True,
                           cwd=w, env=env, timeout=timeout, preexec_fn=_limit(case.nofile))
@@ -986,6 +1147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--make-crop-parts", metavar="W", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if CHECKOUT not in sys.path:  # the fork driver imports gans in this process
+        sys.path.insert(0, CHECKOUT)
     if args.make_crop_parts:
         make_crop_parts(Path(args.make_crop_parts))
         return 0

@@ -45,7 +45,8 @@ def register(sub) -> None:
                "      photos/a.jpg photos/b.jpg --crop --out new_face.png",
     )
     p.add_argument("classifier", metavar="CLASSIFIER", help="classifier .h5 from 'gans train-classifier'")
-    p.add_argument("generator", metavar="GENERATOR", help="generator .h5 from 'gans train attribute'")
+    p.add_argument("generator", metavar="GENERATOR",
+                   help="generator .h5 from 'gans train attribute', or its run folder (its latest generator)")
     p.add_argument("faces", metavar="FACE", nargs="+", help="face images (CelebA-like crops, or photos with --crop)")
     unit = number("alpha and beta", 0, 1)
     p.add_argument("--alpha", type=unit, default=0.6, help="noise weight of the first two blocks, in [0, 1] (0.6)")

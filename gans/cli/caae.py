@@ -27,6 +27,7 @@ def register(sub) -> None:
                    help="render as male, female or both (one row each; default both)")
     p.add_argument("--crop", action="store_true",
                    help="find the face with the library's MTCNN crop first (for an uncropped photo)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=cmd_age_progress)
 
     p = sub.add_parser(
@@ -44,7 +45,11 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=count(), default=8, help="passes over the training faces (default 8)")
     p.add_argument("--batch-size", type=count(), default=64, help="faces per step (default 64)")
     p.add_argument("--seed", type=count(0), default=0, help="seed of weights and shuffling (default 0)")
+    p.add_argument("--hold-out", action="append", metavar="CAAE_RUN",
+                   help="leave a CAAE run's validation faces out of the training faces, so 'gans age-agreement' can "
+                        "score all of them (repeatable; without it, it scores only the faces the classifier never saw)")
     p.add_argument("--out", required=True, metavar="DIR", help="writes DIR/age_classifier.h5 and .json")
+    p.add_argument("--overwrite", action="store_true", help="replace an age classifier already in DIR")
     p.set_defaults(func=lazy("gans.evaluation.age:cmd_train_age_classifier"))
 
     p = sub.add_parser(
@@ -58,20 +63,24 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="DIR_OR_NPZ", help="UTKFace data (default: the run's, from RUN/caae.json)")
     p.add_argument("--n", type=count(), default=200, metavar="N",
                    help="validation faces to re-render, spread evenly over the split so every age is in (default 200)")
-    p.add_argument("--out", metavar="CSV", help="table to write (default RUN/age_agreement.csv)")
+    p.add_argument("--out", metavar="CSV", help="table to write, and its figure beside it as .png "
+                   "(default RUN/age_agreement.csv)")
+    p.add_argument("--overwrite", action="store_true", help="replace the table and figure if they exist")
     p.set_defaults(func=lazy("gans.evaluation.age:cmd_age_agreement"))
 
 
 def cmd_age_progress(args) -> int:
     """``gans age-progress RUN_OR_CHECKPOINT face.jpg --out strip.png [--gender both] [--crop]``."""
+    from gans.io import check_output
     from gans.models.caae import load_pair
     from gans.training.caae import age_progression, gender_ids, read_face, save_age_strip
 
+    out = check_output(args.out, ".png", "--out", args.overwrite)  # before any model is loaded
     genders = gender_ids(args.gender)
     encoder, generator = load_pair(args.checkpoint)
     size = int(encoder.inputs[0].shape[1])
     face = read_face(args.face, size, crop=args.crop)
     strip = age_progression(encoder, generator, face, genders)
-    out = save_age_strip(face, strip, args.out, genders, title=f"{Path(args.face).name}: age groups")
+    out = save_age_strip(face, strip, out, genders, title=f"{Path(args.face).name}: age groups")
     print(f"age strip: {Path(out).resolve()} ({len(genders)} row(s) of {strip.shape[1]} age groups at {size}x{size})")
     return 0

@@ -31,8 +31,9 @@ def register(sub) -> None:
                         help="ignore faces the detector scores lower (0-1)")
     parser.add_argument("--min-face-size", type=count(0), default=20,
                         help="ignore faces whose shorter side is smaller, in source pixels")
-    parser.add_argument("--select", choices=("confidence", "largest"), default="confidence",
-                        help="which face to keep when a photo has several")
+    parser.add_argument("--select", choices=("confidence", "largest", "only"), default="confidence",
+                        help="which face to keep when a photo has several: the most confident, the largest, or "
+                             "'only' (skip a photo of several people, listed as several_faces)")
     parser.add_argument("--max-side", type=count(), default=1024,
                         help="shrink larger photos to this longest side for detection (crops use full resolution)")
     parser.add_argument("--max-pixels", type=count(), default=50_000_000,

@@ -35,6 +35,7 @@ def register(sub) -> None:
                    help="images drawn from each image source or generated (default 5000, as the thesis)")
     p.add_argument("--save-stats", metavar="DIR",
                    help="also write the statistics of A and B into DIR as .npz, to reuse as A or B later")
+    p.add_argument("--overwrite", action="store_true", help="replace statistics files already in --save-stats DIR")
     p.add_argument("--inception-weights", metavar="PATH",
                    help="local InceptionV3 no-top weights .h5 (for machines without network)")
     p.add_argument("--lenet-data", metavar="PATH",
@@ -57,6 +58,7 @@ def register(sub) -> None:
     )
     p.add_argument("runs_dir", metavar="RUNS_DIR", help="folder holding run folders (searched recursively)")
     p.add_argument("--out", metavar="DIR", help="where to write the report (default RUNS_DIR)")
+    p.add_argument("--overwrite", action="store_true", help="replace a report already in the folder")
     p.set_defaults(func=lazy("gans.evaluation.commands:cmd_report"))
 
     p = sub.add_parser(

@@ -39,7 +39,7 @@ def register(sub) -> None:
                    help="the real fraction of one class instead of --real-fraction's (the paper: 0=0.4); "
                         "repeat or separate by commas")
     p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: Keras' MNIST)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty; see --overwrite)")
     p.add_argument("--holdout", type=count(), default=2000, metavar="N",
                    help="held-out test digits when the data has one split only (default 2000)")
     p.add_argument("--split-seed", type=count(0), default=0, metavar="S",
@@ -53,6 +53,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=count(0), default=0,
                    help="seed of the digit choice, generation and training (default 0)")
     p.add_argument("--no-real-only", action="store_true", help="skip the control (the real digits alone)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier study in DIR: its files are removed first, so none of its figures stay")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=lazy("gans.studies.synthetic:cmd_synthetic"))
 
@@ -76,7 +78,9 @@ def register(sub) -> None:
     p.add_argument("--checkpoint", metavar="G.h5", help="a class-conditional generator to draw as a horizontal line")
     p.add_argument("--n-per-class", type=count(10), default=1000, metavar="N",
                    help="samples per class for each score (default 1000)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty; see --overwrite)")
     p.add_argument("--seed", type=count(0), default=0, help="seed of the samples (default 0)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier study in DIR: its files are removed first, so none of its figures stay")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=lazy("gans.studies.pca:cmd_pca"))

@@ -55,6 +55,10 @@ def register(sub) -> None:
     p.add_argument("--no-fid", action="store_true", help="no FID/KID")
     p.add_argument("--sample-every", type=count(), metavar="K", help="steps between sample grids of each run")
     p.add_argument("--checkpoint-every", type=count(), metavar="K", help="steps between checkpoints/states")
+    p.add_argument("--keep-checkpoints", type=count(), metavar="N", help="as for 'gans train': keep each run's "
+                   "last N .h5 checkpoints only (default: all)")
+    p.add_argument("--keep-every", type=count(), metavar="K", help="as for 'gans train': with --keep-checkpoints, "
+                   "also every K-th")
     p.add_argument("--seed", type=count(0), default=0, help="random seed of every run (default 0)")
     p.add_argument("--execution", choices=("fused", "recipe"), default="fused", help="as for 'gans train'")
     p.add_argument("--jit", choices=("auto", "on", "off"), default="auto", help="as for 'gans train'")

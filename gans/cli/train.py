@@ -74,6 +74,12 @@ def register(sub) -> None:
                    "(default: the thesis's 500 for GAN/LSGAN, 200 for DCGAN/WGAN)")
     p.add_argument("--checkpoint-every", type=count(), metavar="K",
                    help="steps between generator .h5 checkpoints and resumable states (same default)")
+    p.add_argument("--keep-checkpoints", type=count(), metavar="N",
+                   help="keep the .h5 checkpoints of the last N checkpoint steps only (default: keep all, as the "
+                        "thesis); the state's own step is always kept (see docs/run-folder.md for the disk it saves)")
+    p.add_argument("--keep-every", type=count(), metavar="K",
+                   help="with --keep-checkpoints: also keep every K-th checkpoint (steps that are multiples of "
+                        "K x --checkpoint-every) as milestones")
     p.add_argument("--fid-every", type=count(), metavar="K",
                    help="steps between FID evaluations into fid.csv (off by default)")
     p.add_argument("--fid-extractor", choices=EXTRACTORS,
@@ -217,7 +223,8 @@ def settings_from_args(args):
     """The :class:`~gans.training.run.RunSettings` of a ``gans train`` command line (every family's)."""
     from gans.training.run import RunSettings
 
-    return RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+    return RunSettings(sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+                       keep_checkpoints=args.keep_checkpoints, keep_every=args.keep_every, seed=args.seed,
                        batch_mode=args.batch_mode, progress=not args.no_progress and sys.stderr.isatty(),
                        fid_every=args.fid_every, fid_extractor=args.fid_extractor, fid_n=args.fid_n,
                        inception_weights=args.inception_weights, diagnose_every=args.diagnose_every,
@@ -235,7 +242,7 @@ def default_out(config) -> Path:
 
 def cmd_train(args) -> int:
     """``gans train``: for every family, options checked, config built, data read, the run trained."""
-    from gans.training.run import train, training_data
+    from gans.training.run import check_family, read_run_record, train, training_data
     from gans.training.steps import step_class
 
     # Every option is checked here, before data, networks or a LeNet are loaded (the parser has
@@ -245,13 +252,14 @@ def cmd_train(args) -> int:
     family = family_of(args)
     check_options(args, family)
     config = config_from_args(args, family)
+    out = Path(args.out) if args.out else default_out(config)
+    check_family(out, read_run_record(out) if out.is_dir() else None, config.variant)  # before the data is read
     size = args.image_size
     if size is not None and len(size) == 1:
         size = [size[0], size[0]]
     options = {o.name: getattr(args, o.name, None) for o in family.option_specs()}
     data = training_data(config, args.data, None if size is None else tuple(size), args.limit, options)
     config = step_class(config.variant).configure(config, data)
-    out = Path(args.out) if args.out else default_out(config)
     # Without --steps/--epochs a new run takes the configuration's steps, a resumed one its own length.
     trainer = train(config, out, data=data, steps=args.steps, epochs=args.epochs,
                     settings=settings_from_args(args), resume=args.resume)

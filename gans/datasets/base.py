@@ -35,6 +35,23 @@ class ImageDataset:
     def __len__(self) -> int:
         return len(self.images)
 
+    def subset(self, rows, source: str | None = None, **meta) -> "ImageDataset":
+        """The images (and labels) at ``rows``; each ``meta`` array or list with one entry per image is cut
+        to the same rows, other entries are kept; ``meta`` keywords are added."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = len(self)
+
+        def cut(value):
+            if isinstance(value, np.ndarray) and value.ndim and len(value) == n:
+                return value[rows]
+            if isinstance(value, (list, tuple)) and len(value) == n:
+                return [value[i] for i in rows]
+            return value
+
+        return ImageDataset(self.images[rows], None if self.labels is None else self.labels[rows],
+                            source=self.source if source is None else source,
+                            meta={**{k: cut(v) for k, v in self.meta.items()}, **meta})
+
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(int(d) for d in self.images.shape[1:])

@@ -153,10 +153,44 @@ def select_attributes(dataset: ImageDataset, **conditions) -> ImageDataset:
     return ImageDataset(dataset.images[mask], dataset.labels[mask], source=dataset.source, meta=meta)
 
 
-def find_attribute_file(image_dir: Path) -> Path:
-    """``list_attr_celeba.txt`` in the image folder, beside it, or in a sibling ``Anno/``."""
-    for candidate in (image_dir / ATTRIBUTE_FILE, image_dir.parent / ATTRIBUTE_FILE,
-                      image_dir.parent / "Anno" / ATTRIBUTE_FILE):
+# Where the aligned faces lie under a CelebA root: torchvision's layout (ROOT/celeba/img_align_celeba)
+# and the release's (ROOT/img_align_celeba, or ROOT/Img/img_align_celeba).
+_IMAGE_FOLDERS = ("img_align_celeba", "celeba/img_align_celeba", "Img/img_align_celeba")
+
+
+def celeba_image_folder(path: str | Path) -> Path:
+    """The folder of CelebA images that ``path`` names: the folder itself, or the ``img_align_celeba/``
+    under a CelebA root (the release's layout, or torchvision's ``ROOT/celeba/``), as torchvision's
+    ``CelebA(root)`` accepts it.
+
+    Raises:
+        DataNotFoundError: ``path`` does not exist.
+        DataError: ``path`` is a file (an .npz of crops is for the thesis's CelebA experiments, not here).
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        raise DataError(
+            f"{path} is a file; CelebA is read from its image folder (img_align_celeba, or the CelebA root that "
+            f"holds it and {ATTRIBUTE_FILE}). Pass that folder."
+        )
+    if not path.is_dir():
+        raise DataNotFoundError(
+            f"CelebA image folder {path} does not exist. Download img_align_celeba (Img/ in the "
+            "CelebA release) and pass its folder, or the CelebA root that holds it."
+        )
+    for inner in _IMAGE_FOLDERS:
+        if (path / inner).is_dir() and not any(p.suffix.lower() in (".jpg", ".png") for p in path.iterdir()):
+            return path / inner
+    return path
+
+
+def find_attribute_file(image_dir: Path, root: Path | None = None) -> Path:
+    """``list_attr_celeba.txt`` in the image folder, beside it, in a sibling ``Anno/``, or (given the
+    CelebA ``root`` the folder was found under) in the root or its ``Anno/``."""
+    places = [image_dir, image_dir.parent, image_dir.parent / "Anno"]
+    if root is not None:
+        places += [root, root / "Anno"]
+    for candidate in (place / ATTRIBUTE_FILE for place in places):
         if candidate.is_file():
             return candidate
     raise DataNotFoundError(
@@ -177,7 +211,8 @@ def load_celeba(
     """Load CelebA images aligned, by file name, to their attribute rows.
 
     Args:
-        image_dir: a folder of CelebA JPEGs (``img_align_celeba`` or any resized copy).
+        image_dir: a folder of CelebA JPEGs (``img_align_celeba`` or any resized copy), or a CelebA
+            root holding ``img_align_celeba/`` (:func:`celeba_image_folder`).
         attr_file: ``list_attr_celeba.txt``; ``None`` looks in and next to ``image_dir``.
         limit: keep the first ``limit`` aligned rows (attribute-file order).
         center_crop: cut a centred square (or (height, width)) first, e.g. 178 on 178x218 images.
@@ -193,20 +228,17 @@ def load_celeba(
 
     Raises:
         DataNotFoundError: the folder or attribute file is missing.
-        DataError: no image in the folder has an attribute row.
+        DataError: ``image_dir`` is a file, or no image in the folder has an attribute row.
 
     Reference:
         Liu, Luo, Wang and Tang, "Deep Learning Face Attributes in the Wild", ICCV 2015.
     """
     from gans.datasets.image_files import read_images
 
-    image_dir = Path(image_dir).expanduser()
-    if not image_dir.is_dir():
-        raise DataNotFoundError(
-            f"CelebA image folder {image_dir} does not exist. Download img_align_celeba (Img/ in the "
-            "CelebA release) and pass its folder."
-        )
-    attrs = read_attributes(Path(attr_file).expanduser() if attr_file else find_attribute_file(image_dir))
+    root = Path(image_dir).expanduser()
+    image_dir = celeba_image_folder(root)
+    attrs = read_attributes(Path(attr_file).expanduser() if attr_file
+                            else find_attribute_file(image_dir, root if root != image_dir else None))
     on_disk = {p.name for p in image_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
     rows = np.asarray([i for i, name in enumerate(attrs.filenames) if name in on_disk], dtype=np.int64)
     report = {

@@ -20,7 +20,7 @@ import numpy as np
 from gans.datasets.image_files import FACES_EXTRA_HINT
 from gans.errors import ConfigError
 
-SELECT_RULES = ("confidence", "largest")
+SELECT_RULES = ("confidence", "largest", "only")
 # MTCNN's last stage (ONet) drops faces below this confidence unless told otherwise.
 MTCNN_ONET_THRESHOLD = 0.8
 # MTCNN's pyramid starts at 12-pixel windows; a smaller image cannot hold a detectable face.
@@ -39,7 +39,8 @@ class CropOptions:
         min_face_size: faces whose shorter box side is smaller, in source pixels, are ignored:
             they would be mostly blur once resized.
         select: which face of several to keep: "confidence" (the most confident) or "largest"
-            (the largest box area).
+            (the largest box area); "only" keeps a photo's face only when it is the one face found
+            (a photo of several people is skipped as "several_faces").
         max_side: photos whose longest side exceeds this are shrunk for detection only.
         max_pixels: photos with more pixels are skipped as "too_large", judged from the file's header
             before anything is decoded (a 20000x20000 PNG would take 1.2 GB decoded).
@@ -161,7 +162,7 @@ def choose_face(faces: list[dict], options: CropOptions) -> tuple[dict | None, s
 
     Returns:
         ``(face, "", "")``, or ``(None, reason, detail)`` with reason ``no_face``,
-        ``low_confidence`` or ``face_too_small``.
+        ``low_confidence``, ``face_too_small`` or (select "only") ``several_faces``.
     """
     if not faces:
         return None, "no_face", "the detector found no face"
@@ -177,6 +178,8 @@ def choose_face(faces: list[dict], options: CropOptions) -> tuple[dict | None, s
     def area(face):
         return float(face["box"][2]) * float(face["box"][3])
 
+    if options.select == "only" and len(big) > 1:
+        return None, "several_faces", f"{len(big)} faces found; this needs a photo of one person"
     if options.select == "largest":
         return max(big, key=lambda f: (area(f), float(f["confidence"]))), "", ""
     return max(big, key=lambda f: (float(f["confidence"]), area(f))), "", ""

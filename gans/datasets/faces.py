@@ -47,6 +47,7 @@ from gans.datasets.face_windows import read_ahead_windows
 from gans.datasets.image_files import (FACES_EXTRA_HINT, IMAGE_SUFFIXES, list_image_files, opencv, read_images,
                                        read_rgb)
 from gans.errors import ConfigError
+from gans.io import refuse_existing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -241,8 +242,7 @@ def crop_faces(
     out = Path(out).expanduser()
     if out.suffix != ".npz":
         raise ConfigError(f"output {out} must end in .npz (it is one compressed NumPy archive).")
-    if out.exists() and not overwrite:
-        raise ConfigError(f"{out} already exists. Choose another output, delete it, or pass --overwrite.")
+    refuse_existing([out], "OUT", overwrite)
     opencv()  # fail fast, before any work, when the extra is missing
     names = list_image_files(root, limit)
     manifest = manifest_path(out)
@@ -303,6 +303,67 @@ def crop_faces(
     return summary
 
 
+def centre_cut(image, height: int, width: int):
+    """The largest centred part of ``image`` (H, W, C) with the aspect of ``height`` x ``width``."""
+    h, w = image.shape[:2]
+    if w * height >= h * width:
+        cut_h, cut_w = h, max(1, min(w, round(h * width / height)))
+    else:
+        cut_h, cut_w = max(1, min(h, round(w * height / width))), w
+    top, left = (h - cut_h) // 2, (w - cut_w) // 2
+    return image[top:top + cut_h, left:left + cut_w]
+
+
+MIN_FACE_SIDE = 16  # pixels: a smaller image cannot hold a face worth re-rendering
+MAX_FACE_ASPECT = 2.0  # a cropped face is about as wide as it is high; a strip or a panorama is not one
+
+
+def read_face_photos(paths, size: tuple[int, int], crop: bool = False, margin: float = 0.6,
+                     detector=None) -> np.ndarray:
+    """One face from each photo, for the commands that re-render given faces (``gans age-progress``,
+    ``gans generate-from-faces``): with ``crop`` the library's MTCNN crop of a photo of one person
+    (:func:`crop_face_photos`); without, an already cropped face, checked to be face-sized and
+    face-shaped, its centre cut to the aspect of ``size`` and resized.
+
+    Returns:
+        uint8 (len(paths), height, width, 3).
+
+    Raises:
+        DataNotFoundError: a photo does not exist.
+        DataError: a photo cannot be read, is smaller than :data:`MIN_FACE_SIDE` pixels a side, is
+            more than :data:`MAX_FACE_ASPECT` times as long as wide (without ``crop``), or (with
+            ``crop``) holds no face or several.
+    """
+    import numpy as np
+
+    from gans.datasets.image_files import read_rgb
+    from gans.datasets.npz import resize_images
+    from gans.errors import DataError, DataNotFoundError
+
+    paths = [Path(p).expanduser() for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise DataNotFoundError(f"face photo {path} does not exist{' (it is a folder)' if path.exists() else ''}; "
+                                    "pass image files of faces.")
+    if crop:
+        return crop_face_photos(paths, size, margin=margin, detector=detector)
+    height, width = (int(v) for v in size)
+    faces = []
+    for path in paths:
+        image, reason, detail = read_rgb(path)
+        if image is None:
+            raise DataError(f"{path} cannot be read as an image ({reason}: {detail}).")
+        h, w = image.shape[:2]
+        if min(h, w) < MIN_FACE_SIDE:
+            raise DataError(f"{path} is {h}x{w} pixels, too small to hold a face (at least {MIN_FACE_SIDE} a side); "
+                            "pass a larger face photo.")
+        if max(h, w) > MAX_FACE_ASPECT * min(h, w):
+            raise DataError(f"{path} is {h}x{w} pixels, not face-shaped (a cropped face is about as wide as high); "
+                            "pass a cropped face, or the photo with --crop to find the face in it.")
+        faces.append(resize_images(centre_cut(image, height, width)[None], (height, width))[0])
+    return np.stack(faces)
+
+
 def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_confidence: float = 0.9,
                      detector=None) -> np.ndarray:
     """One face from each of a few photos, cut as CelebA's aligned faces are framed: the pipeline's
@@ -321,7 +382,7 @@ def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_conf
         uint8 (len(paths), height, width, 3).
 
     Raises:
-        DataError: a photo gives no face (the message names the photo and the reason).
+        DataError: a photo gives no face, or several (the message names the photo and the reason).
     """
     import numpy as np
 
@@ -329,7 +390,7 @@ def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_conf
     from gans.errors import DataError
 
     height, width = (int(v) for v in size)
-    options = CropOptions(size=max(height, width), margin=margin, min_confidence=min_confidence)
+    options = CropOptions(size=max(height, width), margin=margin, min_confidence=min_confidence, select="only")
     detector = build_detector() if detector is None else detector
     faces = []
     for path in (Path(p).expanduser() for p in paths):
@@ -337,12 +398,10 @@ def crop_face_photos(paths, size: tuple[int, int], margin: float = 0.6, min_conf
                                lambda *counts: None)
         if not result.images:
             _, reason, detail = result.skips[0]
-            raise DataError(f"{path}: no face to crop ({reason}: {detail}); pass a photo with a clear face, or "
+            if reason == "several_faces":
+                raise DataError(f"{path}: {detail}; pass a photo of one person, or a face cropped by hand without "
+                                "--crop.")
+            raise DataError(f"{path}: no face to crop ({reason}: {detail}); pass a photo with one clear face, or "
                             "an already cropped face without --crop.")
-        square = result.images[0]
-        side = square.shape[0]
-        cut_h, cut_w = (side, max(1, round(side * width / height))) if height >= width else \
-            (max(1, round(side * height / width)), side)
-        top, left = (side - cut_h) // 2, (side - cut_w) // 2
-        faces.append(square[top:top + cut_h, left:left + cut_w])
+        faces.append(centre_cut(result.images[0], height, width))
     return np.concatenate([resize_images(face[None], (height, width)) for face in faces])

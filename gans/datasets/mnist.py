@@ -129,6 +129,25 @@ def _load_from_path(path: Path, split: str) -> ImageDataset:
     return _assemble(parts, split, source=str(path))
 
 
+def mnist_path(candidate) -> str | None:
+    """``candidate`` (a path, or a data set's source such as ``"DIR [test] [first 200]"``) when it is
+    MNIST as :func:`load_mnist` reads it (a folder of IDX files, or an .npz with ``x_train``/``x_test``),
+    else None."""
+    if not candidate:
+        return None
+    path = Path(str(candidate).split(" [", 1)[0]).expanduser()
+    if path.is_dir():
+        found = any(_find_idx(path, stem) for stem, _ in IDX_FILES.values())
+        return str(path) if found else None
+    if path.is_file() and path.suffix.lower() == ".npz":
+        try:
+            _, names = read_npz(path, ())
+        except DataError:
+            return None
+        return str(path) if {"x_train", "x_test"} & set(names) else None
+    return None
+
+
 def _find_idx(folder: Path, stem: str) -> Path | None:
     for candidate in (folder / f"{stem}.gz", folder / stem):
         if candidate.is_file():

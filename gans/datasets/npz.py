@@ -20,6 +20,18 @@ from gans.io import read_npz, save_npz
 COMPANION_KEYS = ("filenames", "boxes", "crop_boxes", "confidences")
 
 
+def image_keys(names) -> list[str]:
+    """The arrays of an .npz that hold images, by the one rule ``gans train`` and ``gans fid`` share:
+    ``images``; else MNIST's ``x_train``/``x_test``; else an .npy's one array; else none (an .npz whose
+    one array has another name is refused, not guessed at)."""
+    names = list(names)
+    if "images" in names:
+        return ["images"]
+    if "x_train" in names or "x_test" in names:
+        return [k for k in ("x_train", "x_test") if k in names]
+    return ["arr_0"] if names == ["arr_0"] else []
+
+
 def load_images(path: str | Path, key: str = "images") -> ImageDataset:
     """Load images (N, H, W, C) from an .npz (or an .npy), checked and converted to uint8.
 

@@ -370,6 +370,34 @@ def _subset(n: int, limit: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, 7]).permutation(n)[: int(limit)])
 
 
+def _npz_face_names(path: Path, filenames, n: int) -> list[str]:
+    """A name per row of a UTKFace .npz: its ``filenames`` array, or ``NPZ_NAME#ROW`` without one."""
+    if filenames is not None and len(filenames) == n:
+        return [str(f) for f in filenames]
+    return [f"{path.name}#{i}" for i in range(n)]
+
+
+def utkface_split_names(path: str | Path, *, validation_fraction: float = 0.1, seed: int = 0,
+                        limit: int | None = None, disagreeing: str = "drop") -> tuple[list[str], list[str]]:
+    """The names of the faces in :func:`load_utkface_splits`' training and validation splits (the same
+    arguments give the same faces), without decoding an image: a folder's file names, an .npz's
+    ``filenames`` array or ``NPZ_NAME#ROW``. Two splits share a face when they share a name, which is
+    how ``gans age-agreement`` finds validation faces its age classifier was trained on."""
+    from gans.io import read_npz
+
+    path = Path(path).expanduser()
+    if path.suffix == ".npz":
+        arrays, _ = read_npz(path, ("filenames", "gender"), what="a UTKFace .npz")
+        if "gender" not in arrays:
+            raise DataError(f"{path} has no 'gender' array: it is not a UTKFace .npz.")
+        names = _npz_face_names(path, arrays.get("filenames"), len(arrays["gender"]))
+    else:
+        names = [r.filename for r in index_utkface(path, disagreeing).records]
+    keep = _subset(len(names), limit, seed)
+    train, validation = split_indices(len(keep), validation_fraction, seed)
+    return [names[i] for i in keep[train]], [names[i] for i in keep[validation]]
+
+
 def load_utkface_splits(path: str | Path, size: int | None = 128, *, validation_fraction: float = 0.1,
                         seed: int = 0, limit: int | None = None,
                         disagreeing: str = "drop") -> tuple[ImageDataset, ImageDataset]:
@@ -391,14 +419,11 @@ def load_utkface_splits(path: str | Path, size: int | None = 128, *, validation_
         everything = load_utkface_npz(path, size)
         keep = _subset(len(everything), limit, seed)
         train, validation = split_indices(len(keep), validation_fraction, seed)
+        names = _npz_face_names(path, everything.meta.get("filenames"), len(everything))
 
-        def part(rows, name):
-            meta = {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in everything.meta.items()
-                    if k != "filenames"}
-            return ImageDataset(everything.images[rows], everything.labels[rows],
-                                source=f"{path} [utkface npz {name}]", meta={**meta, "split": name, "seed": seed})
-
-        return part(keep[train], "train"), part(keep[validation], "validation")
+        everything.meta["filenames"] = names
+        return tuple(everything.subset(keep[rows], f"{path} [utkface npz {name}]", split=name, seed=seed)
+                     for rows, name in ((train, "train"), (validation, "validation")))
     index = index_utkface(path, disagreeing)
     records = [index.records[i] for i in _subset(len(index.records), limit, seed)]
     train, validation = split_indices(len(records), validation_fraction, seed)

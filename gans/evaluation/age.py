@@ -246,24 +246,70 @@ def plot_age_agreement(rows: list[dict], out: Path | None = None, title: str = "
     return None
 
 
+# ---------------------------------------------------------------------- which faces it saw
+def run_validation_names(run_dir) -> list[str]:
+    """The names of a CAAE run's validation faces, from its ``caae.json`` (see
+    :func:`gans.datasets.utkface.utkface_split_names`)."""
+    from gans.datasets.utkface import utkface_split_names
+    from gans.io import read_json
+
+    run_dir = Path(run_dir).expanduser()
+    path = run_dir / "caae.json"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a CAAE run folder (it has no caae.json naming its data and split).")
+    record = read_json(path, "a CAAE run's caae.json")
+    return utkface_split_names(record["data"], validation_fraction=record.get("validation_fraction", 0.1),
+                               seed=record.get("split_seed", 0), limit=record.get("limit"))[1]
+
+
+def classifier_training_names(record: dict, where) -> set[str] | None:
+    """The names of the faces an age classifier was trained on, from its ``age_classifier.json``
+    (``record``): its split of its data, less the faces it held out; None for a record written before
+    the split was recorded in full.
+
+    Raises:
+        ConfigError: the classifier's data is no longer where the record says.
+    """
+    from gans.datasets.utkface import utkface_split_names
+
+    if "data" not in record or "split_seed" not in record:
+        return None
+    if not Path(record["data"]).exists():
+        raise ConfigError(f"cannot tell which faces the age classifier was trained on: its data {record['data']} "
+                          f"(from {where}) is gone; restore it there or retrain the classifier.")
+    train, _ = utkface_split_names(record["data"], validation_fraction=record.get("validation_fraction", 0.1),
+                                   seed=record["split_seed"], limit=record.get("limit"))
+    return set(train) - set(record.get("held_out_files", ()))
+
+
 # ---------------------------------------------------------------------- commands
 def cmd_train_age_classifier(args) -> int:
     """``gans train-age-classifier --data DIR --image-size S --out DIR``."""
     from gans.datasets.utkface import AGE_GROUPS, load_utkface_splits
-    from gans.io import write_json
+    from gans.io import check_writable_folder, refuse_existing, write_json
 
+    out = Path(args.out).expanduser()
+    refuse_existing((out / CLASSIFIER_FILE, out / REPORT_FILE), "--out", args.overwrite)  # before any work
+    check_writable_folder(out, "--out")
     train, validation = load_utkface_splits(args.data, args.image_size, validation_fraction=args.validation_fraction,
                                             limit=args.limit)
+    held_out = sorted({name for run in (args.hold_out or ()) for name in run_validation_names(run)})
+    if held_out:
+        drop = set(held_out)
+        keep = [i for i, name in enumerate(train.meta["filenames"]) if name not in drop]
+        print(f"held out {len(train) - len(keep)} training faces that are validation faces of "
+              f"{', '.join(map(str, args.hold_out))}")
+        train = train.subset(keep)
     model, report = train_age_classifier(train, validation, epochs=args.epochs, batch_size=args.batch_size,
                                          seed=args.seed)
-    out = Path(args.out).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
     from gans.io import atomic_path
 
     with atomic_path(out / CLASSIFIER_FILE) as tmp:
         model.save(tmp)
     report = {**report, "data": str(Path(args.data).expanduser().resolve()), "limit": args.limit,
-              "validation_fraction": args.validation_fraction}
+              "validation_fraction": args.validation_fraction, "split_seed": 0,
+              "held_out_runs": [str(Path(r).expanduser().resolve()) for r in (args.hold_out or ())],
+              "held_out_files": held_out}
     write_json(out / REPORT_FILE, report)
     print(f"age classifier: {out / CLASSIFIER_FILE}; validation accuracy {report['accuracy']:.1%} on "
           f"{report['validation_faces']} faces (majority class {report['majority_baseline']:.1%}, chance 10%)")
@@ -272,16 +318,55 @@ def cmd_train_age_classifier(args) -> int:
     return 0
 
 
+def unseen_faces(pick: np.ndarray, names: list[str], classifier_path, run_dir) -> tuple[np.ndarray, str]:
+    """``pick`` (indices into a CAAE run's validation faces, whose names are ``names``) less the faces the
+    age classifier at ``classifier_path`` was trained on, and a line saying what was left out (empty
+    when nothing was): a classifier that saw a face reads it better than a new one, which would inflate
+    the real-face ceiling and the agreement.
+
+    Raises:
+        ConfigError: every picked face was in the classifier's training set.
+    """
+    from gans.io import read_json
+
+    record_path = Path(classifier_path).expanduser().parent / REPORT_FILE
+    if not record_path.is_file():
+        return pick, (f"note: {record_path} is missing, so the faces the age classifier was trained on are unknown; "
+                      "if they include this run's validation faces, the real-face accuracy is inflated.")
+    seen = classifier_training_names(read_json(record_path, "an age classifier's record"), record_path)
+    if seen is None:
+        return pick, (f"note: {record_path} predates the record of its split, so the faces it was trained on cannot "
+                      "be checked; retrain it with 'gans train-age-classifier ... --hold-out RUN' to be sure.")
+    unseen = np.asarray([i for i in pick if names[i] not in seen], dtype=np.int64)
+    overlap = len(pick) - len(unseen)
+    if not overlap:
+        return pick, ""
+    fix = (f"train the classifier with 'gans train-age-classifier ... --hold-out {run_dir}' to score "
+           "every validation face")
+    if not len(unseen):
+        raise ConfigError(f"all {len(pick)} validation faces of {run_dir} were in the age classifier's training set "
+                          f"({record_path}), so its reading of them says nothing: {fix}.")
+    return unseen, (f"scoring {len(unseen)} of {len(pick)} validation faces: {overlap} were in the age classifier's "
+                    f"training set ({record_path}); {fix}.")
+
+
 def cmd_age_agreement(args) -> int:
     """``gans age-agreement RUN --classifier AGE_CLASSIFIER.h5 [--data DIR] [--n N]``."""
     from gans.datasets.utkface import load_utkface_splits, spread_indices
-    from gans.io import read_json, write_rows
+    from gans.io import check_output, read_json, write_rows
     from gans.models.caae import load_pair
 
+    def outputs(table: str) -> Path:  # the table and its figure beside it
+        table = check_output(table, ".csv", "--out", args.overwrite)
+        check_output(str(table.with_suffix(".png")), ".png", "--out", args.overwrite)
+        return table
+
+    out = outputs(args.out) if args.out else None  # a given --out: before anything is loaded
     classifier = load_age_classifier(args.classifier)
     encoder, generator = load_pair(args.run)
     run = Path(args.run).expanduser()
     run_dir = run if run.is_dir() else run.parent.parent
+    out = out or outputs(str(run_dir / AGREEMENT_FILE))  # the default, in the run folder once it is found
     record_path = run_dir / "caae.json"
     record = read_json(record_path, "a CAAE run's caae.json") if record_path.is_file() else {}
     data = args.data or record.get("data")
@@ -291,14 +376,17 @@ def cmd_age_agreement(args) -> int:
     _, validation = load_utkface_splits(data, size, validation_fraction=record.get("validation_fraction", 0.1),
                                         seed=record.get("split_seed", 0), limit=record.get("limit"))
     pick = spread_indices(len(validation), args.n)  # not the first N: the split is in name (= age) order
+    pick, note = unseen_faces(pick, validation.meta["filenames"], args.classifier, run_dir)
+    if note:
+        print(note)
     rows = age_agreement(encoder, generator, classifier, validation.images[pick], validation.meta["age_group"][pick],
                          validation.meta["gender"][pick])
-    out = Path(args.out) if args.out else run_dir / AGREEMENT_FILE
     write_rows(out, AGREEMENT_COLUMNS, [{**r, **{c: f"{r[c]:.4f}" for c in ("agreement", "mean_read", "real_accuracy",
                                                                             "real_mean_read", "rebuilt_accuracy",
                                                                             "rebuilt_mean_read", "label_effect")}}
                                         for r in rows])
-    plot_age_agreement(rows, out.with_suffix(".png"), title=f"{run_dir.name}: {len(pick)} validation faces")
+    plot_age_agreement(rows, out.with_suffix(".png"),
+                       title=f"{run_dir.name}: {len(pick)} validation faces the classifier was not trained on")
     print(format_agreement(rows))
     print(f"written to {out} and {out.with_suffix('.png')}")
     log.debug("age agreement of %s: %s", run_dir, json.dumps(rows))

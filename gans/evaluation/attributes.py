@@ -218,12 +218,43 @@ def predict_attributes(classifier, images: np.ndarray, batch_size: int = 256, ch
     return out
 
 
-def attribute_agreement(asked: np.ndarray, read: np.ndarray) -> dict[str, float]:
+BALANCED = (0.1, 0.9)  # base rates of the attributes a face can visibly carry either way
+
+
+def attribute_correlations(asked: np.ndarray, read: np.ndarray) -> np.ndarray:
+    """Per attribute, the Pearson correlation across faces between the values asked for and the values
+    read; NaN for an attribute whose asked or read values do not vary.
+
+    Args:
+        asked: (n, k) attribute vectors put into the noise.
+        read: (n, k) the classifier's outputs on the faces generated from them.
+    """
+    asked, read = np.asarray(asked, np.float64), np.asarray(read, np.float64)
+    if asked.shape != read.shape or asked.ndim != 2:
+        raise ValueError(f"asked and read must be (n, k) of one shape, got {asked.shape} and {read.shape}.")
+    a, r = asked - asked.mean(axis=0), read - read.mean(axis=0)
+    norm = np.sqrt((a * a).sum(axis=0) * (r * r).sum(axis=0))
+    out = np.full(asked.shape[1], np.nan)
+    varies = norm > 1e-12
+    out[varies] = (a * r).sum(axis=0)[varies] / norm[varies]
+    return out
+
+
+def balanced_attributes(base_rates: np.ndarray) -> np.ndarray:
+    """The mask of attributes whose base rate lies in :data:`BALANCED` (10% to 90%): the ones a face can
+    visibly carry or not. The rare ones ("Bald", "Mustache") are absent on almost any face, so reading
+    them as asked says little."""
+    rates = np.asarray(base_rates, np.float64)
+    return (rates >= BALANCED[0]) & (rates <= BALANCED[1])
+
+
+def attribute_agreement(asked: np.ndarray, read: np.ndarray, balanced: np.ndarray | None = None) -> dict[str, float]:
     """How well generated faces carry the attributes they were generated from.
 
     Args:
         asked: (n, k) attribute vectors put into the noise (e.g. averages of real faces' outputs).
         read: (n, k) the classifier's outputs on the faces generated from them.
+        balanced: a (k,) mask of the attributes to average over as well (:func:`balanced_attributes`).
 
     Returns:
         ``agreement``: the share of (face, attribute) pairs on the same side of 0.5 in both;
@@ -231,16 +262,23 @@ def attribute_agreement(asked: np.ndarray, read: np.ndarray) -> dict[str, float]
         averaged over the attributes whose asked and read values both vary (0 when none does). A
         generator that ignores the attributes scores a correlation near 0 and an agreement near the
         share the attribute frequencies alone give; one that follows them scores higher on both.
+        With ``balanced``, also ``agreement_balanced`` and ``correlation_balanced``, the same over
+        the masked attributes only.
     """
-    asked, read = np.asarray(asked, np.float64), np.asarray(read, np.float64)
-    if asked.shape != read.shape or asked.ndim != 2:
-        raise ValueError(f"asked and read must be (n, k) of one shape, got {asked.shape} and {read.shape}.")
-    agreement = float(np.mean((asked >= 0.5) == (read >= 0.5)))
-    a, r = asked - asked.mean(axis=0), read - read.mean(axis=0)
-    norm = np.sqrt((a * a).sum(axis=0) * (r * r).sum(axis=0))
-    varies = norm > 1e-12
-    correlation = float(np.mean((a * r).sum(axis=0)[varies] / norm[varies])) if varies.any() else 0.0
-    return {"agreement": agreement, "correlation": correlation}
+    correlations = attribute_correlations(asked, read)
+    same_side = (np.asarray(asked) >= 0.5) == (np.asarray(read) >= 0.5)
+
+    def mean_correlation(mask):
+        values = correlations[mask & np.isfinite(correlations)]
+        return float(np.mean(values)) if values.size else 0.0
+
+    everything = np.ones(len(correlations), bool)
+    out = {"agreement": float(np.mean(same_side)), "correlation": mean_correlation(everything)}
+    if balanced is not None:
+        balanced = np.asarray(balanced, bool)
+        out["agreement_balanced"] = float(np.mean(same_side[:, balanced])) if balanced.any() else float("nan")
+        out["correlation_balanced"] = mean_correlation(balanced)
+    return out
 
 
 CLASSIFIER_FILE = "classifier.h5"
@@ -273,18 +311,18 @@ def train_celeba_classifier(data, out, image_size=None, epochs: int = 5, limit: 
         The dev :class:`AttributeReport`.
 
     Raises:
-        ConfigError: ``out`` already holds a classifier and ``overwrite`` is False.
+        ConfigError: ``out`` already holds a classifier or its reports and ``overwrite`` is False.
     """
     from gans.datasets.celeba import load_celeba
-    from gans.io import atomic_path, write_json, write_rows
+    from gans.io import atomic_path, refuse_existing, write_json, write_rows
     from gans.models.attribute import build_classifier
 
     out = Path(out).expanduser()
     target = out / CLASSIFIER_FILE
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; pass a folder for the classifier and its reports.")
-    if target.exists() and not overwrite:
-        raise ConfigError(f"{target} already exists; pass --overwrite to replace it, or choose another --out.")
+    refuse_existing([out / name for name in (CLASSIFIER_FILE, "epochs.csv", "attribute_accuracy.csv",
+                                             "classifier.json")], "--out", overwrite)
     dataset = load_celeba(data, limit=limit, size=None if image_size is None else tuple(int(v) for v in image_size))
     train_rows, dev_rows = split_dev(len(dataset), seed=seed)
     images, labels = dataset.images, dataset.labels
@@ -339,12 +377,19 @@ class AttributeAgreement(IntervalCallback):
 
     Once, at the start: ``n`` mixes of ``faces_per_mix`` real training faces (fixed seed) are read by
     the attribute classifier and averaged, as ``gans generate-from-faces`` averages its inputs, and
-    ``n`` normal vectors r are drawn. Every ``every`` steps the generator renders each mix twice, from
-    equation 1's noise (r overlaid with the mix's attributes, the step's alpha and beta) and from r
-    alone, and the classifier reads both. :func:`gans.evaluation.attributes.attribute_agreement`
-    compares what it reads with the mix's attributes: ``agreement`` (same side of 0.5) and
-    ``correlation`` (across faces, averaged over attributes), each also ``_no_overlay``. A generator
-    that follows its noise's attributes scores above the no-overlay figures.
+    ``n`` normal vectors r are drawn; each attribute's base rate is the step's (the training faces'
+    CelebA labels, or without labels the classifier's reading of them; :func:`base_rates`). Every
+    ``every`` steps the generator renders each mix twice, from equation 1's noise (r overlaid with the
+    mix's attributes, the step's alpha and beta) and from r alone, and the classifier reads both.
+    :func:`attribute_agreement` compares what it reads with the mix's attributes: ``agreement`` (same
+    side of 0.5) and ``correlation`` (across faces, averaged over attributes), each also over the
+    balanced attributes only (base rate 10-90%, ``_balanced``) and each also ``_no_overlay``. A
+    generator that follows its noise's attributes scores above the no-overlay figures.
+
+    Writes ``attributes.csv`` (one row per measurement), ``attribute_correlations.csv`` (per
+    measurement and attribute: base rate and correlation, with and without the overlay),
+    ``attribute_agreement.png`` (over steps) and ``attribute_correlations.png`` (the latest
+    measurement's attributes ranked), and hands the figures to TensorBoard.
 
     Args:
         every: steps between measurements.
@@ -355,8 +400,12 @@ class AttributeAgreement(IntervalCallback):
     """
 
     FILE = "attributes.csv"
+    PER_ATTRIBUTE_FILE = "attribute_correlations.csv"
     PLOT = "attribute_agreement.png"
-    COLUMNS = ("step", "agreement", "agreement_no_overlay", "correlation", "correlation_no_overlay")
+    PER_ATTRIBUTE_PLOT = "attribute_correlations.png"
+    MEASURES = ("agreement", "correlation", "agreement_balanced", "correlation_balanced")
+    COLUMNS = ("step", *(f"{m}{s}" for m in MEASURES for s in ("", "_no_overlay")))
+    PER_ATTRIBUTE_COLUMNS = ("step", "attribute", "base_rate", "balanced", "correlation", "correlation_no_overlay")
 
     def __init__(self, every: int | None, classifier, n: int = 256, faces_per_mix: int = 2, seed: int = 1357):
         super().__init__(every)
@@ -366,10 +415,11 @@ class AttributeAgreement(IntervalCallback):
         self.seed = int(seed)
         self.asked: np.ndarray | None = None
         self.noise: dict[str, np.ndarray] = {}
+        self.base_rates: np.ndarray | None = None
         self.rows: list[dict] = []
+        self.attribute_rows: list[dict] = []
 
     def on_train_begin(self, trainer) -> None:
-        from gans.evaluation.attributes import predict_attributes
         from gans.models.attribute import ALPHA, BETA, LATENT_DIM, attribute_noise
 
         rng = np.random.default_rng(self.seed)
@@ -382,27 +432,60 @@ class AttributeAgreement(IntervalCallback):
         step = trainer.step_obj
         self.noise = {"": attribute_noise(self.asked, r, getattr(step, "alpha", ALPHA), getattr(step, "beta", BETA)),
                       "_no_overlay": r}
-        self.rows = read_rows_until(Path(trainer.run_dir) / self.FILE, trainer.step)
+        rates = getattr(step, "attribute_base_rates", None)
+        self.base_rates = rates if rates is not None else base_rates(None, read)
+        run_dir = Path(trainer.run_dir)
+        self.rows = [r for r in read_rows_until(run_dir / self.FILE, trainer.step) if set(self.COLUMNS) <= set(r)]
+        self.attribute_rows = read_rows_until(run_dir / self.PER_ATTRIBUTE_FILE, trainer.step)
 
     def run(self, trainer, step: int) -> None:
-        from gans.evaluation.attributes import attribute_agreement, predict_attributes
+        from gans.callbacks import publish
+        from gans.datasets.celeba import ATTRIBUTE_NAMES
 
         if self.rows and int(float(self.rows[-1]["step"])) >= step:
             return
-        row = {"step": int(step)}
+        balanced = balanced_attributes(self.base_rates)
+        row, per_attribute = {"step": int(step)}, {}
         for suffix, z in self.noise.items():
             images = np.asarray(trainer.step_obj.generator.predict(z, batch_size=256, verbose=0))
-            found = attribute_agreement(self.asked, predict_attributes(self.classifier, images))
+            read = predict_attributes(self.classifier, images)
+            found = attribute_agreement(self.asked, read, balanced)
             row.update({f"{name}{suffix}": f"{value:.4f}" for name, value in found.items()})
+            per_attribute[suffix] = attribute_correlations(self.asked, read)
         self.rows.append(row)
-        write_rows(Path(trainer.run_dir) / self.FILE, self.COLUMNS, self.rows)
-        plot_attribute_agreement(self.rows, Path(trainer.run_dir) / self.PLOT, title=getattr(trainer, "title", ""))
-        log.info("step %d: attribute agreement %s (no overlay %s), correlation %s (no overlay %s)", step,
-                 row["agreement"], row["agreement_no_overlay"], row["correlation"], row["correlation_no_overlay"])
+        for i, name in enumerate(ATTRIBUTE_NAMES):
+            self.attribute_rows.append({"step": int(step), "attribute": name, "base_rate": f"{self.base_rates[i]:.4f}",
+                                        "balanced": int(balanced[i]),
+                                        "correlation": f"{per_attribute[''][i]:.4f}",
+                                        "correlation_no_overlay": f"{per_attribute['_no_overlay'][i]:.4f}"})
+        run_dir = Path(trainer.run_dir)
+        write_rows(run_dir / self.FILE, self.COLUMNS, self.rows)
+        write_rows(run_dir / self.PER_ATTRIBUTE_FILE, self.PER_ATTRIBUTE_COLUMNS, self.attribute_rows)
+        title = getattr(trainer, "title", "")
+        plot_attribute_agreement(self.rows, run_dir / self.PLOT, title=title)
+        plot_attribute_correlations([r for r in self.attribute_rows if int(r["step"]) == step],
+                                    run_dir / self.PER_ATTRIBUTE_PLOT, title=f"{title} step {step}".strip())
+        publish(trainer, step, scalars={f"attributes/{k}": float(v) for k, v in row.items() if k != "step"})
+        log.info("step %d: attribute agreement %s (no overlay %s); correlation %s, on the %d balanced attributes "
+                 "%s (no overlay %s)", step, row["agreement"], row["agreement_no_overlay"], row["correlation"],
+                 int(balanced.sum()), row["correlation_balanced"], row["correlation_balanced_no_overlay"])
+
+
+def base_rates(labels, outputs) -> np.ndarray:
+    """Each attribute's base rate: the share of training faces whose CelebA label has it when the
+    training set carries the (N, 40) labels (0/1 or -1/+1), else the share of faces the classifier
+    reads it on (``outputs``, its (N, 40) outputs on them)."""
+    from gans.models.attribute import N_ATTRIBUTES
+
+    if labels is not None and np.ndim(labels) == 2 and np.shape(labels)[1] == N_ATTRIBUTES:
+        return np.mean(np.asarray(labels) > 0, axis=0)
+    return np.mean(np.asarray(outputs) >= 0.5, axis=0)
 
 
 def plot_attribute_agreement(rows: list[dict], out: Path, title: str = "") -> None:
-    """Attribute agreement and correlation over steps, with and without the overlay."""
+    """Attribute agreement and correlation over steps, with and without the overlay, over every
+    attribute and over the balanced ones (rows of ``attributes.csv`` written before the balanced
+    columns existed show the overall curves only)."""
     from gans.visualize import pyplot, save_figure
 
     plt = pyplot()
@@ -410,13 +493,41 @@ def plot_attribute_agreement(rows: list[dict], out: Path, title: str = "") -> No
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     for ax, name, label in ((axes[0], "agreement", "share of attributes read as asked"),
                             (axes[1], "correlation", "asked-read correlation across faces")):
-        ax.plot(steps, [float(r[name]) for r in rows], marker="o", ms=3, label="equation 1 noise (overlay)")
-        ax.plot(steps, [float(r[f"{name}_no_overlay"]) for r in rows], marker="o", ms=3, ls="--",
-                label="plain normal noise (no overlay)")
+        for suffix, what, marker in (("", "all 40", "o"), ("_balanced", "balanced (base rate 10-90%)", "s")):
+            if not all(f"{name}{suffix}" in r for r in rows):
+                continue
+            line, = ax.plot(steps, [float(r[f"{name}{suffix}"]) for r in rows], marker=marker, ms=3,
+                            label=f"{what}, equation 1 noise (overlay)")
+            ax.plot(steps, [float(r[f"{name}{suffix}_no_overlay"]) for r in rows], marker=marker, ms=3, ls="--",
+                    color=line.get_color(), alpha=0.6, label=f"{what}, plain noise (no overlay)")
         ax.set_xlabel("iteration")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.suptitle(f"{title}\nattribute agreement" if title else "attribute agreement", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out)
+
+
+def plot_attribute_correlations(rows: list[dict], out: Path, title: str = "") -> None:
+    """One measurement's per-attribute correlations (rows of ``attribute_correlations.csv``), ranked:
+    bars with the overlay, dots without it, the balanced attributes in colour and the rare ones grey."""
+    from gans.visualize import pyplot, save_figure
+
+    plt = pyplot()
+    rows = sorted(rows, key=lambda r: float(r["correlation"]) if np.isfinite(float(r["correlation"])) else -2)
+    names = [f"{r['attribute']} ({float(r['base_rate']):.0%})" for r in rows]
+    with_overlay = np.nan_to_num([float(r["correlation"]) for r in rows])
+    without = np.nan_to_num([float(r["correlation_no_overlay"]) for r in rows])
+    colours = ["tab:blue" if int(r["balanced"]) else "lightgray" for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(rows) + 1.4), dpi=100)
+    ax.barh(range(len(rows)), with_overlay, color=colours, label="with the overlay (grey: base rate outside 10-90%)")
+    ax.plot(without, range(len(rows)), "k.", ms=4, label="plain noise (no overlay)")
+    ax.set_yticks(range(len(rows)), names, fontsize=7)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel("correlation across faces: attribute put in vs attribute read back")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"{title}\nper attribute, ranked" if title else "per attribute, ranked", fontsize=10)
     fig.tight_layout()
     save_figure(fig, out)

@@ -6,7 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
-from gans.evaluation.extractors import extractor_options, get_extractor
+from gans.evaluation.extractors import extractor_options, get_extractor, lenet_data
+
+
+def _lenet_sources(source: str) -> list[str]:
+    """Where the images of a ``gans fid`` source come from: a generator inside a run folder, the run's
+    training data; anything else, itself."""
+    from gans.io import read_json
+
+    path = Path(source).expanduser()
+    config = path.parent.parent / "config.json"
+    if path.is_file() and path.parent.name == "checkpoints" and config.is_file():
+        record = read_json(config, "a run's config.json")
+        return [str(record.get("run", {}).get("data_source", "")) if isinstance(record, dict) else "", source]
+    return [source]
 
 
 def _extractor_factory(args):
@@ -14,8 +27,11 @@ def _extractor_factory(args):
 
     def make():
         if "extractor" not in cache:
+            # --lenet-data as given; else the one rule of every run (gans.evaluation.extractors.lenet_data)
+            data = args.lenet_data or lenet_data(*(s for source in (args.a, args.b) if source
+                                                   for s in _lenet_sources(source)))
             options = extractor_options(args.extractor, inception_weights=args.inception_weights,
-                                        lenet_data=args.lenet_data, resize_mode=args.resize,
+                                        lenet_data=data, resize_mode=args.resize,
                                         batch_size=args.batch_size, progress=not args.no_progress)
             cache["extractor"] = get_extractor(args.extractor, **options)
         return cache["extractor"]
@@ -45,8 +61,13 @@ def cmd_fid(args) -> int:
     stats = [statistics_of(x, extractor, batch_size=args.batch_size, progress=not args.no_progress)
              if f is None else activation_statistics(f, extractor().name) for x, f in zip(loaded, features)]
     if args.save_stats:
-        for source, st in zip(sources, stats):
-            out = Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz"
+        from gans.io import refuse_existing
+
+        # Named after the extractor and the count, known only now: every name is checked before one is written.
+        outs = [Path(args.save_stats) / f"{slug(Path(source).stem)}_{slug(st.extractor)}_n{st.n}.npz" for source, st in
+                zip(sources, stats)]
+        refuse_existing(outs, "--save-stats:", args.overwrite)
+        for source, st, out in zip(sources, stats, outs):
             st.save(out)
             print(f"statistics of {source} ({st.n} samples, {st.extractor}) -> {out}")
     if len(stats) == 2:
@@ -66,11 +87,18 @@ def cmd_fid(args) -> int:
 def cmd_report(args) -> int:
     import sys
 
-    from gans.evaluation.report import collect_runs, markdown_tables, write_report
+    from gans.evaluation.report import check_report_folder, collect_runs, markdown_tables, write_report
 
+    check_report_folder(args.runs_dir, args.out, args.overwrite)  # the user's --out first, before any run is read
     skipped = []
     results = collect_runs(args.runs_dir, skipped)
-    paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped)
+    if not results:  # nothing to tabulate: say so, and write no empty report
+        from gans.errors import DataError
+
+        raise DataError(f"no run folder under {args.runs_dir} has an FID to report ({len(skipped)} skipped"
+                        + (f"; first: {skipped[0]}" if skipped else "") + "); train with --fid-every K, or pass the "
+                        "folder that holds measured runs.")
+    paths = write_report(args.runs_dir, args.out, results=results, skipped=skipped, overwrite=args.overwrite)
     print(markdown_tables(results, skipped))
     for kind, path in paths.items():
         print(f"{kind}: {path}")

@@ -491,6 +491,17 @@ def write_diagnosis(run_dir: str | Path, diagnosis: Diagnosis | None = None, tit
     return diagnosis
 
 
+def loss_curves(losses: dict[str, np.ndarray]) -> list[tuple[str, str]]:
+    """The columns of a ``losses.csv`` the diagnosis draws, with their labels: the thesis's
+    discriminator and generator losses where the run has them, else every loss the run logged (the
+    CAAE's eg, dz, di, ...), so no family's figure is left empty."""
+    if "step" not in losses or not len(losses["step"]):
+        return []
+    if {"d_loss", "g_loss"} <= set(losses):
+        return [("d_loss", "discriminator"), ("g_loss", "generator")]
+    return [(name, name) for name in losses if name != "step" and np.isfinite(losses[name]).any()]
+
+
 def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -> None:
     """Losses (top) and the diversity ratio (bottom), with the onset of each failure marked."""
     import matplotlib
@@ -503,12 +514,12 @@ def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -
     fig, axes = plt.subplots(2 if diversity else 1, 1, figsize=(9, 6 if diversity else 3.5), sharex=True,
                              squeeze=False)
     ax = axes[0, 0]
-    if {"step", "d_loss", "g_loss"} <= set(losses):
-        ax.plot(losses["step"], losses["d_loss"], lw=0.7, label="discriminator")
-        ax.plot(losses["step"], losses["g_loss"], lw=0.7, label="generator")
-        if np.nanmax(np.abs(losses["g_loss"])) > 50:  # a diverging run's spikes would flatten everything else
-            ax.set_yscale("symlog", linthresh=1.0)
-    else:  # a run that diverged at its first step has no losses to draw
+    drawn = loss_curves(losses)
+    for name, label in drawn:
+        ax.plot(losses["step"], losses[name], lw=0.7, label=label)
+    if drawn and max(np.nanmax(np.abs(losses[name])) for name, _ in drawn) > 50:
+        ax.set_yscale("symlog", linthresh=1.0)  # a diverging run's spikes would flatten everything else
+    if not drawn:  # a run that diverged at its first step has no losses to draw
         ax.text(0.5, 0.5, "no losses recorded", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylabel("loss")
     ax.set_title(f"{title}\nverdict: {diagnosis.summary()}", fontsize=10)
@@ -524,7 +535,8 @@ def plot_diagnosis(run_dir: Path, diagnosis: Diagnosis, out: Path, title: str) -
                 row.axvline(f.began_at_step, color="tab:red", ls="--", lw=1,
                             label=f"{f.check.replace('_', ' ')} from {f.began_at_step}")
     for row in axes[:, 0]:
-        row.legend(fontsize=8, loc="upper left")
+        if row.get_legend_handles_labels()[0]:
+            row.legend(fontsize=8, loc="upper left")
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
     from gans.visualize import save_figure

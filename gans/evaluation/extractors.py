@@ -69,6 +69,17 @@ def extractor_options(name: str, *, inception_weights: str | os.PathLike | None 
     return {key: value for key, value in options.items() if value is not None and value != ""}
 
 
+def lenet_data(*candidates) -> str | None:
+    """The MNIST the LeNet-5 extractor learns from, by one rule for training runs and ``gans fid``: the
+    first candidate that is MNIST (``--lenet-data``, then the data the images come from: a run's own
+    training data, an MNIST source of ``gans fid``); None when none is, and the LeNet then learns from
+    Keras' MNIST or the offline protocol (:func:`gans.evaluation.classifier.mnist_training_protocol`).
+    The extractor's name (``lenet5:mnist-N-DIGEST``) names what it learnt from in every FID line."""
+    from gans.datasets.mnist import mnist_path
+
+    return next((found for found in map(mnist_path, candidates) if found), None)
+
+
 def check_extractor_name(name: str) -> None:
     """Raise :class:`~gans.errors.ConfigError` unless ``name`` is one of :data:`EXTRACTORS`."""
     if name not in EXTRACTORS:

@@ -72,7 +72,7 @@ def _verdict(run_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A run folder the report left out, and why (a damaged config.json or fid.csv)."""
+    """A run folder the report left out, and why (no fid.csv, a damaged config.json or fid.csv)."""
 
     path: Path
     reason: str
@@ -98,9 +98,9 @@ def collect_runs(runs_dir: str | Path, skipped: list[Skipped] | None = None) -> 
     for config_path in sorted(runs_dir.rglob("config.json")):
         run_dir = config_path.parent
         fid_path = run_dir / "fid.csv"
-        if not fid_path.is_file():
-            continue
         try:
+            if not fid_path.is_file():  # a listed skip, so a report of unmeasured runs is never silently empty
+                raise DataError("no fid.csv: the run measured no FID (train with --fid-every K)")
             config = read_json(config_path, "a run's config.json")
             if not isinstance(config, dict):
                 raise DataError(f"{config_path} is not a run's config.json (not a JSON object)")
@@ -236,30 +236,46 @@ def _save(fig, out: Path) -> None:
     save_figure(fig, out, dpi=100)
 
 
+def check_report_folder(runs_dir, out_dir=None, overwrite: bool = False) -> Path:
+    """The folder a report goes to (``out_dir``, default ``runs_dir``), checked before any run is read.
+
+    Raises:
+        ConfigError: it is a file, or holds a report and ``overwrite`` is False.
+    """
+    from gans.io import refuse_existing
+
+    out_dir = Path(out_dir) if out_dir else Path(runs_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
+    refuse_existing([out_dir / name for name in ("fid_report.md", "fid_report.csv", "fid_over_steps.png")],
+                    "--out:", overwrite)
+    return out_dir
+
+
 def write_report(runs_dir: str | Path, out_dir: str | Path | None = None, results: list[RunFID] | None = None,
-                 skipped: list[Skipped] | None = None) -> dict[str, Path]:
+                 skipped: list[Skipped] | None = None, overwrite: bool = False) -> dict[str, Path]:
     """Write ``fid_report.md``, ``fid_report.csv`` and ``fid_over_steps.png`` for a folder of runs.
 
-    Each run folder also gets its own ``fid_plot.png`` (one per extractor, suffixed when several).
+    Each run folder also gets its own ``fid_plot.png`` (one per extractor, suffixed when several),
+    drawn from its own ``fid.csv`` alone.
 
     Args:
         runs_dir: the folder holding run folders.
         out_dir: where to write the report (default ``runs_dir``).
         results: what :func:`collect_runs` found, when the caller already has it.
         skipped: the runs :func:`collect_runs` skipped, with it.
+        overwrite: replace a report already in ``out_dir``.
 
     Returns:
         Paths of the files written, by kind ("markdown", "csv", "figure").
 
     Raises:
-        ConfigError: ``out_dir`` is a file.
+        ConfigError: ``out_dir`` is a file, or holds a report and ``overwrite`` is False.
     """
     from gans.io import write_text
 
     runs_dir = Path(runs_dir)
-    out_dir = Path(out_dir) if out_dir else runs_dir
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"--out {out_dir} is a file; pass a folder for the report.")
+    out_dir = check_report_folder(runs_dir, out_dir, overwrite)
     if results is None:
         skipped = [] if skipped is None else skipped
         results = collect_runs(runs_dir, skipped)

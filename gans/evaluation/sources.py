@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gans.datasets.image_files import IMAGE_SUFFIXES
+from gans.datasets.npz import image_keys
 from gans.datasets.scaling import as_uint8_images
 from gans.errors import DataError, DataNotFoundError
 from gans.evaluation.statistics import ActivationStatistics
@@ -59,23 +60,16 @@ def _subsample(count: int, n: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
 
 
-def _image_keys(names: list[str]) -> list[str]:
-    if "images" in names:
-        return ["images"]
-    if "x_train" in names or "x_test" in names:
-        return [k for k in ("x_train", "x_test") if k in names]
-    return names if len(names) == 1 else []
-
-
 def load_npz_images(path: str | Path, n: int | None = None, seed: int = 0) -> np.ndarray:
-    """uint8 images from an .npz: the ``images`` array, else MNIST's ``x_train``/``x_test``, else its only array.
+    """uint8 images from an .npz: its image arrays by :func:`gans.datasets.npz.image_keys` (the rule of
+    ``gans train``): ``images``, else MNIST's ``x_train``/``x_test``, else an .npy's array.
 
     The pixels are checked and converted by :func:`gans.datasets.scaling.as_uint8_images` (uint8,
     16-bit, floats in [0, 1], [-1, 1] or [0, 255]; NaN, infinity and ambiguous shapes are refused).
     At most ``n`` images, drawn with ``seed``.
     """
     path = Path(path).expanduser()
-    arrays, names = read_npz(path, _image_keys, what="an .npz of images", fix=_NPZ_FIX)
+    arrays, names = read_npz(path, image_keys, what="an .npz of images", fix=_NPZ_FIX)
     if not arrays:
         raise DataError(f"{path} holds {sorted(names)}; name the image array 'images'.")
     parts = [as_uint8_images(array, str(path) if path.suffix == ".npy" else f"{path}:{key}")

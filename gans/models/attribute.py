@@ -276,6 +276,37 @@ def check_classifier(model: keras.Model, source: str = "the classifier") -> tupl
     return tuple(int(d) for d in in_shape)
 
 
+def check_attribute_weight(weight) -> float:
+    """The attribute-consistency weight as a float, or a ConfigError naming a bad one."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(float(weight)) or float(weight) < 0:
+        raise ConfigError(f"the attribute weight must be a number >= 0 (0: the paper's method), got {weight!r}.")
+    return float(weight)
+
+
+def build_consistency_model(generator: keras.Model, discriminator: keras.Model, classifier: keras.Model,
+                            name: str = "gan") -> keras.Model:
+    """noise -> G -> (D's score, the classifier's 40 attributes): the model the attribute-consistency term
+    trains the generator through (``attribute_weight``; not in the paper).
+
+    The classifier reads the same generated faces as D, resized to its input (bilinear with
+    antialiasing, which has a gradient) where the sizes differ, always in inference mode (its dropout
+    off). Freezing D and the classifier is the training step's job.
+    """
+    check_attribute_generator(generator)
+    height, width, channels = check_classifier(classifier)
+    noise = keras.Input(shape=(LATENT_DIM,), name="noise")
+    image = generator(noise)
+    score = discriminator(image)
+    if tuple(image.shape[1:]) != (height, width, channels):
+        if image.shape[-1] != channels:
+            raise ConfigError(f"the classifier reads {channels}-channel faces and the generator makes "
+                              f"{image.shape[-1]}-channel ones.")
+        image = layers.Resizing(height, width, interpolation="bilinear", antialias=True, name="to_classifier")(image)
+    attributes = classifier(image, training=False)
+    return keras.Model(noise, [score, attributes], name=name)
+
+
 def check_attribute_generator(model: keras.Model, source: str = "the generator") -> tuple[int, int, int]:
     """The (H, W, C) an attribute generator makes, after checking it takes the 160-d noise of equation 1.
 

@@ -155,7 +155,7 @@ def per_resolution(res, values, defaults, what) -> dict[int, int]:
         out = {r: values for r in res}
     else:
         values = list(values)
-        if len(values) < len(res):
+        if len(values) != len(res):  # more would be silently unused: a run to 16x16 has no 32x32 batch size
             raise ConfigError(f"give one {what} per resolution {res} ({len(res)} values), got {len(values)}.")
         out = dict(zip(res, values))
     missing = [r for r in res if r not in out]

@@ -95,12 +95,19 @@ def parse_grid(tokens: list[str]) -> dict[str, tuple]:
     return axes
 
 
-def resolve_axes(config: GANConfig, axes: dict[str, tuple]) -> list[Axis]:
+def resolve_axes(config: GANConfig, axes: dict[str, tuple], listed: bool = False) -> list[Axis]:
     """Check every axis name against ``config`` and say what each changes.
+
+    Args:
+        config: the sweep's base configuration.
+        axes: name -> values.
+        listed: the sweep lists its points (a named sweep's table rows): only then may a label axis
+            (``result_id``) name them; in a grid it changes nothing, and two points would be one run.
 
     Raises:
         ConfigError: an axis that is not a config field, learning rate, builder option or step option
-            (the message lists the valid names), or one with no values.
+            (the message lists the valid names), one the family does not read (a label axis of a grid, a
+            setting its ``gans train`` refuses), or one with no values.
     """
     if not axes:
         raise ConfigError("the sweep has no grid axes; give --grid NAME=V1,V2,... (e.g. --grid lr=1e-4,2e-4).")
@@ -109,6 +116,7 @@ def resolve_axes(config: GANConfig, axes: dict[str, tuple]) -> list[Axis]:
         if not values:
             raise ConfigError(f"grid axis {name!r} has no values; give at least one.")
         axis = Axis(name, _target(config, SHORT_NAMES.get(name, name)), tuple(values))
+        _check_read(config, axis, listed)
         if axis.target.startswith("length:") and not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
                                                          for v in values):
             raise ConfigError(f"grid axis {name!r} is a run length: give whole numbers >= 1, got {list(values)}.")
@@ -150,6 +158,22 @@ def _target(config: GANConfig, name: str) -> str:
                     *(f"{r}.{o}" for r, opts in options.items() for o in opts), *step_opts})
     raise ConfigError(f"grid axis {name!r} is not a config field, learning rate, builder option or step option of "
                       f"the {config.variant} family; valid axes: {', '.join(every)}.")
+
+
+def _check_read(config: GANConfig, axis: Axis, listed: bool) -> None:
+    """Refuse an axis whose values the family would not read: its points would train the same run."""
+    kind, _, what = axis.target.partition(":")
+    if kind == "label" and not listed:
+        raise ConfigError(f"grid axis {axis.name!r} only names the listed points of a named sweep; in a grid it "
+                          f"changes nothing, so its {len(axis.values)} values would train the same run. Drop it.")
+    if kind == "config":
+        from gans import families
+
+        refused = families.get(config.variant).refuses if config.variant in families.names() else {}
+        if what in refused:
+            hint = f" ({refused[what]})" if refused[what] else ""
+            raise ConfigError(f"grid axis {axis.name!r}: the {config.variant} family does not read {what}{hint}, "
+                              f"so its values would train the same run; drop the axis.")
 
 
 def network_options(config: GANConfig) -> dict[str, set[str]]:

@@ -41,6 +41,8 @@ from gans.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 DEFAULT_COMPONENTS = (1, 2, 4, 8, 16, 32, 64, 128)
+# The files a study writes into its folder (glob patterns): what --overwrite removes of an earlier study.
+OUTPUTS = ("pca.csv", "pca.png", "samples/pca_k*.png")
 COLUMNS = ("source", "components", "inception_score", "inception_score_std", "agreement",
            "explained_variance", "n_per_class")
 
@@ -200,8 +202,11 @@ def plot_pca(rows: list[dict], out: Path, title: str = "") -> Path:
 
 def run_pca_study(images: np.ndarray, labels: np.ndarray, components, out: str | Path, classifier,
                   checkpoint: str | Path | None = None, n_per_class: int = 1000, seed: int = 0,
-                  progress: bool = True) -> list[dict]:
+                  progress: bool = True, overwrite: bool = False) -> list[dict]:
     """Fit per-class PCA generators, score their samples for each component count, write the outputs.
+
+    The study owns ``out`` (:func:`gans.io.claim_folder`): a used folder is refused, or with
+    ``overwrite`` emptied of the earlier study's files first, so no sample grid of that study stays.
 
     Args:
         images: real digits, uint8 (N, H, W, 1).
@@ -213,12 +218,17 @@ def run_pca_study(images: np.ndarray, labels: np.ndarray, components, out: str |
         n_per_class: samples per class for each score.
         seed: seed of the samples (PCA scores, generator latents, the draw of real digits).
         progress: show a progress bar over the component counts.
+        overwrite: replace an earlier study in ``out`` (its files only).
 
     Returns:
         The rows of ``pca.csv``.
+
+    Raises:
+        ConfigError: bad components or data; ``out`` holds files, and ``overwrite`` is False or some
+            are not this study's.
     """
     from gans.datasets.scaling import scale_images
-    from gans.io import write_rows
+    from gans.io import claim_folder, write_rows
     from gans.visualize import save_image_grid
 
     if labels is None or len(labels) != len(images):
@@ -231,8 +241,8 @@ def run_pca_study(images: np.ndarray, labels: np.ndarray, components, out: str |
         from gans.studies.synthetic import load_conditional_generator
 
         generator = load_conditional_generator(checkpoint, images.shape[1:], len(np.unique(labels)))
-    out = Path(out)
-    (out / "samples").mkdir(parents=True, exist_ok=True)
+    out = claim_folder(out, "--out", overwrite, OUTPUTS)  # every input checked; minutes of work follow
+    (out / "samples").mkdir(exist_ok=True)
     start = time.perf_counter()
     models = fit_pca_generators(images, labels, ks[-1])
     log.info("per-class PCA fitted (%d components, %d classes) in %.1f s", ks[-1], len(models),
@@ -282,6 +292,9 @@ def cmd_pca(args) -> int:
     from gans.datasets.mnist import load_mnist
     from gans.evaluation.classifier import load_or_train_lenet
 
+    from gans.io import claim_folder
+
+    claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     components = parse_components(args.components)
     data = load_mnist(args.data, split="all") if args.data else load_mnist()
     if data.labels is None:
@@ -289,7 +302,8 @@ def cmd_pca(args) -> int:
     check_components(components, data.images, data.labels)  # before the classifier is loaded or trained
     classifier, info = load_or_train_lenet(args.data, progress=not args.no_progress)
     rows = run_pca_study(data.images, data.labels, components, args.out, classifier, checkpoint=args.checkpoint,
-                         n_per_class=args.n_per_class, seed=args.seed, progress=not args.no_progress)
+                         n_per_class=args.n_per_class, seed=args.seed, progress=not args.no_progress,
+                         overwrite=args.overwrite)
     print(f"PCA per class on {len(data.images)} digits ({data.source}); scored by LeNet "
           f"({info.get('protocol', info.get('source', ''))})")
     print(f"{'source':>18} {'k':>4} {'IS':>7} {'+-':>6} {'agree':>6} {'explained':>9}")

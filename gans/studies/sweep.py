@@ -104,7 +104,7 @@ class SweepSpec:
         return GANConfig.from_dict(self.config)
 
     def resolved_axes(self) -> list[Axis]:
-        return resolve_axes(self.base_config(), {k: tuple(v) for k, v in self.axes.items()})
+        return resolve_axes(self.base_config(), {k: tuple(v) for k, v in self.axes.items()}, listed=bool(self.points))
 
     def point_config(self, axes: list[Axis], values: dict[str, Any]) -> GANConfig:
         config = apply_values(self.base_config(), axes, values)
@@ -132,7 +132,7 @@ def make_spec(config: GANConfig, axes: dict[str, tuple], steps: int | None, epoc
         if any(list(p) != names for p in points):
             raise ConfigError("every listed point of a sweep must give the same names, in the same order.")
         axes = axes or {n: tuple(dict.fromkeys(p[n] for p in points)) for n in names}
-    resolved = resolve_axes(config, axes)
+    resolved = resolve_axes(config, axes, listed=bool(points))
     if scale and any(a.target.startswith("optimizer:") and a.name != "beta1" for a in resolved):
         raise ConfigError("--scale-lr-with-batch sets the learning rates from the batch size; drop the learning-rate "
                           "axis, or drop --scale-lr-with-batch.")
@@ -144,6 +144,9 @@ def make_spec(config: GANConfig, axes: dict[str, tuple], steps: int | None, epoc
                      published=dict(published) if published else None)
     for values in spec.grid(resolved):  # every point is checked before any run starts
         spec.point_config(resolved, values)
+    from gans.training.run import RunSettings
+
+    RunSettings(**spec.settings)  # and how the runs go (--keep-every needs --keep-checkpoints)
     return spec
 
 
@@ -226,6 +229,15 @@ def _short(spec: dict, keys: list[str]) -> str:
     return text if len(text) < 300 else text[:297] + "..."
 
 
+def finished_points(study, spec: SweepSpec) -> int:
+    """How many grid points already have a finished trial (a rerun keeps them)."""
+    from optuna.trial import TrialState
+
+    axes = spec.resolved_axes()
+    states = point_states(study, axes, spec.grid(axes))
+    return sum(any(t.state == TrialState.COMPLETE for t in states[point_key(v)]) for v in spec.grid(axes))
+
+
 def queue_missing(study, spec: SweepSpec) -> int:
     """Queue every point that has no finished, waiting or running trial; return how many."""
     from optuna.trial import TrialState
@@ -259,20 +271,25 @@ class Worker:
         from optuna.trial import TrialState
 
         axes = self.spec.resolved_axes()
+        waiting_said = False
         while True:
             with warnings.catch_warnings():  # "experimental" since Optuna 2.9, and still the way
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 fail_stale_trials(self.study)  # a dead worker's trial goes back to the queue (heartbeats)
             waiting = self.study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
             if waiting:
+                waiting_said = False
                 self.study.optimize(lambda trial: self.objective(trial, axes), n_trials=1,
                                     catch=(GansError,), gc_after_trial=True)
                 continue
             running = self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             if not running:
                 return
-            log.info("%s: %d configuration(s) still running elsewhere; waiting for them (or for their heartbeats "
-                     "to stop)", self.name, len(running))
+            if not waiting_said:  # said once per wait, not every poll
+                print(f"sweep: {self.name} waits for {len(running)} configuration(s) running in another worker. "
+                      f"A worker that died is noticed once it has sent no heartbeat for {4 * self.poll:.0f} s, "
+                      "and its run is then resumed here from its saved state.", flush=True)
+                waiting_said = True
             time.sleep(self.poll)
 
     def objective(self, trial, axes: list[Axis]) -> float:
@@ -369,8 +386,12 @@ def run_sweep(spec: SweepSpec, out: str | Path, storage: str | None = None, work
     write_json(out / SPEC_FILE, {**spec.to_dict(), "storage": "default" if storage is None else "given"})
     axes = spec.resolved_axes()
     total = len(spec.grid(axes))
-    print(f"sweep: {total} configurations ({' x '.join(f'{a.name}={len(a.values)}' for a in axes)}) in {out}; "
-          f"storage {_redact(url)}; {workers} worker(s) here", flush=True)
+    finished = finished_points(study, spec)
+    shape = " x ".join(f"{len(a.values)} value{'s' if len(a.values) != 1 else ''} of {a.name}" for a in axes)
+    print(f"sweep: {total} configurations ({shape}) in {out}; storage {_redact(url)}; {workers} worker(s) here",
+          flush=True)
+    if finished:
+        print(f"sweep: {finished} of {total} configurations already finished: kept, not trained again", flush=True)
     trained: list[str] = []
     if workers <= 1:
         worker = Worker(study, spec, out, name="worker", poll=max(1.0, heartbeat / 2))
@@ -531,7 +552,8 @@ def cmd_sweep(args) -> int:
     else:
         scale = parse_scale(args.scale_lr_with_batch) if args.scale_lr_with_batch else None
         length = steps if steps is not None else (None if epochs is not None else config.steps)
-        settings = {"sample_every": args.sample_every, "checkpoint_every": args.checkpoint_every, "seed": args.seed,
+        settings = {"sample_every": args.sample_every, "checkpoint_every": args.checkpoint_every,
+                    "keep_checkpoints": args.keep_checkpoints, "keep_every": args.keep_every, "seed": args.seed,
                     "fid_every": _fid_every(config, args, length),
                     "fid_extractor": args.fid_extractor, "fid_n": args.fid_n, "execution": args.execution,
                     "jit": args.jit, "tensorboard": not args.no_tensorboard}

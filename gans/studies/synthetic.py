@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 HOLDOUT_SEED = 0
 HOLDOUT_SIZE = 2000
+# The files a study writes into its folder (glob patterns): what --overwrite removes of an earlier study.
+OUTPUTS = ("synthetic.csv", "synthetic_fraction.png", "synthetic.json", "confusion_r*.png", "confusion_r*.csv")
 COLUMNS = ("real_fraction", "n_real", "n_synthetic", "accuracy", "real_only_accuracy", "n_test", "class_fractions")
 
 
@@ -263,11 +265,15 @@ def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
 
 def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions: dict[int, float] | None = None,
                         epochs: int = 5, batch_size: int = 32, learning_rate: float = 1e-3, seed: int = 0,
-                        real_only: bool = True, progress: bool = True) -> list[dict]:
+                        real_only: bool = True, progress: bool = True, source: str | Path | None = None,
+                        overwrite: bool = False) -> list[dict]:
     """Train and test LeNet on each mixture; write the CSV, the curve and a confusion matrix per fraction.
 
+    The study owns ``out`` (:func:`gans.io.claim_folder`): a used folder is refused, or with
+    ``overwrite`` emptied of the earlier study's files first, so no figure of that study stays.
+
     Args:
-        checkpoint: a class-conditional generator .h5 (or a loaded model).
+        checkpoint: a class-conditional generator .h5 (or a loaded model: then ``source`` names its file).
         parts: from :func:`split_mnist`.
         fractions: real fractions, each in (0, 1].
         out: output folder.
@@ -278,15 +284,20 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         seed: seed of the real-digit choice, the generated digits and LeNet's training.
         real_only: also train on the real digits alone (the control).
         progress: show a progress bar over the fractions.
+        source: the generator's file when ``checkpoint`` is a loaded model, for ``synthetic.json``.
+        overwrite: replace an earlier study in ``out`` (its files only).
 
     Returns:
         The rows of ``synthetic.csv``.
+
+    Raises:
+        ConfigError: ``out`` holds files, and ``overwrite`` is False or some are not this study's.
     """
     import keras
 
     from gans.evaluation.callbacks import plot_confusion
     from gans.evaluation.fid import generate_images
-    from gans.io import write_json, write_rows
+    from gans.io import claim_folder, write_json, write_rows
 
     fractions = parse_fractions(",".join(map(str, fractions))) if not isinstance(fractions, str) else \
         parse_fractions(fractions)
@@ -296,13 +307,12 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
     generator = checkpoint if isinstance(checkpoint, keras.Model) else \
         load_conditional_generator(checkpoint, x_train.shape[1:], num_classes)
     plans = {f: mixture_counts(y_train, f, class_fractions, num_classes) for f in fractions}
+    out = claim_folder(out, "--out", overwrite, OUTPUTS)  # every input checked; minutes of work follow
     needed = {c: max(plan[c][1] for plan in plans.values()) for c in range(num_classes)}
     start = time.perf_counter()
     synthetic = {c: generate_images(generator, n, seed=seed + c, labels=np.full(n, c)) if n else
                  np.zeros((0,) + x_train.shape[1:], np.float32) for c, n in needed.items()}
     log.info("%d digits generated in %.1f s", sum(needed.values()), time.perf_counter() - start)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     rows = []
     steps = fractions
     if progress:
@@ -331,7 +341,9 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         write_rows(out / "synthetic.csv", COLUMNS, rows)  # after every fraction: a long study shows progress
     plot_fractions(rows, out / "synthetic_fraction.png")
     write_json(out / "synthetic.json", {
-        "checkpoint": str(checkpoint) if not isinstance(checkpoint, keras.Model) else checkpoint.name,
+        # the generator's file (a loaded model's name is no path: None unless ``source`` gives it)
+        "checkpoint": str(source) if source is not None else None if isinstance(checkpoint, keras.Model)
+        else str(checkpoint),
         "protocol": parts["protocol"], "n_pool": int(len(y_train)), "n_test": int(len(y_test)),
         "fractions": fractions, "class_fractions": {str(k): v for k, v in class_fractions.items()},
         "lenet": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "augmentation": "none",
@@ -345,6 +357,9 @@ def _describe(class_fractions: dict[int, float]) -> str:
 
 def cmd_synthetic(args) -> int:
     """``gans study synthetic``: the handler (arguments in :mod:`gans.cli`)."""
+    from gans.io import claim_folder
+
+    claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     fractions = parse_fractions(args.real_fraction)
     class_fractions = parse_class_fractions(args.class_fraction)
     if args.epochs < 1 or args.batch_size < 1:
@@ -358,7 +373,8 @@ def cmd_synthetic(args) -> int:
           f"{args.lr:g}, no augmentation; accuracy on the {len(parts['y_test'])} held-out real digits.")
     rows = run_synthetic_study(generator, parts, fractions, args.out, class_fractions, epochs=args.epochs,
                                batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                               real_only=not args.no_real_only, progress=not args.no_progress)
+                               real_only=not args.no_real_only, progress=not args.no_progress,
+                               source=args.checkpoint, overwrite=args.overwrite)
     print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'accuracy':>9} {'real only':>9}")
     for r in rows:
         print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} "

@@ -149,30 +149,17 @@ def load_caae_data(data, size: int, limit: int | None = None, validation_fractio
 
 # ---------------------------------------------------------------------- gans age-progress
 def read_face(path, size: int, crop: bool = False, detector=None) -> np.ndarray:
-    """One face as uint8 (size, size, 3): with ``crop`` the library's MTCNN crop of a photo; without,
-    the photo's centred square, resized (for faces that are already cropped).
+    """One face as uint8 (size, size, 3) (:func:`gans.datasets.faces.read_face_photos`): with ``crop``
+    the library's MTCNN crop of a photo of one person; without, an already cropped face, checked to be
+    face-sized and face-shaped, its centred square resized.
 
     Raises:
         DataNotFoundError: no such file.
-        DataError: not an image, or (with ``crop``) no detectable face.
+        DataError: not an image, too small or not face-shaped, or (with ``crop``) no face or several.
     """
-    from gans.datasets.image_files import read_rgb
-    from gans.datasets.npz import resize_images
+    from gans.datasets.faces import read_face_photos
 
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataNotFoundError(f"face photo {path} does not exist.")
-    if crop:
-        from gans.datasets.faces import crop_face_photos
-
-        return crop_face_photos([path], (size, size), detector=detector)[0]
-    image, reason, detail = read_rgb(path)
-    if image is None:
-        raise DataError(f"{path} cannot be read as an image ({reason}: {detail}).")
-    h, w = image.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    return resize_images(image[None, top:top + side, left:left + side], (size, size))[0]
+    return read_face_photos([path], (size, size), crop=crop, detector=detector)[0]
 
 
 def age_progression(encoder, generator, face: np.ndarray, genders=(0, 1)) -> np.ndarray:

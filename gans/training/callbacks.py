@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -145,13 +146,61 @@ def _quiet_h5_legacy_notice():
 
 
 class StateCheckpoint(IntervalCallback):
-    """The resumable state (``state/state.npz``) at every interval, written atomically.
+    """The resumable state (``state/state.npz``) at every interval, written atomically; then, with
+    ``keep_last``, the interval checkpoints beyond what is kept are removed (:func:`prune_checkpoints`).
 
-    Keep it last in the callback list: when it runs, everything earlier for this step is on disk.
+    Keep it last in the callback list: when it runs, everything earlier for this step is on disk, so
+    the pruning comes after the state of ``step`` is durable, and the checkpoint of that step (the
+    newest) is always kept. A process killed at any moment leaves a state whose step still has its
+    checkpoints.
+
+    Args:
+        every: steps between states (the checkpoint interval).
+        keep_last: keep the checkpoints of the last ``keep_last`` checkpoint steps; None keeps all.
+        keep_every: also keep every ``keep_every``-th checkpoint (the steps that are multiples of
+            ``keep_every x every``), as milestones.
     """
+
+    def __init__(self, every: int | None, keep_last: int | None = None, keep_every: int | None = None):
+        super().__init__(every)
+        self.keep_last, self.keep_every = keep_last, keep_every
 
     def run(self, trainer, step):
         trainer.save_state(step)
+        if self.keep_last:
+            prune_checkpoints(trainer.run_dir / "checkpoints", self.keep_last,
+                              self.keep_every * self.every if self.keep_every else None, protect=step)
+
+
+CHECKPOINT_NAME = re.compile(r"^(?P<role>\w+?)_step_(?P<step>\d+)\.h5$")
+
+
+def prune_checkpoints(folder: str | Path, keep_last: int, milestone: int | None = None,
+                      protect: int | None = None) -> list[Path]:
+    """Remove interval checkpoints (``ROLE_step_N.h5``: the generator's, the CAAE's encoder's) of every
+    step but the last ``keep_last`` steps, the multiples of ``milestone`` and ``protect`` (the step
+    of the saved state); return what was removed.
+
+    Only files named ``ROLE_step_N.h5`` are touched: a progressive run's phase checkpoints
+    (``generator_RxR_stable.h5``, which its growth and ``gans export`` read) and anything else in
+    the folder stay. The files of one step go together.
+    """
+    folder = Path(folder)
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be >= 1, got {keep_last}.")
+    by_step: dict[int, list[Path]] = {}
+    for path in folder.glob("*_step_*.h5") if folder.is_dir() else ():
+        match = CHECKPOINT_NAME.match(path.name)
+        if match:
+            by_step.setdefault(int(match["step"]), []).append(path)
+    steps = sorted(by_step)
+    kept = set(steps[-keep_last:]) | {protect} | {s for s in steps if milestone and s % milestone == 0}
+    removed = [path for s in steps if s not in kept for path in sorted(by_step[s])]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    if removed:
+        log.debug("removed %d checkpoint file(s) in %s: %s", len(removed), folder, ", ".join(p.name for p in removed))
+    return removed
 
 
 class ModelSummaries(Callback):

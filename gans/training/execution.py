@@ -95,7 +95,12 @@ class Recipe:
         return self._executor.submit(lambda: fn(inputs).numpy())
 
     def train(self, model, x, y) -> float:
-        return float(model.train_on_batch(resolve_inputs(x), y, return_dict=True)["loss"])
+        return self.train_losses(model, x, y)["loss"]
+
+    def train_losses(self, model, x, y) -> dict[str, float]:
+        """One update of ``model``; its total ``loss`` and, for a model of several outputs, each output's
+        own (``<output>_loss``, unweighted)."""
+        return {k: float(v) for k, v in model.train_on_batch(resolve_inputs(x), y, return_dict=True).items()}
 
     def measure(self, fn, *inputs) -> float:
         return float(fn(*resolve_inputs(list(inputs))))
@@ -145,13 +150,16 @@ class Fused:
         return model(inputs, training=False)
 
     def train(self, model, x, y):
+        return self.train_losses(model, x, y)["loss"]
+
+    def train_losses(self, model, x, y):
         fn = self._updates.get(model)
         if fn is None:
 
             def update(x, y):
                 for metric in model.metrics:  # as train_on_batch does: this loss is the batch's own
                     metric.reset_state()
-                return model.train_step((x, y))["loss"]
+                return dict(model.train_step((x, y)))
 
             # The model's own train_step, traced inline with the trainable flags set now, as
             # train_on_batch traces its own. tf.function's automatic control dependencies run the

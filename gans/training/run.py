@@ -41,6 +41,10 @@ class RunSettings:
     Attributes:
         sample_every: steps between sample grids (default: the thesis interval of the family).
         checkpoint_every: steps between generator .h5 files and resumable states (same default).
+        keep_checkpoints: keep the .h5 checkpoints of the last N checkpoint steps only (None: all, as
+            the thesis); the state's own step is always kept (:func:`~gans.training.callbacks.prune_checkpoints`).
+        keep_every: with ``keep_checkpoints``, also keep every K-th checkpoint (steps that are multiples
+            of K x ``checkpoint_every``) as milestones.
         plot_every: steps between loss plots (default: ``sample_every``).
         seed: seed of weights, latents, batches and labels.
         batch_mode: "random" (the thesis: indices drawn with replacement) or "epoch".
@@ -63,6 +67,8 @@ class RunSettings:
 
     sample_every: int | None = None
     checkpoint_every: int | None = None
+    keep_checkpoints: int | None = None
+    keep_every: int | None = None
     plot_every: int | None = None
     seed: int = 0
     batch_mode: str = "random"
@@ -77,6 +83,15 @@ class RunSettings:
     distribute: str = "none"
     tensorboard: bool = True
     deterministic: bool = False
+
+    def __post_init__(self):
+        for name in ("keep_checkpoints", "keep_every"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}.")
+        if self.keep_every is not None and self.keep_checkpoints is None:
+            raise ConfigError("--keep-every K only spares milestones from the pruning of --keep-checkpoints N; "
+                              "give --keep-checkpoints too (without it every checkpoint is kept).")
 
 
 def load_training_data(config: GANConfig, data: str | Path | ImageDataset | None = None) -> ImageDataset:
@@ -149,7 +164,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     run's diagnosis, the conditional metrics of a conditional family and, when asked for, FID at its
     own interval."""
     from gans.evaluation.callbacks import ConditionalMetrics, DiagnosticsCallback, FIDCallback
-    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options
+    from gans.evaluation.extractors import LENET_DATASETS, default_extractor_name, extractor_options, lenet_data
 
     sample_every = settings.sample_every or config.interval
     checkpoint_every = settings.checkpoint_every or config.interval
@@ -162,8 +177,7 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     ]
     # LeNet learns from the run's own MNIST source when it has one, so no download is needed; it
     # serves the LeNet FID, the class-coverage check and the conditional metrics.
-    source = dataset.source.rsplit(" [", 1)[0] if dataset is not None else ""
-    lenet_options = extractor_options("lenet", lenet_data=source if source and Path(source).exists() else None)
+    lenet_options = extractor_options("lenet", lenet_data=lenet_data(dataset.source if dataset is not None else None))
     classifier_options = None
     if settings.fid_every:
         extractor = settings.fid_extractor or default_extractor_name(config.dataset)
@@ -181,7 +195,8 @@ def default_callbacks(config: GANConfig, settings: RunSettings, dataset: ImageDa
     callbacks.append(RunRecord(settings))
     if settings.tensorboard:  # after the record: its config.json goes into the log as text
         callbacks.append(TensorBoardLog())
-    callbacks.append(StateCheckpoint(checkpoint_every))  # last: it marks the step as safely on disk
+    # Last: it marks the step as safely on disk, then prunes the checkpoints beyond what is kept.
+    callbacks.append(StateCheckpoint(checkpoint_every, settings.keep_checkpoints, settings.keep_every))
     return callbacks
 
 
@@ -338,6 +353,8 @@ def run_record(trainer: Trainer, steps, epochs, settings: RunSettings, resume: b
         "data_sha1": data_fingerprint(trainer.dataset),
         "sample_every": settings.sample_every or trainer.config.interval,
         "checkpoint_every": settings.checkpoint_every or trainer.config.interval,
+        "keep_checkpoints": settings.keep_checkpoints,
+        "keep_every": settings.keep_every,
         "seed": settings.seed,
         "batch_mode": settings.batch_mode,
         "fid_every": settings.fid_every,
@@ -370,7 +387,7 @@ def data_fingerprint(dataset: ImageDataset) -> str:
 # else (what is trained, on which data, with which seed, batches, intervals and measurements) is the
 # run, and a resume that changes it would make one run folder hold two runs.
 _RESUME_MAY_CHANGE = {"steps", "description", "run.epochs", "run.resumed", "run.versions", "run.execution",
-                      "run.deterministic", "run.growth"}
+                      "run.deterministic", "run.growth", "run.keep_checkpoints", "run.keep_every"}
 
 
 def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | None) -> None:
@@ -386,6 +403,7 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
         ConfigError: naming every changed field with its saved and its new value, or a length that
             ends before the saved state.
     """
+    check_family(run_dir, saved, current.get("variant"))
     changes = _differences(saved, current)
     same_data = saved.get("run", {}).get("data_sha1") == current["run"]["data_sha1"]
     if same_data:  # the same images moved to another path (or a new record field) is the same data
@@ -402,6 +420,19 @@ def check_resume(run_dir: Path, saved: dict, current: dict, saved_step: int | No
             f"and a resume can only extend a run. Pass --steps above {saved_step}, or leave it out to finish "
             f"the run's own {saved.get('steps')} steps."
         )
+
+
+def check_family(run_dir: Path, saved: dict | None, variant: str | None) -> None:
+    """Refuse to train a ``variant`` into a folder that holds a run of another family, in one line
+    (not as the twenty settings two families differ in).
+
+    Raises:
+        ConfigError: ``saved`` (the folder's config.json) records another family.
+    """
+    family = (saved or {}).get("variant")
+    if family and variant and family != variant:
+        raise ConfigError(f"{run_dir} is a {family} run, not {variant}: resume it with 'gans train "
+                          f"{family} ... --resume' and its original options, or choose another --out folder.")
 
 
 def _differences(saved: dict, current: dict, prefix: str = "") -> list[str]:

@@ -109,3 +109,20 @@ def test_shared_half_size_set_aligns_with_the_first_rows(shared_data, caplog):
     full = load_celeba(shared_data / "celeba" / "img_align_celeba", center_crop=178, size=64)
     assert full.images.shape == (32, 64, 64, 3)
     assert np.array_equal(full.labels, attrs.values[:32])
+
+
+def test_the_standard_celeba_root_is_accepted_and_a_file_is_named_as_one(tiny_celeba, tmp_path):
+    # issue 24: the root with img_align_celeba/ and list_attr_celeba.txt inside (torchvision's CelebA
+    # takes it) was refused; train-classifier --data faces.npz said the folder does not exist
+    import shutil
+
+    from gans.datasets.celeba import load_celeba
+    from gans.errors import DataError
+
+    root = tmp_path / "celeba_root"
+    shutil.copytree(tiny_celeba, root / "img_align_celeba")
+    shutil.copy(tmp_path / "list_attr_celeba.txt", root / "list_attr_celeba.txt")
+    assert len(load_celeba(root)) == len(load_celeba(tiny_celeba)) == 6
+    (tmp_path / "faces.npz").write_bytes(b"")
+    with pytest.raises(DataError, match="faces.npz is a file; CelebA is read from its image folder"):
+        load_celeba(tmp_path / "faces.npz")

@@ -134,6 +134,8 @@ def test_choose_face_by_confidence_or_by_size():
         ([], CropOptions(), "no_face"),
         ([{"box": [0, 0, 50, 50], "confidence": 0.85}], CropOptions(min_confidence=0.9), "low_confidence"),
         ([{"box": [0, 0, 15, 50], "confidence": 0.99}], CropOptions(min_face_size=20), "face_too_small"),
+        ([{"box": [0, 0, 50, 50], "confidence": 0.99}, {"box": [60, 0, 40, 40], "confidence": 0.97}],
+         CropOptions(select="only"), "several_faces"),
     ],
 )
 def test_choose_face_reports_why_nothing_was_chosen(detected, options, reason):
@@ -467,3 +469,42 @@ def test_mtcnn_on_every_shared_photo(tmp_path, shared_data, mtcnn_detector):
     assert summary.kept + len(read_manifest(summary.manifest)) == total
     with np.load(summary.output) as data:
         assert data["images"].shape == (summary.kept, 40, 40, 3)
+
+
+def test_one_face_per_photo_where_a_command_renders_given_faces(tmp_path):
+    """age-progress and generate-from-faces read given faces through read_face_photos: a 1x1 image, a
+    3x3000 strip, a 40x3000 panorama, an unreadable file and a missing one each get one clear error; with --crop a photo of
+    two people is refused (select "only"), one face is kept."""
+    from gans.datasets.faces import read_face_photos
+    from gans.errors import DataError, DataNotFoundError
+
+    for name, shape in (("dot.png", (1, 1, 3)), ("strip.png", (3, 3000, 3)), ("wide.png", (40, 3000, 3)),
+                        ("ok.png", (60, 50, 3))):
+        cv2.imwrite(str(tmp_path / name), np.full(shape, 120, np.uint8))
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(DataError, match=r"1x1 pixels, too small to hold a face"):
+        read_face_photos([tmp_path / "dot.png"], (32, 32))
+    with pytest.raises(DataError, match=r"3x3000 pixels, too small to hold a face"):
+        read_face_photos([tmp_path / "strip.png"], (32, 32))
+    with pytest.raises(DataError, match=r"40x3000 pixels, not face-shaped.*--crop"):
+        read_face_photos([tmp_path / "wide.png"], (32, 32))
+    with pytest.raises(DataError, match="cannot be read as an image"):
+        read_face_photos([tmp_path / "text.png"], (32, 32))
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        read_face_photos([tmp_path / "none.png"], (32, 32))
+    faces = read_face_photos([tmp_path / "ok.png", tmp_path / "ok.png"], (24, 20))
+    assert faces.shape == (2, 24, 20, 3) and faces.dtype == np.uint8
+
+    class TwoPeople:
+        def detect_faces(self, images, **kwargs):
+            return [[{"box": [10, 10, 40, 40], "confidence": 0.99}, {"box": [70, 10, 40, 40], "confidence": 0.98}]
+                    for _ in images]
+
+    class OnePerson:
+        def detect_faces(self, images, **kwargs):
+            return [[{"box": [10, 10, 40, 40], "confidence": 0.99}] for _ in images]
+
+    cv2.imwrite(str(tmp_path / "photo.png"), np.full((120, 120, 3), 90, np.uint8))
+    with pytest.raises(DataError, match="2 faces found; this needs a photo of one person"):
+        read_face_photos([tmp_path / "photo.png"], (32, 32), crop=True, detector=TwoPeople())
+    assert read_face_photos([tmp_path / "photo.png"], (32, 32), crop=True, detector=OnePerson()).shape == (1, 32, 32, 3)

@@ -129,3 +129,28 @@ def test_diagnose_run_reads_coverage_csv(tmp_path):
         f"{a},{b},3\n" for a, b in zip(*EXP02_COLLAPSE)))
     diagnosis = diagnose_run(tmp_path)
     assert diagnosis.verdict == "mode collapse" and diagnosis.began_at_step == 1600
+
+
+def test_the_figure_draws_every_familys_losses(tmp_path, recwarn):
+    """diagnostics.png draws the losses a run logged: D and G for the thesis's families, the CAAE's
+    eg, dz, di and valid (it once said "no losses recorded" beside a full losses.csv); an empty log is
+    said so, without a legend warning."""
+    from gans.evaluation.diagnostics import Diagnosis, loss_curves, plot_diagnosis, read_table
+
+    (tmp_path / "caae").mkdir()
+    (tmp_path / "caae" / "losses.csv").write_text(
+        "step,eg,dz,di,valid\n" + "".join(f"{i},{1 / i},{1.3},{0.5 / i},{0.4}\n" for i in range(1, 30)))
+    drawn = loss_curves(read_table(tmp_path / "caae" / "losses.csv"))
+    assert [name for name, _ in drawn] == ["eg", "dz", "di", "valid"]
+    (tmp_path / "gan").mkdir()
+    (tmp_path / "gan" / "losses.csv").write_text(
+        "step,d_loss_real,d_loss_fake,d_loss,g_loss\n" + "".join(f"{i},0.6,0.7,0.65,0.8\n" for i in range(1, 30)))
+    assert loss_curves(read_table(tmp_path / "gan" / "losses.csv")) == [("d_loss", "discriminator"),
+                                                                        ("g_loss", "generator")]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "losses.csv").write_text("step,eg,dz,di\n")
+    assert loss_curves(read_table(tmp_path / "empty" / "losses.csv")) == []
+    for run in ("caae", "gan", "empty"):  # the CAAE's verdict comes from its diversity (gans.training.caae)
+        plot_diagnosis(tmp_path / run, Diagnosis("healthy", steps=29), tmp_path / run / "diagnostics.png", run)
+        assert (tmp_path / run / "diagnostics.png").stat().st_size > 1000
+    assert not [w for w in recwarn if "No artists with labels" in str(w.message)]

@@ -8,6 +8,7 @@ import json
 import warnings
 
 import numpy as np
+import pytest
 
 from gans.cli import main
 from gans.evaluation.fid import activation_statistics
@@ -35,8 +36,9 @@ def test_report_tables_never_mix_extractors(tmp_path):
         ("1", "lenet5:a"), ("3", "lenet5:a"), ("1", "inception_v3:imagenet"), ("12", "inception_v3:imagenet")}
     paths = write_report(tmp_path)
     md = paths["markdown"].read_text()
-    sections = md.split("## ")[1:]
+    sections = [s for s in md.split("## ")[1:] if not s.startswith("Skipped")]
     assert len(sections) == 3  # MNIST/lenet, MNIST/inception, CelebA/inception
+    assert "## Skipped: 1 run folder" in md and "empty: no fid.csv" in md  # listed, not silently left out
     for section in sections:
         extractor = section.split("(extractor: ")[1].split(")")[0]
         table_rows = [line for line in section.splitlines() if line.startswith("| ") and "Experiment" not in line]
@@ -81,3 +83,17 @@ def test_fid_command_with_statistics_files(tmp_path, capsys):
     assert main(["fid", str(tmp_path / "a.npz")]) == 2  # one source needs --save-stats
     assert main(["fid", str(tmp_path / "a.txt"), str(tmp_path / "b.npz")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_report_of_runs_without_fid_is_refused_and_writes_nothing(tmp_path):
+    # issue 24, item 6: a folder with no fid.csv exited 0 and wrote empty files
+    import argparse
+
+    from gans.errors import DataError
+    from gans.evaluation.commands import cmd_report
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text('{"experiment": 3, "dataset": "mnist"}')
+    with pytest.raises(DataError, match="no run folder under .* has an FID to report .*1 skipped.*no fid.csv"):
+        cmd_report(argparse.Namespace(runs_dir=str(tmp_path), out=None, overwrite=False))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

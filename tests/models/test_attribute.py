@@ -163,3 +163,33 @@ def test_agreement_is_high_for_a_faithful_generator_and_near_chance_for_one_that
     ignoring = attribute_agreement(asked, rng.uniform(0, 1, asked.shape))
     assert faithful["agreement"] > 0.9 and faithful["correlation"] > 0.95
     assert abs(ignoring["agreement"] - 0.5) < 0.05 and abs(ignoring["correlation"]) < 0.05
+
+
+def test_per_attribute_correlations_and_the_balanced_mean():
+    """Each attribute's asked-read correlation on its own, and the mean over the attributes with a
+    base rate of 10-90% only: a generator that carries exactly the balanced attributes scores near 1
+    there and far lower over all 40."""
+    from gans.evaluation.attributes import attribute_correlations, balanced_attributes, base_rates
+
+    rng = np.random.default_rng(1)
+    rates = np.r_[np.full(10, 0.5), np.full(30, 0.02)]  # 10 balanced attributes, 30 rare ones
+    balanced = balanced_attributes(rates)
+    assert balanced.tolist() == [True] * 10 + [False] * 30
+    assert balanced_attributes([0.05, 0.1, 0.9, 0.95]).tolist() == [False, True, True, False]
+    asked = rng.uniform(0, 1, (300, 40))
+    read = rng.uniform(0, 1, (300, 40))
+    read[:, :10] = asked[:, :10]  # carries the balanced ones only
+    read[:, 39] = 0.3  # one the classifier reads the same on every face: no correlation defined
+    per = attribute_correlations(asked, read)
+    assert np.allclose(per[:10], 1) and np.all(np.abs(per[10:39]) < 0.2) and np.isnan(per[39])
+    found = attribute_agreement(asked, read, balanced)
+    assert found["correlation_balanced"] == pytest.approx(1.0)
+    assert found["correlation"] == pytest.approx(np.nanmean(per)) and found["correlation"] < 0.4
+    assert found["agreement_balanced"] == 1.0 and found["agreement"] < 0.7
+    # base rates: from the (N, 40) 0/1 labels when the training set has them, else the classifier's reading
+    labels = np.zeros((4, 40), np.uint8)
+    labels[:3, 0] = 1
+    assert base_rates(labels, None)[:2].tolist() == [0.75, 0.0]
+    outputs = np.full((4, 40), 0.2)
+    outputs[0, 1] = 0.9
+    assert base_rates(None, outputs)[:2].tolist() == [0.0, 0.25]

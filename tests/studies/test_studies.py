@@ -195,11 +195,13 @@ def test_a_checkpoint_that_is_not_a_conditional_generator_is_refused(tmp_path, b
 
 # ---------------------------------------------------------------------- synthetic data: a whole run
 def test_synthetic_study_learns_from_generated_digits(tmp_path, block_npz, block_checkpoint):
-    from gans.studies.synthetic import run_synthetic_study, split_mnist
+    from gans.studies.synthetic import load_conditional_generator, run_synthetic_study, split_mnist
 
     parts = split_mnist(block_npz, holdout=100, seed=0)
-    rows = run_synthetic_study(block_checkpoint, parts, [0.05, 1.0], tmp_path, {0: 1.0}, epochs=4, batch_size=16,
-                               learning_rate=3e-3, seed=0, progress=False)
+    # as gans study synthetic calls it: the generator loaded (and checked) first, its file named beside it
+    generator = load_conditional_generator(block_checkpoint, (28, 28, 1), 10)
+    rows = run_synthetic_study(generator, parts, [0.05, 1.0], tmp_path, {0: 1.0}, epochs=4, batch_size=16,
+                               learning_rate=3e-3, seed=0, progress=False, source=block_checkpoint)
     assert [r["real_fraction"] for r in rows] == ["0.05", "1"]
     for r in rows:
         assert int(r["n_real"]) + int(r["n_synthetic"]) == 200 and int(r["n_test"]) == 100
@@ -222,6 +224,7 @@ def test_synthetic_study_learns_from_generated_digits(tmp_path, block_npz, block
 
     info = json.loads((tmp_path / "synthetic.json").read_text())
     assert info["n_test"] == 100 and info["class_fractions"] == {"0": 1.0} and "held out" in info["protocol"]
+    assert info["checkpoint"] == str(block_checkpoint)  # issue 24, item 4: it said "generator", the model's name
 
 
 def test_synthetic_command_bad_inputs_are_one_line_and_exit_2(tmp_path, block_npz, gans_cli):
@@ -355,3 +358,43 @@ def test_pca_study_on_real_mnist(tmp_path, mnist_dir):
     assert all(float(r["inception_score"]) > 7.0 and float(r["agreement"]) > 0.9 for r in sampled + rebuilt)
     # Rebuilt from 16 components, real digits score close to the real digits themselves.
     assert float(rebuilt[1]["inception_score"]) > float(rebuilt[0]["inception_score"])
+
+
+# ---------------------------------------------------------------------- a study owns its folder
+def test_a_study_refuses_a_used_folder_and_overwrite_leaves_no_stale_figure(tmp_path, block_checkpoint):
+    """Run 1 draws k = 1, 4, 16; run 2 (--overwrite) only k = 2: its folder holds run 2's grids alone,
+    and a folder that also holds a file no study wrote is refused even with --overwrite."""
+    from gans.studies.pca import run_pca_study
+
+    images, labels = block_digits(40)
+    study = dict(n_per_class=50, seed=0, progress=False)
+    run_pca_study(images, labels, [1, 4, 16], tmp_path, BlockReader(), checkpoint=block_checkpoint, **study)
+    first = (tmp_path / "pca.csv").read_text()
+    with pytest.raises(ConfigError, match="already exists; pass --overwrite"):
+        run_pca_study(images, labels, [2], tmp_path, BlockReader(), **study)
+    assert (tmp_path / "pca.csv").read_text() == first  # refused: nothing changed
+    run_pca_study(images, labels, [2], tmp_path, BlockReader(), overwrite=True, **study)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "pca.csv", "pca.png", "samples/pca_k002.png"]
+    assert "ccgan" not in (tmp_path / "pca.csv").read_text()
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"holds files this command did not write \(notes.txt\)"):
+        run_pca_study(images, labels, [1], tmp_path, BlockReader(), overwrite=True, **study)
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "samples" / "pca_k002.png").is_file()
+
+
+def test_synthetic_study_command_refuses_a_used_folder_before_any_training(tmp_path, block_npz, block_checkpoint,
+                                                                          gans_cli):
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "synthetic.csv").write_text("earlier\n")
+    (out / "confusion_r0100.png").write_bytes(b"earlier")
+    status, _, err = gans_cli("study", "synthetic", block_checkpoint, "--data", block_npz, "--holdout", "50",
+                              "--real-fraction", "1.0", "--epochs", "1", "--no-progress", "--out", out)
+    assert status == 2 and len(err) == 1 and "already exists; pass --overwrite" in err[0], err
+    assert (out / "synthetic.csv").read_text() == "earlier\n"
+    status, _, err = gans_cli("study", "synthetic", block_checkpoint, "--data", block_npz, "--holdout", "50",
+                              "--real-fraction", "1.0", "--epochs", "1", "--no-progress", "--out", out, "--overwrite")
+    assert status == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["confusion_r1000.csv", "confusion_r1000.png", "synthetic.csv",
+                                                     "synthetic.json", "synthetic_fraction.png"]

@@ -3,6 +3,8 @@ the table and the figure."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -56,6 +58,19 @@ def test_unknown_axis_lists_the_valid_ones():
         parse_grid(["lr="])
 
 
+def test_an_axis_the_family_does_not_read_is_refused():
+    # issue 24: --grid result_id=3,10 trained one LSGAN twice and listed it as two configurations
+    with pytest.raises(ConfigError, match="'result_id' only names the listed points of a named sweep"):
+        resolve_axes(tiny_lsgan(), parse_grid(["result_id=3,10"]))
+    caae = tiny_lsgan().replace(variant="caae")  # its gans train refuses n_critic and label smoothing
+    for axis in ("n_critic=1,2", "label_smoothing=0,0.1"):
+        with pytest.raises(ConfigError, match="the caae family does not read"):
+            resolve_axes(caae, parse_grid([axis]))
+    assert resolve_axes(tiny_lsgan(), parse_grid(["n_critic=1,2"]))[0].target == "config:n_critic"
+    listed = resolve_axes(tiny_lsgan(), {"result_id": (3, 10), "lr": (1e-4, 2e-4)}, listed=True)
+    assert [a.target for a in listed] == ["label:result_id", "optimizer:lr"]
+
+
 def test_linear_scaling_rule_gives_4e_4_at_batch_128_from_2e_4_at_64():
     cfg = tiny_lsgan()
     scaled = scale_learning_rates(cfg.replace(batch_size=128), 2e-4, 64)
@@ -76,21 +91,25 @@ def tiny_spec(digits_npz, axes, steps=4, **settings):
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory, digits_npz):
     """A finished 2 x 2 sweep of 4-step tiny runs with FID (LeNet replaced by an untrained stand-in),
-    trained once for the module: (its folder, its spec, what run_sweep returned)."""
+    trained once for the module: (its folder, its spec, what run_sweep returned, what it printed)."""
     from gans.studies.sweep import run_sweep
 
     folder = tmp_path_factory.mktemp("sweep")
     spec = tiny_spec(digits_npz, {"batch_size": (8, 16), "latent_dim": (4, 6)}, fid_every=4, fid_n=32)
-    with pytest.MonkeyPatch.context() as patch:
+    said = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(said):
         stand_in_lenet(patch)
         paths = run_sweep(spec, folder, workers=1, heartbeat=2, progress=False)
-    return folder, spec, paths
+    return folder, spec, paths, said.getvalue()
 
 
-def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_without_retraining(tiny_sweep, tiny_lenet):
+def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_without_retraining(
+        tiny_sweep, tiny_lenet, capsys):
     from gans.studies.sweep import run_sweep
 
-    tmp_path, spec, paths = tiny_sweep
+    tmp_path, spec, paths, said = tiny_sweep
+    assert "4 configurations (2 values of batch_size x 2 values of latent_dim)" in said  # not "batch_size=2"
+    assert "already finished" not in said
     names = ["batch_size8-latent_dim4", "batch_size8-latent_dim6", "batch_size16-latent_dim4",
              "batch_size16-latent_dim6"]
     assert paths["trained"] == names
@@ -111,6 +130,7 @@ def test_sweep_trains_each_point_once_writes_table_and_figure_and_resumes_withou
     before = {n: (tmp_path / n / "losses.csv").stat().st_mtime_ns for n in names}
     again = run_sweep(spec, tmp_path, workers=1, heartbeat=2, progress=False)
     assert again["trained"] == []  # every point finished: nothing trains, nothing is rewritten
+    assert "4 of 4 configurations already finished: kept, not trained again" in capsys.readouterr().out
     assert {n: (tmp_path / n / "losses.csv").stat().st_mtime_ns for n in names} == before
 
 

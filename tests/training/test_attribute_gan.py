@@ -12,6 +12,7 @@ import pytest
 
 import gans  # noqa: F401
 from gans.cli import main
+from gans.datasets.celeba import ATTRIBUTE_NAMES
 from gans.evaluation.attributes import predict_attributes
 from gans.experiments import NAMED
 from gans.models.attribute import attribute_noise, build_generator
@@ -147,11 +148,19 @@ def test_train_attribute_command_logs_agreement_records_the_classifier_and_resum
     rows = rows_of(run / "attributes.csv")
     assert [int(r["step"]) for r in rows] == [2, 4]  # the resumed run continued the log, no duplicate
     for row in rows:
-        for key in ("agreement", "agreement_no_overlay"):
+        for key in ("agreement", "agreement_no_overlay", "agreement_balanced", "agreement_balanced_no_overlay"):
             assert 0.0 <= float(row[key]) <= 1.0
-        for key in ("correlation", "correlation_no_overlay"):
+        for key in ("correlation", "correlation_no_overlay", "correlation_balanced",
+                    "correlation_balanced_no_overlay"):
             assert -1.0 <= float(row[key]) <= 1.0
-    assert (run / "attribute_agreement.png").stat().st_size > 0 and (run / "samples" / "step_000004.png").is_file()
+    per = rows_of(run / "attribute_correlations.csv")  # every attribute at every measurement, no duplicate
+    assert [(int(r["step"]), r["attribute"]) for r in per] == [(s, a) for s in (2, 4) for a in ATTRIBUTE_NAMES]
+    from gans.datasets.celeba import load_celeba
+
+    labels = load_celeba(celeba_folder, limit=32).labels  # the base rates are the training faces' labels
+    assert [float(r["base_rate"]) for r in per[:40]] == pytest.approx(np.mean(labels > 0, axis=0), abs=1e-4)
+    for name in ("attribute_agreement.png", "attribute_correlations.png", "samples/step_000004.png"):
+        assert (run / name).stat().st_size > 0
     generator = keras.models.load_model(run / "checkpoints" / "generator_step_000004.h5", compile=False)
     assert generator.input_shape[1:] == (160,) and generator.output_shape[1:] == (24, 20, 3)
 
@@ -201,6 +210,29 @@ def test_generate_from_faces_writes_the_face_beside_its_inputs_and_the_vector(cl
     assert len(rows) == 40 and set(rows[0]) == {"attribute", "used", "new_face", "face_1", "face_2"}
     for row in rows:  # the vector used is the mean of the classifier's outputs on the two faces
         assert float(row["used"]) == pytest.approx((float(row["face_1"]) + float(row["face_2"])) / 2, abs=2e-4)
+    assert cv2.imread(str(tmp_path / "new" / "face_explained.png")) is not None
+    assert "ranks the attributes by their distance from 0.5" in printed  # this classifier has no reports
+
+
+def test_the_explained_figure_shows_the_attributes_furthest_from_the_celeba_mean(tmp_path):
+    """generate-from-faces' figure ranks the attributes by how far the averaged vector lies from the
+    CelebA mean of the classifier's training faces (attribute_accuracy.csv beside it)."""
+    from gans.attribute_faces import celeba_means, plot_face_attributes
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+
+    mean = np.full(40, 0.3)
+    (tmp_path / "attribute_accuracy.csv").write_text(
+        "attribute,accuracy,majority_baseline,positive_share\n"
+        + "".join(f"{name},0.9,0.8,{m}\n" for name, m in zip(ATTRIBUTE_NAMES, mean)))
+    assert celeba_means(tmp_path / "classifier.h5").tolist() == mean.tolist()
+    assert celeba_means(tmp_path / "elsewhere" / "classifier.h5") is None
+    used = np.full(40, 0.3)
+    used[[4, 15, 31]] = [0.9, 0.0, 0.6]  # Bald far above, Eyeglasses below, Smiling above the mean
+    made = {"image": np.zeros((24, 20, 3), np.float32), "used": used, "inputs": np.stack([used, used]),
+            "read": np.full(40, 0.5)}
+    faces = np.zeros((2, 24, 20, 3), np.uint8)
+    shown = plot_face_attributes(faces, made, tmp_path / "explained.png", mean, top=3)
+    assert shown == [4, 15, 31] and (tmp_path / "explained.png").stat().st_size > 0
 
 
 def test_generate_from_faces_bad_input_is_one_line(classifier_h5, generator_h5, face_files, tmp_path, capsys):
@@ -251,16 +283,19 @@ def test_attribute_notebook_shows_faces_bars_and_the_new_face(classifier_h5, gen
     assert figures >= 3 and "attribute vector used" in text
 
 
-@pytest.mark.parametrize("mode", ["batch", "moving"])
-def test_the_fused_execution_takes_the_recipes_updates(mode, classifier_h5, tmp_path):
+@pytest.mark.parametrize("mode, weight", [("batch", 0.0), ("moving", 0.0), ("batch", 0.5)])
+def test_the_fused_execution_takes_the_recipes_updates(mode, weight, classifier_h5, tmp_path):
     """As for every family (test_execution.py): same seed and batches, the same weights, optimizer slots
     and losses under the recipe and the fused execution, with one trace; under both settings of the
-    frozen discriminator's batch norm (the paper's D has it)."""
+    frozen discriminator's batch norm (the paper's D has it), and with the attribute-consistency term."""
     from gans.datasets.base import ImageDataset
     from gans.training.execution import Fused, Recipe
     from helpers import EQUAL, assert_same, train_iterations as run
 
-    config, data = tiny_config(classifier_h5, frozen_batchnorm=mode), ImageDataset(faces())
+    config = tiny_config(classifier_h5, frozen_batchnorm=mode)
+    if weight:
+        config = config.replace(step_options={**config.step_options, "attribute_weight": weight})
+    data = ImageDataset(faces())
     assert any(isinstance(layer, keras.layers.BatchNormalization)
                for layer in build_networks(config)["discriminator"]._flatten_layers())
     recipe = run("attribute", tmp_path / "recipe", Recipe(), config=config, data=data)
@@ -268,3 +303,91 @@ def test_the_fused_execution_takes_the_recipes_updates(mode, classifier_h5, tmp_
     assert_same(recipe, fused, atol=EQUAL, what=f"attribute ({mode}) recipe vs fused")
     assert fused[2].execution.traces == 1
 
+
+
+# ---------------------------------------------------------------------- the attribute-consistency term
+def consistency_step(classifier_h5, weight):
+    cfg = tiny_config(classifier_h5)
+    cfg = cfg.replace(step_options={**cfg.step_options, "attribute_weight": weight})
+    keras.utils.set_random_seed(0)
+    nets = build_networks(cfg)
+    step = make_step(cfg, nets)
+    step.prepare_data(faces(), None)
+    return cfg, nets, step
+
+
+def test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes(classifier_h5):
+    """With --attribute-weight the generator's update also pulls the frozen classifier's reading of G's
+    faces toward the attributes overlaid on their noise: G moves, D and the classifier do not (weights
+    and statistics, bit for bit), D still learns in its own steps, and the term's loss is logged."""
+    from gans.training.data import BatchSource
+    from gans.training.execution import Recipe
+
+    cfg, nets, step = consistency_step(classifier_h5, 2.0)
+    g, d, clf = nets["generator"], nets["discriminator"], step.attribute_classifier
+    assert step.loss_names[-1] == "attribute_loss" and len(step.combined.outputs) == 2
+    weights = {name: [w.copy() for w in m.get_weights()] for name, m in (("g", g), ("d", d), ("clf", clf))}
+    before_clf = [w.copy() for w in clf.get_weights()]
+    updates = []
+
+    class Watched(Recipe):
+        def train_losses(self, model, x, y):
+            d0, g0 = [w.copy() for w in d.get_weights()], [w.copy() for w in g.get_weights()]
+            losses = super().train_losses(model, x, y)
+            d_moved = any(not np.array_equal(a, b) for a, b in zip(d0, d.get_weights()))
+            g_moved = any(not np.array_equal(a, b) for a, b in zip(g0, g.get_weights()))
+            updates.append((model.name, d_moved, g_moved))
+            return losses
+
+    step.use_execution(Watched())
+    source, rng = BatchSource(faces(), cfg.batch_size), np.random.default_rng(0)
+    losses = [step.train_step(k, source, rng) for k in (1, 2, 3)]
+    assert [u[0] for u in updates] == ["discriminator", "discriminator", "gan"] * 3
+    assert all(d_moved and not g_moved for name, d_moved, g_moved in updates if name == "discriminator")
+    assert all(g_moved and not d_moved for name, d_moved, g_moved in updates if name == "gan")
+    assert all(np.array_equal(a, b) for a, b in zip(before_clf, clf.get_weights())), "the classifier must not train"
+    assert len(clf.get_weights()) == len(weights["clf"]) > 0
+    for row in losses:
+        assert list(row) == ["d_loss_real", "d_loss_fake", "d_loss", "g_loss", "attribute_loss"]
+        assert np.isfinite(list(row.values())).all() and 0 < row["attribute_loss"] < 5
+
+
+def test_the_term_targets_the_attributes_each_face_s_noise_carries(classifier_h5):
+    """The classifier's target for each generated face is the attribute vector overlaid on that face's
+    own noise: the same draws by hand (faces first, then r), row for row."""
+    _, _, step = consistency_step(classifier_h5, 1.0)
+    noise, (real, attributes) = step.generator_draws(6, np.random.default_rng(9))
+    rng = np.random.default_rng(9)
+    chosen = rng.integers(0, len(step.attribute_outputs), 6)
+    r = rng.standard_normal((6, 160), dtype=np.float32)
+    assert len(set(chosen.tolist())) > 1  # distinct faces, so another row's vector would differ
+    np.testing.assert_array_equal(attributes, step.attribute_outputs[chosen])
+    np.testing.assert_allclose(noise, attribute_noise(attributes, r, 0.6, 0.8), rtol=1e-6)
+    np.testing.assert_array_equal(real, step.loss.labels(6, real=True))
+
+
+def test_weight_0_is_the_papers_method_exactly(classifier_h5, tmp_path):
+    """--attribute-weight 0 trains the very updates of the paper's method (the default)."""
+    from gans.datasets.base import ImageDataset
+    from gans.training.execution import Recipe
+    from helpers import assert_same, train_iterations as run
+
+    config, data = tiny_config(classifier_h5), ImageDataset(faces())
+    zero = config.replace(step_options={**config.step_options, "attribute_weight": 0.0})
+    paper = run("attribute", tmp_path / "paper", Recipe(), config=config, data=data)
+    weight0 = run("attribute", tmp_path / "zero", Recipe(), config=zero, data=data)
+    assert_same(paper, weight0, atol=0, what="weight 0 vs the paper's method")
+    assert list(weight0[0][0]) == ["d_loss_real", "d_loss_fake", "d_loss", "g_loss"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "attribute", "--data", "DATA", "--classifier", "CLF", "--attribute-weight", "-1"],
+     "argument --attribute-weight: a loss weight must be >= 0"),
+    (["train", "dcgan", "--dataset", "mnist", "--attribute-weight", "1"],
+     "--attribute-weight goes with 'gans train attribute' only"),
+])
+def test_a_bad_attribute_weight_is_one_line(args, message, celeba_folder, classifier_h5, tmp_path, capsys):
+    args = [str(celeba_folder) if a == "DATA" else str(classifier_h5) if a == "CLF" else a for a in args]
+    assert main([*args, "--steps", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -499,6 +499,80 @@ def test_the_age_classifier_trains_and_agreement_runs_on_a_run(utk_folder, tmp_p
     assert cv2.imread(str(out / "age_agreement.png")) is not None  # read against asked, as a picture
 
 
+def caae_record(run_dir, data, **split):
+    """A CAAE run folder holding only the caae.json that names its data and split."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "caae.json").write_text(json.dumps({"data": str(data), "validation_fraction": 0.1, "split_seed": 0,
+                                                   "limit": None, **split}))
+    return run_dir
+
+
+def test_the_split_names_are_the_faces_the_loader_splits(utk_folder, tmp_path):
+    """utkface_split_names (no image decoded) names the very faces load_utkface_splits returns, for a
+    folder and an .npz, with and without --limit."""
+    from gans.datasets.utkface import utkface_split_names
+
+    npz = tmp_path / "utk.npz"
+    train, validation = load_utkface_splits(utk_folder, 16)
+    np.savez(npz, images=np.concatenate([train.images, validation.images]), gender=np.zeros(48, np.int64),
+             age_group=np.zeros(48, np.int64))
+    for data in (utk_folder, npz):
+        for limit, fraction in ((None, 0.1), (30, 0.25)):
+            names = utkface_split_names(data, validation_fraction=fraction, limit=limit)
+            splits = load_utkface_splits(data, 16, validation_fraction=fraction, limit=limit)
+            assert names[0] and names[1]
+            assert names == tuple(list(part.meta["filenames"]) for part in splits)
+
+
+def test_age_agreement_scores_only_faces_the_classifier_never_saw(utk_folder, tmp_path):
+    """A classifier trained on some of a CAAE run's validation faces would read them better than new
+    faces (issue 24: 277 of 300 overlapped unsaid). The overlap is left out and counted; a classifier
+    that saw every picked face is refused; one that held the run out scores them all."""
+    from gans.evaluation import age
+
+    run = caae_record(tmp_path / "run", utk_folder)
+    _, validation = load_utkface_splits(utk_folder, 16)
+    names = list(validation.meta["filenames"])
+    clf = tmp_path / "clf"
+    clf.mkdir()
+    record = {"data": str(utk_folder), "limit": None, "validation_fraction": 0.5, "split_seed": 2}
+    (clf / age.REPORT_FILE).write_text(json.dumps(record))
+    seen, _ = load_utkface_splits(utk_folder, 16, validation_fraction=0.5, seed=2)
+    overlap = [i for i, name in enumerate(names) if name in set(seen.meta["filenames"])]
+    assert 0 < len(overlap) < len(names)  # the case this test is about: some seen, some not
+    pick = np.arange(len(names))
+    kept, note = age.unseen_faces(pick, names, clf / age.CLASSIFIER_FILE, run)
+    assert sorted(set(kept.tolist()) | set(overlap)) == pick.tolist() and not set(kept.tolist()) & set(overlap)
+    assert f"scoring {len(names) - len(overlap)} of {len(names)} validation faces: {len(overlap)} were" in note
+    assert f"--hold-out {run}" in note
+    with pytest.raises(ConfigError, match=f"all {len(overlap)} validation faces .* were in the age classifier"):
+        age.unseen_faces(np.asarray(overlap), names, clf / age.CLASSIFIER_FILE, run)
+    (clf / age.REPORT_FILE).write_text(json.dumps({**record, "held_out_files": age.run_validation_names(run)}))
+    kept, note = age.unseen_faces(pick, names, clf / age.CLASSIFIER_FILE, run)
+    assert kept.tolist() == pick.tolist() and note == ""
+    (clf / age.REPORT_FILE).unlink()  # a classifier without its record is scored, with a note saying so
+    kept, note = age.unseen_faces(pick, names, clf / age.CLASSIFIER_FILE, run)
+    assert kept.tolist() == pick.tolist() and "faces the age classifier was trained on are unknown" in note
+    (clf / age.REPORT_FILE).write_text(json.dumps({**record, "data": str(tmp_path / "gone")}))
+    with pytest.raises(ConfigError, match="gone; restore it there or retrain"):
+        age.unseen_faces(pick, names, clf / age.CLASSIFIER_FILE, run)
+
+
+def test_the_age_classifier_holds_a_run_out(utk_folder, tmp_path):
+    """--hold-out RUN drops the run's validation faces from the classifier's training faces and records
+    them, so the agreement can score every one of them."""
+    from gans.evaluation import age
+
+    run = caae_record(tmp_path / "run", utk_folder)
+    held = age.run_validation_names(run)
+    assert main(["train-age-classifier", "--data", str(utk_folder), "--image-size", "16", "--epochs", "1",
+                 "--validation-fraction", "0.5", "--hold-out", str(run), "--out", str(tmp_path / "clf")]) == 0
+    report = json.loads((tmp_path / "clf" / age.REPORT_FILE).read_text())
+    assert held and report["held_out_files"] == sorted(held) and report["held_out_runs"] == [str(run.resolve())]
+    seen = age.classifier_training_names(report, "test")
+    assert seen and not seen & set(held) and report["train_faces"] == len(seen)
+
+
 def test_spread_indices_cover_the_whole_split():
     from gans.datasets.utkface import spread_indices
 
@@ -557,3 +631,27 @@ def test_the_notebook_shows_a_tiny_run(utk_folder, tmp_path):
     text, figures = execute_notebook("caae_utkface.ipynb", {"CAAE_RUN": str(out), "CAAE_SWEEP": str(tmp_path / "sw"),
                                                              **ONE_THREAD})
     assert figures == 4 and "mean agreement 20.0% (chance 10%)" in text
+
+
+def test_gans_sample_decodes_prior_z_of_a_caae_generator_alone(tmp_path, capsys):
+    # issue 24, item 7: the README said gans sample works on a CAAE generator alone; it failed
+    import json
+
+    from gans.cli import main
+    from gans.training.callbacks import save_h5
+    from gans.training.steps.caae import CAAEStep
+
+    generator = models.build_generator(image_shape=(32, 32, 3), filters=32)
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"variant": "caae", "steps": 1}))
+    save_h5(generator, run / "checkpoints" / "generator_step_000001.h5")
+    assert main(["sample", str(run), "--labels", "all", "--n", "2", "--out", str(tmp_path / "ages.png")]) == 0
+    assert "20 images by class" in capsys.readouterr().out and (tmp_path / "ages.png").is_file()
+    z, age, gender = CAAEStep.checkpoint_inputs(generator, 4, np.random.default_rng(0), np.array([0, 3, 9, 9]))
+    assert z.min() >= -1 and z.max() <= 1 and z.shape == (4, 50)
+    assert (age.argmax(1) == [0, 3, 9, 9]).all() and gender.shape == (4, 2)
+    alone = tmp_path / "alone.h5"  # out of its run folder: nothing says how to draw its inputs
+    save_h5(generator, alone)
+    assert main(["sample", str(alone), "--out", str(tmp_path / "x.png")]) == 2
+    assert "give its run folder" in capsys.readouterr().err

@@ -663,6 +663,8 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
     assert "cannot resume" in err and "recipe" in err
     lower = [str(a) for a in base[:-2]]
     lower[lower.index("--target-resolution") + 1] = "4"
+    for option in ("--batch-sizes", "--filters"):  # one value per resolution, so the target is the one problem
+        del lower[lower.index(option) + 2]
     assert main([*lower, "--resume", "--out", str(run)]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("gans ")]
     assert len(lines) == 1 and "--target-resolution 4: this run trains to 8x8, and a run can only grow" in lines[0]
@@ -670,3 +672,15 @@ def test_bad_input_gets_one_line_and_status_2(tmp_path, capsys):
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "resume":
     _child_resume(Path(sys.argv[2]))
+
+
+def test_more_batch_sizes_or_filters_than_resolutions_are_refused():
+    from gans.errors import ConfigError
+    # issue 24, item 6: --batch-sizes 4 4 4 4 for a run to 16x16 silently dropped the last value
+    from gans.models.pggan import filters_for
+
+    with pytest.raises(ConfigError, match=r"one batch size per resolution \[4, 8, 16\] \(3 values\), got 4"):
+        Schedule(16, images_per_phase=100, batch_sizes=[32, 16, 10, 8])
+    with pytest.raises(ConfigError, match=r"one filter count per resolution \[4, 8\] \(2 values\), got 3"):
+        filters_for(8, [8, 8, 8])
+    assert filters_for(8, [8, 4]) == {4: 8, 8: 4}

@@ -271,3 +271,14 @@ def test_a_resume_by_a_version_that_logs_another_loss_keeps_every_earlier_row(tm
 if __name__ == "__main__":  # the child: python test_resume.py interrupted SIG OUT | killed RUN | resume-killed RUN TARGET OUT
     {"interrupted": child_interrupted, "killed": child_killed,
      "resume-killed": child_resume_killed}[sys.argv[1]](*sys.argv[2:])
+
+
+def test_a_folder_of_another_family_is_named_in_one_line(tmp_path):
+    # issue 24: resuming a progressive run with gans train -e 3 listed twenty field differences
+    from gans.errors import ConfigError
+    from gans.training.run import check_family
+
+    with pytest.raises(ConfigError, match=r"^\S*run is a pggan run, not lsgan: resume it with 'gans train pggan"):
+        check_family(tmp_path / "run", {"variant": "pggan", "steps": 3}, "lsgan")
+    check_family(tmp_path / "run", {"variant": "lsgan"}, "lsgan")
+    check_family(tmp_path / "run", None, "lsgan")

@@ -96,10 +96,17 @@ def checkpoint_origin(path) -> dict:
     folder tells it (:meth:`Step.checkpoint_origin`; a file outside a run folder: its name only)."""
     from pathlib import Path
 
+    return checkpoint_step_class(path).checkpoint_origin(Path(path).expanduser().resolve())
+
+
+def checkpoint_step_class(path) -> type[Step]:
+    """The step class of the run folder the generator checkpoint ``path`` lies in
+    (``RUN/checkpoints/``), or :class:`Step` for a file outside a run folder."""
+    from pathlib import Path
+
     path = Path(path).expanduser().resolve()
     run = path.parent.parent if path.parent.name == "checkpoints" else None
-    owner = run_step_class(run) if run is not None and (run / "config.json").is_file() else Step
-    return owner.checkpoint_origin(path)
+    return run_step_class(run) if run is not None and (run / "config.json").is_file() else Step
 
 
 def run_resolutions(run_dir) -> list[int]:

@@ -100,8 +100,8 @@ class AdversarialStep(Step):
             )
 
         self.discriminator.compile(loss=self.discriminator_loss.make(), optimizer=discriminator_optimizer)
-        self.combined = build_combined(generator, discriminator)
-        self.combined.compile(loss=self.loss.make(), optimizer=optimizer)
+        self.combined, combined_loss, loss_weights = self.build_combined_model()
+        self.combined.compile(loss=combined_loss, optimizer=optimizer, loss_weights=loss_weights)
 
     @classmethod
     def from_config(cls, config, networks):
@@ -122,6 +122,12 @@ class AdversarialStep(Step):
     def family_options(cls, config) -> dict:
         """Constructor arguments a subclass takes from the config beyond the adversarial ones."""
         return {}
+
+    def build_combined_model(self):
+        """The model the generator trains through, its compile loss and loss weights: z -> G -> D (D
+        frozen in the generator update) with the adversarial loss. A family that adds a term to the
+        generator's loss returns a model with more outputs, and a loss and a weight for each."""
+        return build_combined(self._generator, self.discriminator), self.loss.make(), None
 
     # ------------------------------------------------------------------ conditioning
     # An unconditional family ignores labels; the conditional step overrides these two.
@@ -178,10 +184,16 @@ class AdversarialStep(Step):
             parts["real"].append(self.discriminator_inputs(batch.images, batch.labels))
             parts["fake_inputs"].append(self.generator_inputs(z, fake_labels))
             parts["fake_labels"].append(self.encode_labels(self.discriminator, fake_labels))
-        g_inputs = self.generator_inputs(self.sample_latents(n, rng), self.draw_fake_labels(n, rng))
+        g_inputs, g_targets = self.generator_draws(n, rng)
         return AdversarialDraws(**{k: tuple(v) for k, v in parts.items()},
                                 fake_targets=self.discriminator_loss.labels(n, real=False), g_inputs=g_inputs,
-                                g_targets=self.loss.labels(n, real=True))
+                                g_targets=g_targets)
+
+    def generator_draws(self, n: int, rng: np.random.Generator):
+        """The combined model's inputs and targets for the generator update: fresh z and classes, the
+        fakes labelled real."""
+        return (self.generator_inputs(self.sample_latents(n, rng), self.draw_fake_labels(n, rng)),
+                self.loss.labels(n, real=True))
 
     def iterate(self, draws: AdversarialDraws, run) -> dict:
         """``n_critic`` discriminator updates (real batch, then a separate generated batch, 3.2.7), then
@@ -199,9 +211,13 @@ class AdversarialStep(Step):
             fakes.append(run.train(self.discriminator, _with_labels(generated, draws.fake_labels[k]),
                                    draws.fake_targets))
         set_trainable(self.discriminator, False)
-        g_loss = run.train(self.combined, draws.g_inputs, draws.g_targets)
+        generator = self.generator_update(draws, run)
         d_real, d_fake = sum(reals) / self.n_critic, sum(fakes) / self.n_critic
-        return {"d_loss_real": d_real, "d_loss_fake": d_fake, "d_loss": 0.5 * (d_real + d_fake), "g_loss": g_loss}
+        return {"d_loss_real": d_real, "d_loss_fake": d_fake, "d_loss": 0.5 * (d_real + d_fake), **generator}
+
+    def generator_update(self, draws: AdversarialDraws, run) -> dict:
+        """The generator's update through the combined model, D frozen: ``{"g_loss": ...}``."""
+        return {"g_loss": run.train(self.combined, draws.g_inputs, draws.g_targets)}
 
     # ------------------------------------------------------------------ state
     @property

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from gans.errors import ConfigError, DataError
-from gans.models.attribute import ALPHA, BETA, LATENT_DIM, N_ATTRIBUTES, attribute_noise, check_classifier
+from gans.models.attribute import (ALPHA, BETA, LATENT_DIM, N_ATTRIBUTES, attribute_noise, build_consistency_model,
+                                   check_attribute_weight, check_classifier)
 from gans.training.steps.adversarial import AdversarialStep
 
 
@@ -31,13 +32,19 @@ class AttributeStep(AdversarialStep):
         *args: as for :class:`AdversarialStep`.
         **kwargs: as for :class:`AdversarialStep`.
 
+        attribute_weight: weight of the attribute-consistency term (not in the paper; 0, the default,
+            is the paper's method): in the generator's update the frozen classifier reads G's faces and
+            a binary cross-entropy pulls its outputs toward the attributes overlaid on their noise.
+
     Attributes:
         attribute_outputs: float32 (N, 40), the classifier's outputs on every training face, set by
             :meth:`prepare_data`; the noise of each generated face overlays one of its rows.
+        attribute_base_rates: (40,) each attribute's share of the training faces (their CelebA labels,
+            or the classifier's reading without labels), set by :meth:`prepare_data`.
     """
 
     def __init__(self, generator, discriminator, *args, classifier, alpha: float = ALPHA, beta: float = BETA,
-                 **kwargs):
+                 attribute_weight: float = 0.0, **kwargs):
         from gans.evaluation.attributes import load_attribute_classifier
 
         if isinstance(classifier, (str, Path)):
@@ -53,8 +60,54 @@ class AttributeStep(AdversarialStep):
                               f"build it with latent_dim={LATENT_DIM}.")
         self.attribute_classifier = classifier
         self.alpha, self.beta = float(alpha), float(beta)
+        self.attribute_weight = check_attribute_weight(attribute_weight)
         self.attribute_outputs: np.ndarray | None = None
+        self.attribute_base_rates: np.ndarray | None = None
+        if self.attribute_weight:
+            classifier.trainable = False  # never trained here: frozen before any model that holds it is traced
+            self.loss_names = (*self.loss_names, "attribute_loss")
         super().__init__(generator, discriminator, *args, **kwargs)
+
+    def build_combined_model(self):
+        """The paper's noise -> G -> D; with an ``attribute_weight``, the classifier reads the same faces
+        as a second output, its binary cross-entropy against the attributes overlaid on their noise
+        weighted by ``attribute_weight`` (:func:`gans.models.attribute.build_consistency_model`)."""
+        combined, loss, weights = super().build_combined_model()
+        if not self.attribute_weight:
+            return combined, loss, weights
+        import keras
+
+        model = build_consistency_model(self._generator, self.discriminator, self.attribute_classifier)
+        return model, [loss, keras.losses.BinaryCrossentropy()], [1.0, self.attribute_weight]
+
+    def build_optimizers(self) -> None:
+        """As every step's, and with the consistency term also the combined model's per-output loss
+        trackers (variables Keras makes on the first update; made inside the fused iteration's trace
+        they would make it trace twice), from one eager loss on zeros; their values are reset."""
+        super().build_optimizers()
+        if self.attribute_weight:
+            noise = np.zeros((1, LATENT_DIM), np.float32)
+            targets = (self.loss.labels(1, real=True), np.zeros((1, N_ATTRIBUTES), np.float32))
+            self.combined.compute_loss(x=noise, y=targets, y_pred=self.combined(noise, training=False))
+            for metric in self.combined.metrics:
+                metric.reset_state()
+
+    def generator_draws(self, n: int, rng: np.random.Generator):
+        """Equation 1's noise (as :meth:`sample_latents` draws it), the fakes labelled real and, with an
+        ``attribute_weight``, the attribute vector overlaid on each face's noise as the classifier's
+        target."""
+        noise, attributes = self.draw_noise(n, rng)
+        targets = self.loss.labels(n, real=True)
+        return noise, ((targets, attributes) if self.attribute_weight else targets)
+
+    def generator_update(self, draws, run) -> dict:
+        """The paper's update; with an ``attribute_weight`` its adversarial part is ``g_loss`` and the
+        classifier's cross-entropy (unweighted) ``attribute_loss``."""
+        if not self.attribute_weight:
+            return super().generator_update(draws, run)
+        losses = run.train_losses(self.combined, draws.g_inputs, draws.g_targets)
+        adversarial, attributes = (f"{name}_loss" for name in self.combined.output_names)
+        return {"g_loss": losses[adversarial], "attribute_loss": losses[attributes]}
 
     @classmethod
     def family_options(cls, config) -> dict:
@@ -75,20 +128,26 @@ class AttributeStep(AdversarialStep):
 
     def prepare_data(self, images: np.ndarray, labels: np.ndarray | None) -> None:
         """Read every training face with the classifier once (in batches, resized to its input)."""
-        from gans.evaluation.attributes import predict_attributes
+        from gans.evaluation.attributes import base_rates, predict_attributes
 
         channels = check_classifier(self.attribute_classifier)[-1]
         if images.ndim != 4 or images.shape[-1] != channels or not len(images):
             raise DataError(f"the attribute classifier reads faces with {channels} channels; the training images "
                             f"are {images.shape}. Train on colour CelebA faces.")
         self.attribute_outputs = predict_attributes(self.attribute_classifier, images)
+        self.attribute_base_rates = base_rates(labels, self.attribute_outputs)
 
     def sample_latents(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Equation 1 on fresh normal draws and the attribute outputs of ``n`` training faces drawn at
         random (faces first, then the draws, both from ``rng``); float32 (n, 160)."""
+        return self.draw_noise(n, rng)[0]
+
+    def draw_noise(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`sample_latents`' noise and the (n, 40) attribute vectors overlaid on it."""
         if self.attribute_outputs is None:
             raise ConfigError("the attribute GAN's noise needs the classifier's outputs on the training faces: "
                               "call prepare_data(images, labels) first.")
         faces = rng.integers(0, len(self.attribute_outputs), n)
         r = rng.standard_normal((n, self.latent_dim), dtype=np.float32)
-        return attribute_noise(self.attribute_outputs[faces], r, self.alpha, self.beta)
+        attributes = self.attribute_outputs[faces]
+        return attribute_noise(attributes, r, self.alpha, self.beta), attributes

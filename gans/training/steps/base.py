@@ -345,6 +345,31 @@ class Step:
         return found[-1]
 
     @classmethod
+    def checkpoint_classes(cls, generator) -> int | None:
+        """The classes a loaded generator checkpoint of this family draws (``gans sample --label``), or
+        None for an unconditional one. The default: the ``label`` input of a conditional generator
+        (:mod:`gans.models.conditioning`)."""
+        from gans.models.conditioning import num_classes_of
+
+        if len(generator.inputs) == 1:
+            return None
+        if "label" not in [t.name for t in generator.inputs]:
+            raise ConfigError(f"generator {generator.name!r} takes {[t.name for t in generator.inputs]}, not z and a "
+                              "class label; give its run folder, or its checkpoint inside RUN/checkpoints/, so "
+                              "its family can draw from it.")
+        return num_classes_of(generator)
+
+    @classmethod
+    def checkpoint_inputs(cls, generator, n: int, rng: np.random.Generator, labels=None):
+        """What a loaded generator checkpoint of this family decodes into ``n`` images (``gans sample``
+        on the checkpoint alone, without the rest of the step): by default normal z, and the classes
+        ``labels`` for a conditional generator."""
+        from gans.models.conditioning import label_inputs
+
+        z = rng.standard_normal((n, generator.inputs[0].shape[-1]), dtype=np.float32)
+        return z if labels is None else [z, label_inputs(generator, labels)]
+
+    @classmethod
     def checkpoint_origin(cls, path) -> dict:
         """Where a generator checkpoint came from, for an export's contract: ``{"checkpoint", "run",
         "step", "phase"}`` (``run`` the folder above ``checkpoints/``, ``step`` N of a

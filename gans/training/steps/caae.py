@@ -355,15 +355,26 @@ class CAAEStep(Step):
     def sample(self, n: int, rng: np.random.Generator, labels: np.ndarray | None = None) -> np.ndarray:
         """``n`` faces decoded from prior z (drawn first), age groups ``labels`` (drawn next when None)
         and genders (drawn last)."""
+        inputs = self.checkpoint_inputs(self._generator, n, rng, self.check_labels(n, labels))
+        return inference_function(self._generator)(inputs).numpy()
+
+    @classmethod
+    def checkpoint_classes(cls, generator) -> int:
+        """The age groups of a CAAE generator (its ``age`` input)."""
+        return int(generator.inputs[1].shape[-1])
+
+    @classmethod
+    def checkpoint_inputs(cls, generator, n: int, rng: np.random.Generator, labels=None):
+        """Prior z, uniform in [-1, 1] as the encoder's tanh (drawn first), the age groups ``labels``
+        (drawn next when None) and genders (drawn last): what :meth:`sample` decodes, and ``gans sample``
+        on a generator checkpoint alone."""
         from gans.datasets.utkface import one_hot_pm1
 
-        ages = self.check_labels(n, labels)
-        z = rng.uniform(-1.0, 1.0, (n, self.latent_dim)).astype(np.float32)
-        if ages is None:
-            ages = rng.integers(0, self.num_classes, n)
+        num_classes = cls.checkpoint_classes(generator)
+        z = rng.uniform(-1.0, 1.0, (n, int(generator.inputs[0].shape[-1]))).astype(np.float32)
+        ages = rng.integers(0, num_classes, n) if labels is None else np.asarray(labels)
         genders = rng.integers(0, NUM_GENDERS, n)
-        inputs = [z, one_hot_pm1(ages, self.num_classes), one_hot_pm1(genders, NUM_GENDERS)]
-        return inference_function(self._generator)(inputs).numpy()
+        return [z, one_hot_pm1(ages, num_classes), one_hot_pm1(genders, NUM_GENDERS)]
 
     diagnostic_source = "reconstructions of fixed validation faces"
 
