@@ -63,6 +63,17 @@ def run_gans(*args, cwd=None, env: dict[str, str] | None = None, timeout: float 
     return Done(done.returncode, done.stdout, done.stderr)
 
 
+def sweep_env() -> dict[str, str]:
+    """The environment of a ``gans sweep`` worker process (``child_env``, TensorFlow's warnings shown)."""
+    return child_env({"TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def trained_lines(*outputs: str) -> list[str]:
+    """The configurations a sweep worker says it trained ('[worker ...] NAME: done ...'), from its outputs."""
+    return [line.split("]", 1)[1].split(":", 1)[0].strip() for text in outputs for line in text.splitlines()
+            if line.startswith("[worker")]
+
+
 def read_csv(path) -> list[dict[str, str]]:
     """The rows of a CSV file a run or a command wrote, as dicts of strings."""
     with open(path, newline="", encoding="utf-8") as f:

@@ -333,7 +333,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "a sweep refuses an axis its family does not read (issue 24: result_id=3,10 trained one run twice); "
         "planted as an axis check that lets any name through",
         (Edit("gans/studies/grid.py", "        _check_read(config, axis, listed)\n", ""),),
-        ("tests/test_sweep.py",),
+        ("tests/studies/test_sweep.py",),
     ),
     Mutant(
         "sweep-restarts-runs",
@@ -453,21 +453,21 @@ MUTANTS: tuple[Mutant, ...] = (
         "age-agreement-ignores-the-split",
         "gans age-agreement scores only the validation faces its age classifier was not trained on",
         (Edit("gans/evaluation/age.py", "for i in pick if names[i] not in seen]", "for i in pick]"),),
-        ("tests/test_caae.py::test_age_agreement_scores_only_faces_the_classifier_never_saw",),
+        ("tests/training/test_caae.py::test_age_agreement_scores_only_faces_the_classifier_never_saw",),
     ),
     Mutant(
         "attribute-term-reads-another-row",
         "the attribute-consistency term pulls each generated face toward the attributes overlaid on its own noise",
         (Edit("gans/training/steps/attribute.py", "return noise, ((targets, attributes) if",
               "return noise, ((targets, np.roll(attributes, 1, axis=0)) if"),),
-        ("tests/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
+        ("tests/training/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
     ),
     Mutant(
         "attribute-classifier-trains",
         "the attribute classifier stays frozen in the consistency term's generator update",
         (Edit("gans/training/steps/attribute.py", "            classifier.trainable = False  # never trained here",
               "            classifier.trainable = True  # never trained here"),),
-        ("tests/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
+        ("tests/training/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
     ),
     # ------------------------------------------------------------------ overwrites and kept checkpoints
     Mutant(
@@ -475,7 +475,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "a command that owns its folder (a study) refuses a used one without --overwrite, and never deletes an "
         "earlier run's files unasked",
         (Edit("gans/io.py", "    refuse_existing([folder], option, overwrite)\n    ours = ", "    ours = "),),
-        ("tests/test_overwrite.py",),
+        ("tests/cli/test_overwrite.py",),
     ),
     Mutant(
         "pruning-before-the-state",
@@ -490,6 +490,6 @@ MUTANTS: tuple[Mutant, ...] = (
               "        if state.keep_last:\n"
               '            prune_checkpoints(trainer.run_dir / "checkpoints", state.keep_last,\n'
               '                              state.keep_every * state.every if state.keep_every else None, protect=step)\n')),
-        ("tests/test_checkpoints.py",),
+        ("tests/training/test_checkpoints.py",),
     ),
 )

@@ -17,7 +17,7 @@ from gans.cli import main
 from gans.errors import ConfigError
 from gans.studies.grid import apply_values, grid_points, parse_grid, point_name, resolve_axes, scale_learning_rates
 
-from helpers import child_env, gans_argv, stand_in_lenet, tiny_cgan, tiny_config
+from helpers import gans_argv, stand_in_lenet, sweep_env, tiny_cgan, tiny_config, trained_lines
 from helpers import read_csv as read_table  # the name this file has always used
 
 TF_NOISE = ("I0000", "WARNING: All", "E0000", "oneDNN", "cuda", "To enable")
@@ -145,26 +145,17 @@ def test_a_storage_with_another_grid_is_refused(tmp_path, digits_npz):
 
 # ---------------------------------------------------------------------------- the command line
 def cli_command(out, *extra, steps=6, checkpoint_every=2):
+    # The tiny networks of tests/helpers.py are not reachable from the command line; experiment 3's
+    # own networks on the test's tiny digits keep each run to seconds.
     return gans_argv("sweep", "3", "--grid", "latent_dim=4,6", "batch_size=8,16", "--steps", steps, "--out", out,
                      "--no-fid", "--no-tensorboard", "--sample-every", steps, "--checkpoint-every", checkpoint_every,
                      "--heartbeat", "1", *extra)
 
 
-def environment(digits_npz):
-    # The tiny networks of tests/helpers.py are not reachable from the command line; experiment 3's
-    # own networks on the test's tiny digits keep each run to seconds.
-    return child_env({"TF_CPP_MIN_LOG_LEVEL": "2"})
-
-
-def trained_lines(*outputs: str) -> list[str]:
-    return [line.split("]", 1)[1].split(":", 1)[0].strip() for text in outputs for line in text.splitlines()
-            if line.startswith("[worker")]
-
-
 def test_two_processes_started_at_once_share_the_grid_and_train_no_point_twice(tmp_path, digits_npz):
     out = tmp_path / "sweep"
     command = cli_command(out, "--data", str(digits_npz))
-    procs = [subprocess.Popen(command, env=environment(digits_npz), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen(command, env=sweep_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     results = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in results]
@@ -184,7 +175,7 @@ def test_two_processes_started_at_once_share_the_grid_and_train_no_point_twice(t
 def test_workers_option_runs_local_worker_processes(tmp_path, digits_npz):
     out = tmp_path / "sweep"
     result = subprocess.run(cli_command(out, "--data", str(digits_npz), "--workers", "2"),
-                            env=environment(digits_npz), capture_output=True, text=True, timeout=600)
+                            env=sweep_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     logs = sorted((out / "workers").glob("worker-*.log"))
     assert [p.name for p in logs] == ["worker-0.log", "worker-1.log"]
@@ -200,7 +191,7 @@ STEPS = 150  # long enough to kill the second run between its first saved state 
 def test_a_killed_sweep_resumes_its_interrupted_run_and_skips_finished_ones(tmp_path, digits_npz):
     out = tmp_path / "sweep"
     command = cli_command(out, "--data", str(digits_npz), steps=STEPS, checkpoint_every=10)
-    proc = subprocess.Popen(command, env=environment(digits_npz), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(command, env=sweep_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     first = out / "latent_dim4-batch_size8"
     second = out / "latent_dim4-batch_size16"
@@ -222,7 +213,7 @@ def test_a_killed_sweep_resumes_its_interrupted_run_and_skips_finished_ones(tmp_
     killed_at = saved_state_step(second)
     assert killed_at is not None and 0 < killed_at < STEPS
 
-    result = subprocess.run(command, env=environment(digits_npz), capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, env=sweep_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     trained = trained_lines(result.stdout)
     assert "latent_dim4-batch_size8" not in trained and len(trained) == 3

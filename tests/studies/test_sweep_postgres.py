@@ -19,14 +19,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from test_sweep import environment, read_table, trained_lines
+from helpers import gans_argv, sweep_env, trained_lines
+from helpers import read_csv as read_table  # the name test_sweep.py uses
 
 STEPS = 60  # long enough to kill a run between its first saved state and its end
 
@@ -113,10 +113,10 @@ def test_two_workers_share_a_grid_on_postgresql_and_a_killed_ones_run_is_resumed
     out = tmp_path / "sweep"
     # Two points, one for each worker. --jit off: XLA's compile would take 10-20 s of every run here,
     # more than its training.
-    command = [sys.executable, "-m", "gans.cli", "sweep", "3", "--grid", "latent_dim=4,6", "--steps", str(STEPS),
-               "--out", str(out), "--data", str(digits_npz), "--storage", postgres_url, "--no-fid", "--no-tensorboard",
-               "--sample-every", str(STEPS), "--checkpoint-every", "5", "--jit", "off", "--heartbeat", "1"]
-    env = environment(digits_npz)
+    command = gans_argv("sweep", "3", "--grid", "latent_dim=4,6", "--steps", STEPS, "--out", out, "--data", digits_npz,
+                        "--storage", postgres_url, "--no-fid", "--no-tensorboard", "--sample-every", STEPS,
+                        "--checkpoint-every", 5, "--jit", "off", "--heartbeat", 1)
+    env = sweep_env()
     logs = [(tmp_path / f"worker{k}.out", tmp_path / f"worker{k}.err") for k in range(2)]
     procs = []
     for stdout, stderr in logs:  # files, not pipes: nobody reads a pipe while the test waits to kill

@@ -3,7 +3,7 @@ checkpoint steps and every K-th, never the ones its saved state is at, and resum
 
 The pruning is one step of the generic training path (:class:`gans.training.callbacks.StateCheckpoint`,
 after the state is written), so every family gets it; a progressive run's phase checkpoints are
-never touched (tests/test_pggan.py grows a run from them)."""
+never touched (tests/training/test_pggan.py grows a run from them)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from gans.training import RunSettings, train
 from gans.training.callbacks import prune_checkpoints
 from gans.training.state import read_meta
 
-from test_resume import StopAt, Stop, log_steps
-from test_training import labelled_images, tiny_config
+from helpers import Stop, StopAt, labelled_faces, labelled_images, log_steps, tiny_caae, tiny_config
 
 
 def checkpoint_steps(run: Path, role: str = "generator") -> list[int]:
@@ -89,8 +88,6 @@ def test_keep_every_without_keep_checkpoints_is_one_line(capsys):
 
 def test_a_caae_run_prunes_its_encoder_with_its_generator_and_its_pair_still_loads(tmp_path):
     from gans.models.caae import load_pair
-
-    from test_caae import labelled_faces, tiny_caae
 
     run = tmp_path / "run"
     settings = RunSettings(checkpoint_every=2, sample_every=100, keep_checkpoints=1, progress=False, tensorboard=False)

@@ -1,7 +1,7 @@
 """Every command that writes refuses an existing output without ``--overwrite`` (one rule,
 :func:`gans.io.refuse_existing`), before its work starts; a folder a command owns is claimed with
-:func:`gans.io.claim_folder`. The studies' own cases are in tests/test_studies.py, the run folder's
-(``gans train`` without ``--resume``) in tests/test_resume.py."""
+:func:`gans.io.claim_folder`. The studies' own cases are in tests/studies/test_studies.py, the run
+folder's (``gans train`` without ``--resume``) in tests/training/test_resume.py."""
 
 from __future__ import annotations
 
