@@ -492,4 +492,19 @@ MUTANTS: tuple[Mutant, ...] = (
               '                              state.keep_every * state.every if state.keep_every else None, protect=step)\n')),
         ("tests/test_checkpoints.py",),
     ),
+    # ------------------------------------------------------------------ gans reproduce
+    Mutant(
+        "reproduce-redoes-finished-jobs",
+        "a finished reproduce job (its job.json written) is never run again: a second call trains nothing",
+        (Edit("gans/studies/reproduce.py", "    if record.is_file():\n        try:",
+              "    if False:\n        try:"),),
+        ("tests/test_reproduce.py",),
+    ),
+    Mutant(
+        "reproduce-verdict-ignores-the-rule",
+        "a claim's verdict is its rule applied to the published value and ours",
+        (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
+              "    return \"not reproduced\""),),
+        ("tests/test_reproduce.py",),
+    ),
 )
