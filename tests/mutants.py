@@ -507,4 +507,30 @@ MUTANTS: tuple[Mutant, ...] = (
               "    return \"not reproduced\""),),
         ("tests/test_reproduce.py",),
     ),
+    # ------------------------------------------------------------------ the seed 004 studies' protocols
+    Mutant(
+        "pca-fit-on-held-out-digits",
+        "the PCA study rebuilds held-out digits from components fitted on the training part only (issue 26); "
+        "planted as PCA fitted on the very digits it then rebuilds",
+        (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
+              "    models = fit_pca_generators(x_held, y_held, ks[-1])"),),
+        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+    ),
+    Mutant(
+        "pca-fit-on-all-digits",
+        "the PCA study rebuilds held-out digits from components fitted on the training part only; planted as the "
+        "protocol this study had before: PCA fitted on every digit, the rebuilt ones included",
+        (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
+              "    models = fit_pca_generators(np.concatenate([x_fit, x_held]), np.concatenate([y_fit, y_held]), ks[-1])"),),
+        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+    ),
+    Mutant(
+        "synthetic-control-fewer-steps",
+        "the real-only control takes as many gradient steps as the mixture (issue 26); planted as the control "
+        "this study had before: the real digits alone for the mixture's epochs, so fewer steps",
+        (Edit("gans/studies/synthetic.py",
+              "            x_alone, y_alone = repeat_to_size(x[is_real], y[is_real], len(y), seed=seed)\n",
+              "            x_alone, y_alone = x[is_real], y[is_real]\n"),),
+        ("tests/test_study_protocols.py::test_real_only_control_takes_as_many_gradient_steps_as_the_mixture",),
+    ),
 )

@@ -914,11 +914,13 @@ def cases() -> list[Case]:
              item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
              setup=_used("ow_study_foreign_files", "pca.csv", "notes.txt")))
     add(Case("ow_study_pca_overwrite", ["study", "pca", "--data", "{W}/D.npz", "--components", "1,2", "--n-per-class",
-                                        "10", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite", "--overwrite"],
+                                        "10", "--holdout", "20", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite",
+                                        "--overwrite"],
              None, item="study --overwrite leaves no stale figure of the earlier run",
              setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
              check=_only_files("ow/ow_study_pca_overwrite",
-                               ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
+                               ["pca.csv", "pca.json", "pca.png", "pca_rebuilt.png", "samples/pca_k001.png",
+                                "samples/pca_k002.png"])))
     add(Case("args_keep_every_alone", ["train", "lsgan", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
              item="--keep-every without --keep-checkpoints"))
 
