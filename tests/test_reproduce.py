@@ -28,7 +28,8 @@ def _mnist_npz(path: Path) -> Path:
     from gans.datasets.mnist import load_mnist
 
     digits = load_mnist(None, split="all", allow_download=False)
-    x, y = digits.images[..., 0], digits.labels
+    order = np.random.default_rng(0).permutation(len(digits.labels))  # the offline digits come sorted by class
+    x, y = digits.images[order, ..., 0], digits.labels[order]
     np.savez(path, x_train=x[:2500], y_train=y[:2500], x_test=x[2500:3000], y_test=y[2500:3000])
     return path
 

@@ -186,9 +186,10 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "the 60,000 training digits mixed with CCGAN digits, 5 epochs, batch 32, Adam 1e-3, tested on real "
           "digits", Rule("at_least", tolerance=1.0)),
     Claim("pca-saturation", "004", "section 5.2 (Fig. 12, 13)",
-          "the component count after which the reconstructed digits' conditional agreement stops improving",
+          "the component count after which the LeNet inception score of digits rebuilt from k components stops "
+          "improving",
           64, "components", "after 64 principal components the improvement saturates",
-          "per-class PCA of the MNIST digits, digits rebuilt from k components, scored by LeNet",
+          "per-class PCA of the MNIST digits, digits rebuilt from k components, scored by LeNet's inception score",
           Rule("between", low=32, high=128)),
     Claim("attribute-classifier-accuracy", "002", "section 6.1",
           "mean dev accuracy of the 40-attribute CelebA classifier", 89.4, "%",

@@ -555,24 +555,20 @@ def measure_synthetic(ctx: Context, c: Claim) -> Measurement:
                                 f"({ctx.size['ccgan_steps']} iterations), tested on held-out real digits")
 
 
-def saturation_components(rows: list[dict], source: str = "pca_reconstruction", within: float = 1.0) -> int:
-    """The smallest component count whose agreement is within ``within`` points of the best count's."""
-    curve = {int(r["components"]): 100 * float(r["agreement"]) for r in rows if r["source"] == source}
-    if not curve:
-        raise DataError(f"pca.csv has no {source} rows")
-    best = max(curve.values())
-    return min(k for k, v in curve.items() if v >= best - within)
-
-
 def measure_pca(ctx: Context, c: Claim) -> Measurement:
+    from gans.studies.pca import saturation_point
+
     rows = _read_csv(ctx.job_dir("pca") / "pca.csv")
-    k = saturation_components(rows)
+    k = saturation_point(rows)  # the rebuilt digits' inception score, the paper's Figure 13 metric
+    if k is None:
+        raise DataError(f"{ctx.job_dir('pca') / 'pca.csv'} has no curve of rebuilt digits")
     largest = max(int(r["components"]) for r in rows if r["source"] == "pca_reconstruction")
     comparable = "" if largest >= 128 else (f"the study went up to {largest} components only: a saturation near 64 "
                                             "cannot be seen")
-    return Measurement(k, None, 1, f"{k} components", reason=comparable,
+    return Measurement(k, None, 1, f"{k} components (the rebuilt digits' inception score)", reason=comparable,
                        protocol=f"per-class PCA fitted on training digits, held-out digits rebuilt from k = "
-                                f"{ctx.size['pca_components']} components, {ctx.size['pca_n']} per class, LeNet")
+                                f"{ctx.size['pca_components']} components, LeNet's inception score; saturation: the "
+                                f"smallest k from which no larger k gains more than 1% of the best score")
 
 
 def measure_classifier(ctx: Context, c: Claim) -> Measurement:
