@@ -458,8 +458,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "attribute-term-reads-another-row",
         "the attribute-consistency term pulls each generated face toward the attributes overlaid on its own noise",
-        (Edit("gans/training/steps/attribute.py", "return noise, ((targets, attributes) if",
-              "return noise, ((targets, np.roll(attributes, 1, axis=0)) if"),),
+        (Edit("gans/training/steps/attribute.py", "((targets, attributes) if self.attribute_weight",
+              "((targets, np.roll(attributes, 1, axis=0)) if self.attribute_weight"),),
         ("tests/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
     ),
     Mutant(
@@ -468,6 +468,20 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/training/steps/attribute.py", "            classifier.trainable = False  # never trained here",
               "            classifier.trainable = True  # never trained here"),),
         ("tests/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
+    ),
+    Mutant(
+        "projection-real-reads-another-row",
+        "the projection discriminator reads each real face beside the classifier's reading of that same face",
+        (Edit("gans/training/steps/attribute.py", "        return self.attribute_outputs\n",
+              "        return np.roll(self.attribute_outputs, 1, axis=0)\n"),),
+        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
+    ),
+    Mutant(
+        "projection-fake-reads-another-row",
+        "the projection discriminator reads each generated face beside the attributes overlaid on its own noise",
+        (Edit("gans/training/steps/attribute.py", "return noise, (attributes if self.projection else None)",
+              "return noise, (np.roll(attributes, 1, axis=0) if self.projection else None)"),),
+        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
     ),
     # ------------------------------------------------------------------ overwrites and kept checkpoints
     Mutant(

@@ -135,14 +135,17 @@ NAMED: dict[str, GANConfig] = {c.experiment: c for c in (
     # statistics (frozen_batchnorm "batch", the family's default: see gans.batchnorm). With its moving
     # statistics instead, D trained on separate real and fake batches told them apart by their batch
     # statistics (d_loss_fake 2e-4 at step 1,000) while the frozen D scored the fakes real (g_loss
-    # 0.02): the samples stayed noise.
+    # 0.02): the samples stayed noise. The two additions that are not in the paper (the consistency
+    # term's weight, the projection discriminator's num_attributes) are recorded at their paper values,
+    # 0, so a resume that drops either option is refused as a change of the run.
     GANConfig(
         variant="attribute", dataset="celeba", steps=3500, latent_dim=160, batch_size=16,
         loss="binary_crossentropy", optimizer=OptimizerSpec("adam", 4e-4, 0.5),
         discriminator_loss="binary_crossentropy", discriminator_optimizer=OptimizerSpec("adam", 2e-4, 0.5),
         networks={"generator": NetworkSpec("attribute", {"dropout": 0.3}),
-                  "discriminator": NetworkSpec("attribute", {"dropout": 0.3})},
-        image_shape=(218, 178, 3), label_flip=0.05, step_options={"alpha": 0.6, "beta": 0.8},
+                  "discriminator": NetworkSpec("attribute", {"dropout": 0.3, "num_attributes": 0})},
+        image_shape=(218, 178, 3), label_flip=0.05,
+        step_options={"alpha": 0.6, "beta": 0.8, "attribute_weight": 0.0},
         experiment="attribute-celeba", interval=500,
         description="CelebA attributes paper: GAN on equation-1 noise from a 40-attribute classifier"),
     # The CelebA-HQ paper (seed 001): the progressive GAN, 4x4 to 32x32 here (the seed: 256), with its
