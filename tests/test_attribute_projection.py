@@ -118,6 +118,17 @@ def test_the_option_is_recorded_resumed_and_a_sweep_axis(celeba_folder, classifi
     assert make_step(point).projection and not make_step(apply_values(paper, [axis], {"num_attributes": 0})).projection
 
 
+def test_the_measured_best_configuration_trains_with_both_additions(celeba_folder, classifier_h5, tmp_path):
+    run = tmp_path / "carried"
+    assert main(["train", "--experiment", "attribute-celeba-carried", "--data", str(celeba_folder), "--classifier",
+                 str(classifier_h5), "--image-size", "24", "20", "--limit", "32", "--batch-size", "8", "--steps", "2",
+                 "--sample-every", "2", "--out", str(run), "--no-progress", "--no-tensorboard"]) == 0
+    recorded = json.loads((run / "config.json").read_text())
+    assert recorded["networks"]["discriminator"]["options"]["num_attributes"] == 40
+    assert recorded["step_options"]["attribute_weight"] == 10.0
+    assert "attribute_loss" in (run / "losses.csv").read_text().splitlines()[0]
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "dcgan", "--dataset", "mnist", "--attribute-discriminator", "projection"],
      "--attribute-discriminator goes with 'gans train attribute' only"),
