@@ -263,9 +263,16 @@ def read_rows_until(path: str | Path, step: int) -> list[dict[str, str]]:
 
 
 def write_rows(path: str | Path, columns, rows) -> None:
-    """Write a CSV log atomically: the header ``columns``, then each row's values in that order."""
-    lines = [",".join(columns)] + [",".join(str(row[c]) for c in columns) for row in rows]
-    write_text(path, "\n".join(lines) + "\n")
+    """Write a CSV log atomically: the header ``columns``, then each row's values in that order (a value
+    holding a comma, quote or line break is quoted, as the csv module reads it back)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row[c] for c in columns] for row in rows)
+    write_text(path, buffer.getvalue())
 
 
 LOCK_FILE = "run.lock"

@@ -458,8 +458,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "attribute-term-reads-another-row",
         "the attribute-consistency term pulls each generated face toward the attributes overlaid on its own noise",
-        (Edit("gans/training/steps/attribute.py", "return noise, ((targets, attributes) if",
-              "return noise, ((targets, np.roll(attributes, 1, axis=0)) if"),),
+        (Edit("gans/training/steps/attribute.py", "((targets, attributes) if self.attribute_weight",
+              "((targets, np.roll(attributes, 1, axis=0)) if self.attribute_weight"),),
         ("tests/training/test_attribute_gan.py::test_the_term_targets_the_attributes_each_face_s_noise_carries",),
     ),
     Mutant(
@@ -468,6 +468,20 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/training/steps/attribute.py", "            classifier.trainable = False  # never trained here",
               "            classifier.trainable = True  # never trained here"),),
         ("tests/training/test_attribute_gan.py::test_the_consistency_term_trains_g_alone_toward_the_overlaid_attributes",),
+    ),
+    Mutant(
+        "projection-real-reads-another-row",
+        "the projection discriminator reads each real face beside the classifier's reading of that same face",
+        (Edit("gans/training/steps/attribute.py", "        return self.attribute_outputs\n",
+              "        return np.roll(self.attribute_outputs, 1, axis=0)\n"),),
+        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
+    ),
+    Mutant(
+        "projection-fake-reads-another-row",
+        "the projection discriminator reads each generated face beside the attributes overlaid on its own noise",
+        (Edit("gans/training/steps/attribute.py", "return noise, (attributes if self.projection else None)",
+              "return noise, (np.roll(attributes, 1, axis=0) if self.projection else None)"),),
+        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
     ),
     # ------------------------------------------------------------------ overwrites and kept checkpoints
     Mutant(
@@ -491,5 +505,46 @@ MUTANTS: tuple[Mutant, ...] = (
               '            prune_checkpoints(trainer.run_dir / "checkpoints", state.keep_last,\n'
               '                              state.keep_every * state.every if state.keep_every else None, protect=step)\n')),
         ("tests/training/test_checkpoints.py",),
+    ),
+    # ------------------------------------------------------------------ gans reproduce
+    Mutant(
+        "reproduce-redoes-finished-jobs",
+        "a finished reproduce job (its job.json written) is never run again: a second call trains nothing",
+        (Edit("gans/studies/reproduce.py", "    if record.is_file():\n        try:",
+              "    if False:\n        try:"),),
+        ("tests/test_reproduce.py",),
+    ),
+    Mutant(
+        "reproduce-verdict-ignores-the-rule",
+        "a claim's verdict is its rule applied to the published value and ours",
+        (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
+              "    return \"not reproduced\""),),
+        ("tests/test_reproduce.py",),
+    ),
+    # ------------------------------------------------------------------ the seed 004 studies' protocols
+    Mutant(
+        "pca-fit-on-held-out-digits",
+        "the PCA study rebuilds held-out digits from components fitted on the training part only (issue 26); "
+        "planted as PCA fitted on the very digits it then rebuilds",
+        (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
+              "    models = fit_pca_generators(x_held, y_held, ks[-1])"),),
+        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+    ),
+    Mutant(
+        "pca-fit-on-all-digits",
+        "the PCA study rebuilds held-out digits from components fitted on the training part only; planted as the "
+        "protocol this study had before: PCA fitted on every digit, the rebuilt ones included",
+        (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
+              "    models = fit_pca_generators(np.concatenate([x_fit, x_held]), np.concatenate([y_fit, y_held]), ks[-1])"),),
+        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+    ),
+    Mutant(
+        "synthetic-control-fewer-steps",
+        "the real-only control takes as many gradient steps as the mixture (issue 26); planted as the control "
+        "this study had before: the real digits alone for the mixture's epochs, so fewer steps",
+        (Edit("gans/studies/synthetic.py",
+              "            x_alone, y_alone = repeat_to_size(x[is_real], y[is_real], len(y), seed=seed)\n",
+              "            x_alone, y_alone = x[is_real], y[is_real]\n"),),
+        ("tests/test_study_protocols.py::test_real_only_control_takes_as_many_gradient_steps_as_the_mixture",),
     ),
 )

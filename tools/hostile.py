@@ -325,6 +325,71 @@ def _pggan_run(w: Path) -> None:
         raise RuntimeError(f"could not train the app cases' progressive run: {done.stderr[-2000:]}")
 
 
+def _gans_setup(w: Path, what: str, *argvs: list[str]) -> None:
+    """Run set-up ``gans`` commands for a group of cases, each in a process of its own (the fork
+    driver's process must start no TensorFlow threads before it forks)."""
+    for argv in argvs:
+        done = subprocess.run([sys.executable, "-m", "gans.cli", *(a.replace("{W}", str(w)) for a in argv)], cwd=w,
+                              capture_output=True, text=True,
+                              env={**os.environ, **CHECKOUT_ENV, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if done.returncode != 0:
+            raise RuntimeError(f"could not make {what}: gans {' '.join(argv)}: {done.stderr[-2000:]}")
+
+
+def _utk_faces(w: Path) -> None:
+    """60 faces with UTKFace names (ages 1-90, both genders), smooth enough for a CAAE to start on."""
+    from PIL import Image
+
+    folder = w / "utk"
+    if folder.is_dir():
+        return
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:40, :40]
+    for i in range(60):
+        age = 1 + (i * 37) % 90
+        face = np.stack([np.full((40, 40), 40 + 2 * age), 128 + 60 * np.sin(xx / (3 + i % 5)),
+                         128 + 60 * np.cos(yy / (3 + i % 7))], -1) + rng.normal(0, 5, (40, 40, 3))
+        Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).save(
+            folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg")
+
+
+def _caae_runs(w: Path) -> None:
+    """A one-epoch CAAE run ``C`` on the UTKFace-named faces and two age classifiers: one on a 40-face
+    sample (so it saw some of C's validation faces) and one trained with --hold-out C (once per workspace)."""
+    if (w / "agec_held" / "age_classifier.h5").is_file():
+        return
+    _utk_faces(w)
+    for name in ("C", "agec_l40", "agec_held"):
+        shutil.rmtree(w / name, ignore_errors=True)
+    age = ["train-age-classifier", "--data", "{W}/utk", "--image-size", "32", "--epochs", "1"]
+    _gans_setup(w, "the age-agreement cases' CAAE run and age classifiers",
+                ["train", "caae", "--data", "{W}/utk", "--image-size", "32", "--epochs", "1", "--encoder-filters", "4",
+                 "--generator-filters", "32", "--batch-size", "8", "--no-progress", "--no-tensorboard", "--out", "{W}/C"],
+                [*age, "--limit", "40", "--out", "{W}/agec_l40"], [*age, "--hold-out", "{W}/C", "--out", "{W}/agec_held"])
+
+
+def _attribute_run(w: Path) -> None:
+    """A two-step attribute GAN run ``A`` and its classifier ``clfA`` on the CelebA root (once per workspace)."""
+    if (w / "A" / "checkpoints").is_dir() and any((w / "A" / "checkpoints").glob("generator_*.h5")):
+        return
+    _celeba_root(w)
+    for name in ("A", "clfA"):
+        shutil.rmtree(w / name, ignore_errors=True)
+    _gans_setup(w, "the attribute run",
+                ["train-classifier", "celeba", "--data", "{W}/celeba_root", "--epochs", "1", "--image-size", "16", "16",
+                 "--no-progress", "--out", "{W}/clfA"],
+                ["train", "attribute", "--data", "{W}/celeba_root", "--classifier", "{W}/clfA/classifier.h5",
+                 "--image-size", "16", "16", "--steps", "2", "--batch-size", "4", "--no-progress", "--no-tensorboard",
+                 "--out", "{W}/A"])
+
+
+def _no_overlap_note(w: Path, r: "Result") -> str | None:
+    if "training set" in r.stdout + r.stderr:
+        return "a classifier trained with --hold-out was said to have seen validation faces"
+    return None if (w / "agree_held.csv").is_file() else "agree_held.csv was not written"
+
+
 def _read_only(w: Path) -> None:
     (w / "read_only").mkdir(exist_ok=True)
     os.chmod(w / "read_only", 0o555)
@@ -875,6 +940,20 @@ def cases() -> list[Case]:
                                  "--limit", "6", "--image-size", "16", "16", "--no-progress", "--overwrite", "--out",
                                  "{W}/clf_root"], None, setup=_celeba_root, check=_file_exists("clf_root/classifier.h5"),
              item="the standard CelebA root (img_align_celeba/ + list_attr_celeba.txt) was refused"))
+    add(Case("i24_age_agreement_overlap", ["age-agreement", "{W}/C", "--classifier", "{W}/agec_l40/age_classifier.h5",
+                                           "--overwrite", "--out", "{W}/agree_l40.csv"], None, setup=_caae_runs,
+             check=_stdout_has("were in the age classifier's training set"),
+             item="item 1: age-agreement scored with a classifier trained on the run's own validation faces"))
+    add(Case("i24_age_agreement_held_out", ["age-agreement", "{W}/C", "--classifier",
+                                            "{W}/agec_held/age_classifier.h5", "--overwrite", "--out",
+                                            "{W}/agree_held.csv"], None, setup=_caae_runs, check=_no_overlap_note,
+             item="item 1: a classifier trained with --hold-out RUN scores every validation face"))
+    add(Case("i24_generate_from_faces_run_folder", ["generate-from-faces", "{W}/clfA/classifier.h5", "{W}/A",
+                                                    "{W}/celeba_root/img_align_celeba/000001.jpg",
+                                                    "{W}/celeba_root/img_align_celeba/000002.jpg", "--overwrite",
+                                                    "--out", "{W}/gff_run.png"], None, setup=_attribute_run,
+             check=_file_exists("gff_run_explained.png"),
+             item="generate-from-faces with a RUN_FOLDER said the generator does not exist"))
 
     # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
     # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
@@ -914,11 +993,13 @@ def cases() -> list[Case]:
              item="study --overwrite in a folder with a file no study wrote", guard="ow/ow_study_foreign_files",
              setup=_used("ow_study_foreign_files", "pca.csv", "notes.txt")))
     add(Case("ow_study_pca_overwrite", ["study", "pca", "--data", "{W}/D.npz", "--components", "1,2", "--n-per-class",
-                                        "10", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite", "--overwrite"],
+                                        "10", "--holdout", "20", "--no-progress", "--out", "{W}/ow/ow_study_pca_overwrite",
+                                        "--overwrite"],
              None, item="study --overwrite leaves no stale figure of the earlier run",
              setup=_used("ow_study_pca_overwrite", "pca.csv", "pca.png", "samples/pca_k064.png"),
              check=_only_files("ow/ow_study_pca_overwrite",
-                               ["pca.csv", "pca.png", "samples/pca_k001.png", "samples/pca_k002.png"])))
+                               ["pca.csv", "pca.json", "pca.png", "pca_rebuilt.png", "samples/pca_k001.png",
+                                "samples/pca_k002.png"])))
     add(Case("args_keep_every_alone", ["train", "lsgan", "--keep-every", "3", "--steps", "2"], "give --keep-checkpoints too",
              item="--keep-every without --keep-checkpoints"))
 

@@ -20,13 +20,13 @@ import sys
 import warnings
 
 from gans import families
-from gans.cli import app, data, evaluation, study, sweep, train
+from gans.cli import app, data, evaluation, reproduce, study, sweep, train
 from gans.cli.types import Parser
 from gans.errors import GansError
 
 # The commands of every family; a family's own commands (the CAAE's age-progress, ...) come from its
 # registry entry (gans.families.Family.commands).
-COMMAND_GROUPS = (train, data, evaluation, app, sweep, study)
+COMMAND_GROUPS = (train, data, evaluation, app, sweep, study, reproduce)
 
 
 def build_parser() -> argparse.ArgumentParser:

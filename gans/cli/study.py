@@ -23,10 +23,12 @@ def register(sub) -> None:
         description="For each real fraction r, train LeNet-5 from scratch on r of the real training digits of\n"
                     "every class, filled up to the same total with digits the conditional generator draws for\n"
                     "that class (class proportions kept), and measure its accuracy on real digits no training\n"
-                    "step saw. The same real digits alone are trained on too, as the control. With only the\n"
-                    "MNIST test set available (as in ../shared/data/mnist), a seeded random --holdout of it\n"
-                    "is held out and the rest is the real pool; the output says which. Writes synthetic.csv,\n"
-                    "synthetic_fraction.png, confusion_rNNNN.png/.csv per fraction and synthetic.json.",
+                    "step saw. The same real digits alone are trained on too, as the control, for as many\n"
+                    "gradient steps as the mixture (repeated to its size). The real pool is the MNIST training\n"
+                    "split when the data has one (60,000 digits from Keras); with only the test set (as in\n"
+                    "../shared/data/mnist), a seeded random --holdout of it is held out and the rest is the\n"
+                    "real pool; the output says which. Writes synthetic.csv, synthetic_fraction.png,\n"
+                    "confusion_rNNNN.png/.csv per fraction and synthetic.json.",
         epilog="example:\n"
                "  gans study synthetic runs/ccgan/checkpoints/generator_step_002500.h5 --real-fraction 0.1,0.25,0.5,1.0 \\\n"
                "      --class-fraction 0=0.4 --data ../shared/data/mnist --out studies/synthetic")
@@ -40,10 +42,7 @@ def register(sub) -> None:
                         "repeat or separate by commas")
     p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: Keras' MNIST)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty; see --overwrite)")
-    p.add_argument("--holdout", type=count(), default=2000, metavar="N",
-                   help="held-out test digits when the data has one split only (default 2000)")
-    p.add_argument("--split-seed", type=count(0), default=0, metavar="S",
-                   help="seed of that split (default 0; keep it to compare with a generator trained on the pool)")
+    add_split_options(p)
     p.add_argument("--epochs", type=count(), default=5, metavar="E",
                    help="LeNet training epochs per fraction (default 5, as the paper)")
     p.add_argument("--batch-size", type=count(), default=32, metavar="B",
@@ -61,26 +60,38 @@ def register(sub) -> None:
     p = studies.add_parser(
         "pca", help="per-class PCA generators scored like the GANs, against a CCGAN checkpoint",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Fit PCA to each class's real digits; for each component count k, draw digits as the class\n"
-                    "mean plus Gaussian scores (the components' own variances) on the first k components, and\n"
-                    "score them with the library's MNIST LeNet: the inception score and the conditional\n"
-                    "agreement (how often LeNet reads the class drawn for). Real digits, and --checkpoint when\n"
-                    "given, are scored the same way. Writes pca.csv, pca.png (scores against k, log x) and\n"
-                    "samples/pca_kNNN.png.",
+        description="Fit PCA to each class's training digits; for each component count k, rebuild held-out\n"
+                    "digits from their class's first k components (the paper's protocol, section 5.1) and draw\n"
+                    "digits as the class mean plus Gaussian scores (the components' own variances) on them, and\n"
+                    "score both with the library's MNIST LeNet: the inception score and the conditional\n"
+                    "agreement (how often LeNet reads the class). The held-out digits are MNIST's test split\n"
+                    "when the data has both splits, else a seeded random --holdout (the synthetic study's\n"
+                    "split). The held-out real digits, and --checkpoint when given, are scored the same way.\n"
+                    "Prints where the rebuilt digits' curve saturates. Writes pca.csv, pca.json (the split),\n"
+                    "pca.png (scores against k, log x), pca_rebuilt.png and samples/pca_kNNN.png.",
         epilog="example:\n"
                "  gans study pca --components 1,2,4,8,16,32,64,128 --data ../shared/data/mnist \\\n"
                "      --checkpoint runs/ccgan/checkpoints/generator_step_002500.h5 --out studies/pca")
     p.add_argument("--components", default="1,2,4,8,16,32,64,128", metavar="K1,K2,...",
                    help="principal components per class to try (default 1,2,...,128); at most the pixels of an "
                         "image and the digits of the smallest class minus one")
-    p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder; every digit in it is fitted "
-                   "(default: Keras' MNIST). The scoring LeNet is the library's, trained once for this data")
+    p.add_argument("--data", metavar="PATH", help="MNIST .npz or IDX folder (default: Keras' MNIST); its training "
+                   "part is fitted. The scoring LeNet is the library's, trained once for this data")
+    add_split_options(p)
     p.add_argument("--checkpoint", metavar="G.h5", help="a class-conditional generator to draw as a horizontal line")
     p.add_argument("--n-per-class", type=count(10), default=1000, metavar="N",
-                   help="samples per class for each score (default 1000)")
+                   help="held-out digits rebuilt and samples drawn per class for each score (default 1000)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (new or empty; see --overwrite)")
     p.add_argument("--seed", type=count(0), default=0, help="seed of the samples (default 0)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an earlier study in DIR: its files are removed first, so none of its figures stay")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=lazy("gans.studies.pca:cmd_pca"))
+
+
+def add_split_options(p) -> None:
+    """The held-out split both studies use (gans.studies.synthetic.split_mnist)."""
+    p.add_argument("--holdout", type=count(), default=2000, metavar="N",
+                   help="held-out test digits when the data has one split only (default 2000)")
+    p.add_argument("--split-seed", type=count(0), default=0, metavar="S",
+                   help="seed of that split (default 0; keep it to compare with a generator trained on the pool)")

@@ -221,9 +221,11 @@ def build_discriminator(
     dropout: float = 0.3,
     activation: str = "leaky_relu",
     alpha: float = 0.2,
+    num_attributes: int = 0,
     name: str = "discriminator",
 ) -> keras.Model:
-    """image -> [Conv2D(stride 2) -> (BN) -> LeakyReLU -> Dropout] per ``filters`` -> Dense(1, sigmoid).
+    """image -> [Conv2D(stride 2) -> (BN) -> LeakyReLU -> Dropout] per ``filters`` -> Dense(1, sigmoid); with
+    ``num_attributes`` a projection discriminator of (image, attributes).
 
     With ``use_batchnorm``, batch normalisation follows every convolution but the first (normalising
     the raw input's statistics destabilises a DCGAN), as the paper has it; "same" padding takes any
@@ -231,6 +233,13 @@ def build_discriminator(
     discriminator normalizing by the batch's statistics in the generator's step (``frozen_batchnorm``
     "batch", the family's default): on its moving statistics, G learns against another function than
     the one D trains (measured: d_loss_fake 2e-4 while g_loss 0.02, samples noise).
+
+    The paper's D is unconditional (``num_attributes`` 0). With ``num_attributes`` k it also reads a
+    k-vector of attributes ``o`` and scores ``sigmoid(psi(phi(x)) + <V o, phi(x)>)`` (Miyato and Koyama's
+    projection discriminator; not in the paper): ``phi(x)`` the flattened features the paper's score
+    reads, ``psi`` that score's dense unit, ``V`` a (k, features) matrix without bias. The attribute GAN
+    pairs a real face with the classifier's reading of it and a fake with the attributes overlaid on its
+    noise, so D can tell a face that does not carry its attributes from one that does.
 
     Args:
         image_shape: (H, W, C) of the faces.
@@ -241,14 +250,24 @@ def build_discriminator(
         dropout: rate after each block (paper: 0.3).
         activation: hidden activation.
         alpha: LeakyReLU slope.
+        num_attributes: 0 (the paper's unconditional D), or the size of the attribute vector a
+            projection discriminator reads beside the image (the CelebA classifier's 40).
         name: model name.
 
     Returns:
-        A functional model (batch, H, W, C) -> (batch, 1) probability of "real".
+        A functional model (batch, H, W, C) -> (batch, 1) probability of "real"; with ``num_attributes``
+        k, ``[(batch, H, W, C) image, (batch, k) attributes]`` -> (batch, 1).
+
+    Reference:
+        Kim, Ha and Kim (2018), section 4.2; the projection: Miyato and Koyama (2018), cGANs with
+        Projection Discriminator, equation 3.
     """
     shape = blocks.validate_image_shape(image_shape)
     if not filters or int(kernel_size) < 1:
         raise ConfigError("filters must list at least one convolution and kernel_size must be positive.")
+    if isinstance(num_attributes, bool) or not isinstance(num_attributes, (int, np.integer)) or num_attributes < 0:
+        raise ConfigError(f"num_attributes must be 0 (the paper's discriminator) or the size of the attribute "
+                          f"vector a projection discriminator reads (40), got {num_attributes!r}.")
     blocks.check_rate("dropout", dropout)
     image = keras.Input(shape=shape, name="image")
     x = image
@@ -256,7 +275,14 @@ def build_discriminator(
         x = blocks.apply_downsample_block(x, int(f), int(kernel_size), 2, activation, alpha,
                                           bool(use_batchnorm) and i > 0, momentum, float(dropout))
     x = layers.Flatten()(x)
-    return keras.Model(image, blocks.apply_score(x, "sigmoid"), name=name)
+    if not num_attributes:
+        return keras.Model(image, blocks.apply_score(x, "sigmoid"), name=name)
+    attributes = keras.Input(shape=(int(num_attributes),), name="attributes")
+    unconditional = blocks.apply_score(x, "linear")  # psi(phi(x))
+    embedded = layers.Dense(int(x.shape[-1]), use_bias=False, name="attribute_projection")(attributes)  # V o
+    projection = layers.Dot(axes=1, name="projection")([embedded, x])  # <V o, phi(x)>
+    score = layers.Activation("sigmoid", name="score")(layers.Add()([unconditional, projection]))
+    return keras.Model([image, attributes], score, name=name)
 
 
 def check_classifier(model: keras.Model, source: str = "the classifier") -> tuple[int, int, int]:
@@ -284,27 +310,64 @@ def check_attribute_weight(weight) -> float:
     return float(weight)
 
 
-def build_consistency_model(generator: keras.Model, discriminator: keras.Model, classifier: keras.Model,
-                            name: str = "gan") -> keras.Model:
-    """noise -> G -> (D's score, the classifier's 40 attributes): the model the attribute-consistency term
-    trains the generator through (``attribute_weight``; not in the paper).
+def build_attribute_gan(generator: keras.Model, discriminator: keras.Model, classifier: keras.Model | None = None,
+                        name: str = "gan") -> keras.Model:
+    """The model the attribute GAN's generator trains through: noise -> G -> D's score, where D is the
+    paper's or a projection discriminator and a classifier may read the same faces.
 
-    The classifier reads the same generated faces as D, resized to its input (bilinear with
-    antialiasing, which has a gradient) where the sizes differ, always in inference mode (its dropout
-    off). Freezing D and the classifier is the training step's job.
+    - A projection discriminator (two inputs, :func:`build_discriminator` with ``num_attributes``) reads
+      each generated face beside the attribute vector overlaid on its noise, the model's second input:
+      ``[noise, attributes] -> D(G(noise), attributes)``.
+    - With a ``classifier`` (the attribute-consistency term, ``attribute_weight``; not in the paper) the
+      classifier's 40 outputs on the same faces are a second output, read resized to its input
+      (bilinear with antialiasing, which has a gradient) where the sizes differ, always in inference
+      mode (its dropout off).
+
+    Without either this is the paper's noise -> G -> D. Freezing D and the classifier is the training
+    step's job.
+
+    Raises:
+        ConfigError: a discriminator of more than two inputs or whose attribute input is not 40-d, or a
+            classifier that does not read the generator's faces.
     """
     check_attribute_generator(generator)
-    height, width, channels = check_classifier(classifier)
     noise = keras.Input(shape=(LATENT_DIM,), name="noise")
     image = generator(noise)
-    score = discriminator(image)
+    k = check_attribute_discriminator(discriminator)
+    if k:
+        attributes = keras.Input(shape=(k,), name="attributes")
+        inputs, score = [noise, attributes], discriminator([image, attributes])
+    else:
+        inputs, score = noise, discriminator(image)
+    if classifier is None:
+        return keras.Model(inputs, score, name=name)
+    height, width, channels = check_classifier(classifier)
     if tuple(image.shape[1:]) != (height, width, channels):
         if image.shape[-1] != channels:
             raise ConfigError(f"the classifier reads {channels}-channel faces and the generator makes "
                               f"{image.shape[-1]}-channel ones.")
         image = layers.Resizing(height, width, interpolation="bilinear", antialias=True, name="to_classifier")(image)
-    attributes = classifier(image, training=False)
-    return keras.Model(noise, [score, attributes], name=name)
+    return keras.Model(inputs, [score, classifier(image, training=False)], name=name)
+
+
+def check_attribute_discriminator(model: keras.Model, source: str = "the discriminator") -> int:
+    """How many attributes an attribute GAN's discriminator reads beside the image: 0 for the paper's,
+    40 for a projection discriminator.
+
+    Raises:
+        ConfigError: more than two inputs, or an attribute input that is not the classifier's 40.
+    """
+    if len(model.inputs) == 1:
+        return 0
+    if len(model.inputs) != 2:
+        raise ConfigError(f"{source} takes {len(model.inputs)} inputs; the attribute GAN's takes an image (the "
+                          "paper's) or an image and an attribute vector (a projection discriminator).")
+    shape = tuple(model.inputs[1].shape[1:])
+    if shape != (N_ATTRIBUTES,):
+        raise ConfigError(f"{source} is a projection discriminator of {shape[0] if len(shape) == 1 else shape} "
+                          f"attributes, but the classifier gives {N_ATTRIBUTES}; build it with "
+                          f"num_attributes={N_ATTRIBUTES}.")
+    return N_ATTRIBUTES
 
 
 def check_attribute_generator(model: keras.Model, source: str = "the generator") -> tuple[int, int, int]:

@@ -1,26 +1,31 @@
 """PCA as a generator: the MNIST paper's baseline for the class-conditional GAN (seed 004, section 5).
 
 For each class, principal component analysis of that class's real digits gives a mean image and the
-directions of largest variance. A new digit of the class is the mean plus a random combination of the
-first ``k`` directions, each weighted by a Gaussian draw with that component's variance (the
-component scores of the real digits are uncorrelated with exactly those variances), clipped to
-[-1, 1]. With few components every digit is a blurred class average; with more, the samples carry
-more of the class's variation but also more of its linear noise.
+directions of largest variance. The paper's protocol (section 5.1) is *reconstruction*: a digit is
+projected on its class's first ``k`` components and rebuilt. Here PCA is fitted on a training part
+of the digits and the digits rebuilt are held out (the split rule of the synthetic-data study,
+:func:`gans.studies.synthetic.split_mnist`: MNIST's test split when the source has both splits,
+else a seeded random ``holdout``), so the curve measures how well ``k`` components carry digits the
+fit never saw (source ``pca_reconstruction``: the primary curve). As a second curve the components
+are used as a generator proper: the class mean plus a random combination of the first ``k``
+directions, each weighted by a Gaussian draw with that component's variance, clipped to [-1, 1]
+(source ``pca``). With few components every digit is a blurred class average; with more, the samples
+carry more of the class's variation but also more of its linear noise, while the rebuilt digits
+approach the real ones.
 
-The samples are scored like the GANs, by the library's MNIST LeNet
+Both are scored like the GANs, by the library's MNIST LeNet
 (:func:`gans.evaluation.classifier.load_or_train_lenet`): the classifier inception score
 (:func:`gans.evaluation.inception_score.inception_score_from_probs`) and the conditional agreement, how
-often LeNet reads the class the sample was drawn for (the paper's "inception score of 97.6%"). Real
-digits, and a CCGAN checkpoint when one is given, are scored the same way for the horizontal lines of
-the figure.
+often LeNet reads the class the digit was rebuilt or drawn for (the paper's "inception score of
+97.6%"). The held-out digits themselves, and a CCGAN checkpoint when one is given, are scored the same
+way for the horizontal lines of the figure. :func:`saturation_point` finds where the reconstruction
+curve stops improving (the paper: "after 64 major components, the improvement became saturated").
 
-The paper's own reading may have been reconstruction: each real digit projected on the first ``k``
-components and rebuilt. Those are scored too (source ``pca_reconstruction``): they approach the real
-digits' scores as ``k`` grows, where the sampled digits need not.
-
-Outputs in ``--out``: ``pca.csv`` (per component count a ``pca`` and a ``pca_reconstruction`` row, plus
-the real digits and the checkpoint), ``pca.png`` (score and agreement against the component count, log x) and
-``samples/pca_kNNN.png`` (one class per row).
+Outputs in ``--out``: ``pca.csv`` (the ``pca_reconstruction`` rows, then the ``pca`` rows, then the
+real digits and the checkpoint), ``pca.json`` (the split, its seed and sizes, the saturation points),
+``pca.png`` (score and agreement against the component count, log x), ``pca_rebuilt.png`` (held-out
+digits, one per class, and their reconstructions, one row per k) and ``samples/pca_kNNN.png`` (sampled
+digits, one class per row).
 
 Reference:
     Seed 004, section 5 and Figure 13: "after 64 major components, the improvement became saturated".
@@ -42,9 +47,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_COMPONENTS = (1, 2, 4, 8, 16, 32, 64, 128)
 # The files a study writes into its folder (glob patterns): what --overwrite removes of an earlier study.
-OUTPUTS = ("pca.csv", "pca.png", "samples/pca_k*.png")
+OUTPUTS = ("pca.csv", "pca.json", "pca.png", "pca_rebuilt.png", "samples/pca_k*.png")
+# The first seven are read by other code (gans reproduce): keep them. ``n_scored``: the digits scored in
+# the row; ``reconstruction_error``: the rebuilt held-out digits' mean squared pixel error (in [-1, 1]).
 COLUMNS = ("source", "components", "inception_score", "inception_score_std", "agreement",
-           "explained_variance", "n_per_class")
+           "explained_variance", "n_per_class", "n_scored", "reconstruction_error")
+# :func:`saturation_point`'s default tolerance: 1% of the curve's best value.
+SATURATION_TOLERANCE = 0.01
 
 
 @dataclass
@@ -69,7 +78,7 @@ class ClassPCA:
 
     def reconstruct(self, x: np.ndarray, k: int) -> np.ndarray:
         """Flattened images in [-1, 1] projected on the first ``k`` components and back (clipped)."""
-        centred = np.asarray(x, dtype=np.float64).reshape(len(x), -1) - self.mean
+        centred = np.asarray(x, dtype=np.float64).reshape(len(x), self.mean.size) - self.mean
         return np.clip(self.mean + centred @ self.components[:k].T @ self.components[:k], -1.0, 1.0)
 
     def sample(self, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -154,165 +163,248 @@ def score(images: np.ndarray, asked: np.ndarray, classifier, splits: int = 10) -
             "agreement": float(np.mean(probs.argmax(axis=1) == np.asarray(asked)))}
 
 
-def _row(source: str, k, scores: dict, explained, n_per_class: int) -> dict:
+def _row(source: str, k, scores: dict, explained, n_per_class: int, n_scored: int, error=None) -> dict:
     return {"source": source, "components": "" if k is None else int(k),
             "inception_score": f"{scores['inception_score']:.4f}",
             "inception_score_std": f"{scores['inception_score_std']:.4f}",
             "agreement": f"{scores['agreement']:.4f}",
-            "explained_variance": "" if explained is None else f"{explained:.4f}", "n_per_class": n_per_class}
+            "explained_variance": "" if explained is None else f"{explained:.4f}", "n_per_class": n_per_class,
+            "n_scored": int(n_scored), "reconstruction_error": "" if error is None else f"{error:.6f}"}
+
+
+def saturation_point(rows, key: str = "inception_score", tolerance: float = SATURATION_TOLERANCE,
+                     source: str = "pca_reconstruction") -> int | None:
+    """Where a curve of ``rows`` saturates: the smallest component count k from which no larger count
+    improves on k's ``key`` by more than ``tolerance`` times the curve's best value.
+
+    The rule reads "the improvement became saturated" (seed 004, section 5.2) literally: after the
+    saturation point, more components gain at most ``tolerance`` (1% of the best value by default:
+    0.1 of an inception score near 10, or about one point of agreement). A curve that falls from its
+    first k saturates there (nothing later improves on it); a curve still rising by more than the
+    tolerance at its last steps saturates at the largest k tried, which then says only that it did
+    not saturate earlier. The default score is the paper's (Figure 13: the inception score): the
+    agreement of a digit rebuilt from its own class's components is near 1 from k = 1 on (the class
+    mean already reads as the class), so its curve saturates at once and says little.
+
+    Args:
+        rows: ``pca.csv``'s rows (as :func:`run_pca_study` returns them, or read back as strings).
+        key: the score that should improve (``"inception_score"`` or ``"agreement"``; higher is better).
+        tolerance: the improvement counted as none, as a share of the curve's best value.
+        source: the curve (``"pca_reconstruction"``, the paper's, or ``"pca"``, the sampled digits).
+
+    Returns:
+        The saturation point's component count, or None when ``rows`` hold no such curve.
+    """
+    curve = sorted((int(r["components"]), float(r[key])) for r in rows if r["source"] == source)
+    if not curve:
+        return None
+    allowed = tolerance * max(abs(v) for _, v in curve)
+    for i, (k, value) in enumerate(curve):
+        if max(v for _, v in curve[i:]) - value <= allowed:
+            return k
+    return curve[-1][0]  # not reached: the last point always satisfies the rule
 
 
 def plot_pca(rows: list[dict], out: Path, title: str = "") -> Path:
-    """Inception score and agreement against the component count (log x), with the real digits and
-    the checkpoint (when scored) as horizontal lines."""
+    """Inception score and agreement against the component count (log x): held-out digits rebuilt from k
+    components (the paper's protocol, solid), digits sampled from the components (dashed), the real
+    digits and the checkpoint (when scored) as horizontal lines, and each curve's saturation point."""
     from gans.visualize import pyplot, save_figure
 
     plt = pyplot()
-    pca = [r for r in rows if r["source"] == "pca"]
     rebuilt = [r for r in rows if r["source"] == "pca_reconstruction"]
-    ks = [int(r["components"]) for r in pca]
+    sampled = [r for r in rows if r["source"] == "pca"]
+    ks = [int(r["components"]) for r in rebuilt or sampled]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     for ax, key, label in ((axes[0], "inception_score", "LeNet inception score"),
-                           (axes[1], "agreement", "LeNet reads the asked class")):
-        values = [float(r[key]) for r in pca]
-        if key == "inception_score":
-            ax.errorbar(ks, values, yerr=[float(r["inception_score_std"]) for r in pca], color="tab:blue",
-                        marker="o", capsize=3, label="PCA per class")
-        else:
-            ax.plot(ks, values, color="tab:blue", marker="o", label="PCA per class")
-        if rebuilt:
-            ax.plot([int(r["components"]) for r in rebuilt], [float(r[key]) for r in rebuilt], color="tab:green",
-                    marker="s", ls="-.", label="real digits rebuilt from k components")
-        for source, style in (("real", dict(color="gray", ls=":")), ("ccgan", dict(color="tab:orange", ls="--"))):
+                           (axes[1], "agreement", "LeNet reads the class")):
+        for curve, style, name in ((rebuilt, dict(color="tab:blue", marker="o", ls="-", lw=2),
+                                    "held-out digits rebuilt from k components (paper)"),
+                                   (sampled, dict(color="tab:purple", marker="s", ls="--", lw=1.2),
+                                    "digits sampled from k components")):
+            if not curve:
+                continue
+            x = [int(r["components"]) for r in curve]
+            if key == "inception_score":
+                ax.errorbar(x, [float(r[key]) for r in curve], yerr=[float(r["inception_score_std"]) for r in curve],
+                            capsize=3, label=name, **style)
+            else:
+                ax.plot(x, [float(r[key]) for r in curve], label=name, **style)
+        k = saturation_point(rows, key)
+        if k is not None:
+            ax.axvline(k, color="tab:blue", lw=1, ls=(0, (1, 3)), label=f"rebuilt: saturated at k={k}")
+        for source, style, name in (("real", dict(color="gray", ls=":"), "held-out real digits"),
+                                    ("ccgan", dict(color="tab:orange", ls="--"), "CCGAN")):
             for r in rows:
                 if r["source"] == source:
-                    ax.axhline(float(r[key]), lw=1.5, label=f"{source} ({float(r[key]):.3f})", **style)
+                    ax.axhline(float(r[key]), lw=1.5, label=f"{name} ({float(r[key]):.3f})", **style)
         ax.set_xscale("log", base=2)
         ax.set_xticks(ks)
         ax.set_xticklabels([str(k) for k in ks])
-        ax.set_xlabel("principal components per class")
+        ax.minorticks_off()
+        ax.set_xlabel("principal components per class (k)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
-    axes[1].set_ylim(0, 1.02)
-    fig.suptitle(title or "PCA as a generator against the CCGAN (seed 004, Figure 13)", fontsize=10)
+        handles, labels = ax.get_legend_handles_labels()  # the curves first, in the order drawn
+        order = sorted(range(len(labels)), key=lambda i: (not labels[i].endswith("components (paper)"),
+                                                          not labels[i].startswith("digits sampled"), i))
+        ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=7, loc="best")
+    lowest = min(float(r["agreement"]) for r in rows)
+    axes[1].set_ylim(max(0.0, lowest - 0.05), 1.005)
+    fig.suptitle(title or "Held-out digits rebuilt from k per-class principal components (seed 004, Figure 13)",
+                 fontsize=10)
     fig.tight_layout()
     return save_figure(fig, out)
 
 
-def run_pca_study(images: np.ndarray, labels: np.ndarray, components, out: str | Path, classifier,
-                  checkpoint: str | Path | None = None, n_per_class: int = 1000, seed: int = 0,
-                  progress: bool = True, overwrite: bool = False) -> list[dict]:
-    """Fit per-class PCA generators, score their samples for each component count, write the outputs.
+def run_pca_study(parts: dict, components, out: str | Path, classifier, checkpoint: str | Path | None = None,
+                  n_per_class: int = 1000, seed: int = 0, progress: bool = True, overwrite: bool = False) -> list[dict]:
+    """Fit per-class PCA on the training part; for each component count, score the held-out digits
+    rebuilt from it (the paper's protocol) and digits sampled from it; write the outputs.
 
     The study owns ``out`` (:func:`gans.io.claim_folder`): a used folder is refused, or with
     ``overwrite`` emptied of the earlier study's files first, so no sample grid of that study stays.
 
     Args:
-        images: real digits, uint8 (N, H, W, 1).
-        labels: their classes (N,).
+        parts: the training part and the held-out digits, from :func:`gans.studies.synthetic.split_mnist`
+            (a data source) or :func:`gans.studies.synthetic.split_digits` (digits in memory): uint8
+            ``x_train``/``x_test`` (N, H, W, 1), their ``y_train``/``y_test``, ``protocol`` and ``split``.
         components: component counts to try.
         out: output folder.
         classifier: the scoring classifier (softmax over the classes).
         checkpoint: a conditional generator .h5 scored the same way, or None.
-        n_per_class: samples per class for each score.
-        seed: seed of the samples (PCA scores, generator latents, the draw of real digits).
+        n_per_class: held-out digits rebuilt per class (all of a class's when it has fewer) and samples
+            drawn per class, for each score.
+        seed: seed of the samples (PCA scores, generator latents, the choice of held-out digits).
         progress: show a progress bar over the component counts.
         overwrite: replace an earlier study in ``out`` (its files only).
 
     Returns:
-        The rows of ``pca.csv``.
+        The rows of ``pca.csv``: ``pca_reconstruction`` for each k, ``pca`` for each k, ``real``, and
+        ``ccgan`` with a checkpoint.
 
     Raises:
         ConfigError: bad components or data; ``out`` holds files, and ``overwrite`` is False or some
             are not this study's.
+        DataError: a digit without a label, or a held-out class the training part lacks.
     """
     from gans.datasets.scaling import scale_images
-    from gans.io import claim_folder, write_rows
+    from gans.io import claim_folder, write_json, write_rows
     from gans.visualize import save_image_grid
 
-    if labels is None or len(labels) != len(images):
-        raise DataError("the PCA study needs a class label for every digit.")
-    ks = check_components(components, images, labels)
+    x_fit, y_fit, x_held, y_held = parts["x_train"], parts["y_train"], parts["x_test"], parts["y_test"]
+    for x, y, name in ((x_fit, y_fit, "training part"), (x_held, y_held, "held-out part")):
+        if y is None or len(y) != len(x):
+            raise DataError(f"the PCA study needs a class label for every digit of its {name}.")
+    ks = check_components(components, x_fit, y_fit)
     if n_per_class < 10:
         raise ConfigError(f"--n-per-class must be at least 10 (the inception score uses 10 splits), got {n_per_class}.")
+    unknown = sorted(set(np.unique(y_held).tolist()) - set(np.unique(y_fit).tolist()))
+    if unknown:
+        raise DataError(f"held-out classes {unknown} have no digit in the training part; PCA is fitted per class.")
+    image_shape = x_fit.shape[1:]
     generator = None
     if checkpoint is not None:  # checked before minutes of work
         from gans.studies.synthetic import load_conditional_generator
 
-        generator = load_conditional_generator(checkpoint, images.shape[1:], len(np.unique(labels)))
+        generator = load_conditional_generator(checkpoint, image_shape, len(np.unique(y_fit)))
     out = claim_folder(out, "--out", overwrite, OUTPUTS)  # every input checked; minutes of work follow
     (out / "samples").mkdir(exist_ok=True)
     start = time.perf_counter()
-    models = fit_pca_generators(images, labels, ks[-1])
-    log.info("per-class PCA fitted (%d components, %d classes) in %.1f s", ks[-1], len(models),
-             time.perf_counter() - start)
+    models = fit_pca_generators(x_fit, y_fit, ks[-1])  # the training part only: the rebuilt digits are unseen
+    log.info("per-class PCA fitted on %d digits (%d components, %d classes) in %.1f s", len(y_fit), ks[-1],
+             len(models), time.perf_counter() - start)
     classes = sorted(models)
     rng = np.random.default_rng(seed)
-    real_idx = np.concatenate([rng.choice(np.flatnonzero(labels == c), min(n_per_class, int((labels == c).sum())),
-                                          replace=False) for c in classes])
-    real_labels = labels[real_idx]
-    scaled = scale_images(images[real_idx])
-    counts = [int((real_labels == c).sum()) for c in classes]
-    rows = []
+    chosen = {c: np.sort(rng.choice(np.flatnonzero(y_held == c), min(n_per_class, int((y_held == c).sum())),
+                                    replace=False)) for c in classes}
+    pixels = int(np.prod(image_shape))
+    held = {c: scale_images(x_held[i]).reshape(len(i), pixels).astype(np.float64) for c, i in chosen.items()}
+    asked_held = np.concatenate([np.full(len(i), c) for c, i in chosen.items()])
+    n_held = min(len(i) for i in chosen.values())  # the n_per_class of the held-out rows: the smallest class's
+    shown = [c for c in classes if len(chosen[c])]
+    strip = [np.stack([held[c][0] for c in shown])]  # held-out digits, one per class, then their reconstructions
+    rebuilt_rows, sampled_rows = [], []
     steps = ks
     if progress:
         from tqdm.auto import tqdm
 
         steps = tqdm(ks, desc="PCA components", unit="count")
     for k in steps:
-        fake, asked = sample_pca(models, k, n_per_class, seed=seed, image_shape=images.shape[1:])
         explained = float(np.mean([m.explained(k) for m in models.values()]))
-        rows.append(_row("pca", k, score(fake, asked, classifier), explained, n_per_class))
-        # The paper's reading of "PCA as a generator": real digits rebuilt from k components.
-        rebuilt = np.concatenate([models[c].reconstruct(scaled[real_labels == c], k) for c in classes])
-        rows.append(_row("pca_reconstruction", k, score(rebuilt.reshape((-1,) + images.shape[1:]).astype(np.float32),
-                                                        np.repeat(classes, counts), classifier),
-                         explained, n_per_class))
+        rebuilt = {c: models[c].reconstruct(held[c], k) for c in classes}
+        error = float(np.mean(np.concatenate([((rebuilt[c] - held[c]) ** 2).ravel() for c in classes])))
+        images = np.concatenate([rebuilt[c] for c in classes]).reshape((-1,) + image_shape).astype(np.float32)
+        rebuilt_rows.append(_row("pca_reconstruction", k, score(images, asked_held, classifier), explained, n_held,
+                                 len(asked_held), error))
+        strip.append(np.stack([rebuilt[c][0] for c in shown]))
+        fake, asked = sample_pca(models, k, n_per_class, seed=seed, image_shape=image_shape)
+        sampled_rows.append(_row("pca", k, score(fake, asked, classifier), explained, n_per_class, len(asked)))
         per_row = min(10, n_per_class)
-        grid = np.concatenate([fake[asked == c][:per_row] for c in sorted(models)])
+        grid = np.concatenate([fake[asked == c][:per_row] for c in classes])
         save_image_grid(grid, out / "samples" / f"pca_k{k:03d}.png", rows=len(models), cols=per_row)
-    rows.append(_row("real", None, score(images[real_idx], labels[real_idx], classifier), None,
-                     min(int((labels == c).sum()) for c in classes)))
+    save_image_grid(np.concatenate(strip).reshape((-1,) + image_shape).astype(np.float32), out / "pca_rebuilt.png",
+                    rows=len(strip), cols=len(shown))
+    real = np.concatenate([x_held[chosen[c]] for c in classes])
+    rows = rebuilt_rows + sampled_rows + [_row("real", None, score(real, asked_held, classifier), None, n_held,
+                                               len(asked_held))]
     if generator is not None:
         from gans.evaluation.fid import generate_images
 
         asked = np.repeat(classes, n_per_class)
         fake = generate_images(generator, len(asked), seed=seed, labels=asked)
-        rows.append(_row("ccgan", None, score(fake, asked, classifier), None, n_per_class))
+        rows.append(_row("ccgan", None, score(fake, asked, classifier), None, n_per_class, len(asked)))
     write_rows(out / "pca.csv", COLUMNS, rows)
+    write_json(out / "pca.json", {
+        "protocol": parts.get("protocol"), "split": parts.get("split"),
+        "n_fit": int(len(y_fit)), "n_held_out": int(len(y_held)), "n_rebuilt": int(len(asked_held)),
+        "fit_per_class": {str(c): int((y_fit == c).sum()) for c in classes},
+        "rebuilt_per_class": {str(c): int(len(chosen[c])) for c in classes},
+        "components": ks, "n_per_class": n_per_class, "seed": seed,
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "saturation": {"rule": "the smallest k from which no larger k improves the rebuilt held-out digits' score "
+                               f"by more than {SATURATION_TOLERANCE:g} x the curve's best value",
+                       "tolerance": SATURATION_TOLERANCE,
+                       "inception_score": saturation_point(rows, "inception_score"),
+                       "agreement": saturation_point(rows, "agreement")}})
     plot_pca(rows, out / "pca.png",
-             title=f"PCA per class vs {'CCGAN ' + Path(checkpoint).name if checkpoint else 'real digits'} "
-                   f"({n_per_class} samples per class, LeNet scores)")
+             title=f"Held-out digits rebuilt from k per-class components vs "
+                   f"{'CCGAN ' + Path(checkpoint).name if checkpoint else 'the real digits'} (LeNet scores)")
     return rows
 
 
 def cmd_pca(args) -> int:
     """``gans study pca``: the handler (arguments in :mod:`gans.cli`)."""
-    from gans.datasets.mnist import load_mnist
     from gans.evaluation.classifier import load_or_train_lenet
-
     from gans.io import claim_folder
+    from gans.studies.synthetic import split_mnist
 
     claim_folder(args.out, "--out", args.overwrite, OUTPUTS, remove=False)  # refused before anything is read
     components = parse_components(args.components)
-    data = load_mnist(args.data, split="all") if args.data else load_mnist()
-    if data.labels is None:
-        raise DataError(f"{data.source} has no labels; the PCA study fits one PCA per class.")
-    check_components(components, data.images, data.labels)  # before the classifier is loaded or trained
+    parts = split_mnist(args.data, holdout=args.holdout, seed=args.split_seed)
+    check_components(components, parts["x_train"], parts["y_train"])  # before the classifier is loaded or trained
     classifier, info = load_or_train_lenet(args.data, progress=not args.no_progress)
-    rows = run_pca_study(data.images, data.labels, components, args.out, classifier, checkpoint=args.checkpoint,
+    print(f"data: {parts['protocol']}.")
+    scorer = info.get("protocol", info.get("source", ""))
+    print(f"PCA per class fitted on the {len(parts['y_train'])} training digits; up to {args.n_per_class} held-out "
+          f"digits per class rebuilt from k components. Scored by LeNet ({scorer})")
+    rows = run_pca_study(parts, components, args.out, classifier, checkpoint=args.checkpoint,
                          n_per_class=args.n_per_class, seed=args.seed, progress=not args.no_progress,
                          overwrite=args.overwrite)
-    print(f"PCA per class on {len(data.images)} digits ({data.source}); scored by LeNet "
-          f"({info.get('protocol', info.get('source', ''))})")
-    print(f"{'source':>18} {'k':>4} {'IS':>7} {'+-':>6} {'agree':>6} {'explained':>9}")
+    print(f"{'source':>18} {'k':>4} {'IS':>7} {'+-':>6} {'agree':>6} {'explained':>9} {'n':>6} {'mse':>8}")
     for r in rows:
         print(f"{r['source']:>18} {str(r['components']):>4} {r['inception_score']:>7} {r['inception_score_std']:>6} "
-              f"{r['agreement']:>6} {str(r['explained_variance']):>9}")
-    print(f"-> {Path(args.out) / 'pca.csv'}, {Path(args.out) / 'pca.png'}, {Path(args.out) / 'samples'}/")
+              f"{r['agreement']:>6} {str(r['explained_variance']):>9} {r['n_scored']:>6} "
+              f"{str(r['reconstruction_error']):>8}")
+    largest = max(int(r["components"]) for r in rows if r["source"] == "pca_reconstruction")
+    for key, name in (("inception_score", "inception score"), ("agreement", "agreement")):
+        k = saturation_point(rows, key)
+        note = " (the largest k tried: no saturation before it)" if k == largest else ""
+        print(f"saturation of the rebuilt held-out digits' {name}: k = {k}{note}; no larger k improves on it by "
+              f"more than {100 * SATURATION_TOLERANCE:g}% of the curve's best (the paper: 64).")
+    out = Path(args.out)
+    print(f"-> {out / 'pca.csv'}, {out / 'pca.json'}, {out / 'pca.png'}, {out / 'pca_rebuilt.png'}, {out / 'samples'}/")
     return 0
-
 
 def parse_components(text: str) -> list[int]:
     """``"1,2,4"`` -> [1, 2, 4] (one clear error for anything else)."""

