@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from gans.callbacks import Callback
+from gans.config import NetworkSpec
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -121,9 +122,10 @@ def attribute_faces(n=48, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, *ATTRIBUTE_SHAPE), dtype=np.uint8)
 
 
-def celeba_folder(root: Path, n: int = 40, seed: int = 4) -> Path:
-    """A CelebA-layout folder: ``n`` JPEG faces 44x36 and list_attr_celeba.txt (the official 40
-    attribute names, random +-1 values) beside them. Returns the images' folder. Needs OpenCV."""
+def celeba_folder(root: Path, n: int = 40, seed: int = 4, size: tuple[int, int] = (44, 36)) -> Path:
+    """A CelebA-layout folder: ``n`` random JPEG faces of ``size`` (height, width) and
+    list_attr_celeba.txt (the official 40 attribute names, random +-1 values) beside them. Returns the
+    images' folder. Needs OpenCV."""
     cv2 = pytest.importorskip("cv2")
     from gans.datasets.celeba import ATTRIBUTE_NAMES
 
@@ -132,7 +134,7 @@ def celeba_folder(root: Path, n: int = 40, seed: int = 4) -> Path:
     rng = np.random.default_rng(seed)
     lines = [str(n), " ".join(ATTRIBUTE_NAMES)]
     for i in range(1, n + 1):
-        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (44, 36, 3), dtype=np.uint8))
+        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (*size, 3), dtype=np.uint8))
         lines.append(f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], len(ATTRIBUTE_NAMES))))
     (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
     return images
@@ -149,7 +151,6 @@ TINY = {
 
 def tiny_config(experiment: int, **changes):
     """A thesis experiment (gan, dcgan, lsgan, wgan) with narrow layers, so a step takes milliseconds."""
-    from gans.config import NetworkSpec
     from gans.experiments import get_experiment
 
     cfg = get_experiment(experiment)
@@ -162,7 +163,7 @@ def tiny_config(experiment: int, **changes):
 
 def tiny_cgan(**changes):
     """The MNIST paper's CCGAN with narrow layers, so a step takes milliseconds."""
-    from gans.config import GANConfig, NetworkSpec, OptimizerSpec
+    from gans.config import GANConfig, OptimizerSpec
 
     return GANConfig(
         variant="cgan", dataset="mnist", steps=4, latent_dim=8, batch_size=8,
@@ -175,7 +176,6 @@ def tiny_cgan(**changes):
 
 def tiny_mnist_dcgan(**changes):
     """The MNIST paper's unconditional DCGAN (its F x D x B sweep's base) with narrow layers."""
-    from gans.config import NetworkSpec
     from gans.experiments.studies import sweep_plans
 
     base = sweep_plans()["dcgan-mnist-fdb"].config
@@ -208,7 +208,6 @@ def tiny_caae(size=32, batch=8, **options):
 def tiny_attribute(classifier, **changes):
     """The attribute GAN's configuration (its paper's) with narrow networks, 4 steps on 24x20 faces, its
     latents drawn through ``classifier`` (an .h5 attribute classifier)."""
-    from gans.config import NetworkSpec
     from gans.experiments import NAMED
 
     cfg = NAMED["attribute-celeba"]
@@ -217,6 +216,10 @@ def tiny_attribute(classifier, **changes):
         discriminator=NetworkSpec("attribute", {"filters": (4, 8)}),
         step_options={**cfg.step_options, "classifier": str(classifier)}, steps=4, image_shape=ATTRIBUTE_SHAPE,
         **changes)
+
+
+# The projection discriminator (num_attributes=40) at tiny_attribute's width: the other attribute D.
+ATTRIBUTE_PROJECTION = NetworkSpec("attribute", {"filters": (4, 8), "num_attributes": 40})
 
 
 def save_attribute_classifier(path: Path) -> Path:
@@ -470,6 +473,65 @@ def assert_same(a, b, atol, what):
     assert len(losses_a) == len(losses_b) == ITERATIONS and list(losses_a[0]) == list(losses_b[0])
     np.testing.assert_allclose([list(r.values()) for r in losses_a], [list(r.values()) for r in losses_b],
                                rtol=0, atol=atol * 10, err_msg=f"{what}: the logged losses differ")
+
+
+# ---------------------------------------------------------------------- the block digits of the seed 004 studies
+# A few hundred "digits" whose class is where a bright block sits, a conditional generator built by hand
+# that draws exactly those blocks, and a classifier that reads the block's position (tests/studies).
+CELLS = [(r, c) for r in (2, 15) for c in (1, 6, 11, 16, 21)]  # the top-left corner of each class's block
+
+
+def templates() -> np.ndarray:
+    """(10, 28, 28) pre-activation templates: +3 inside the class's 10x6 block, -3 elsewhere."""
+    t = np.full((10, 28, 28), -3.0, np.float32)
+    for k, (r, c) in enumerate(CELLS):
+        t[k, r:r + 10, c:c + 6] = 3.0
+    return t
+
+
+def block_digits(n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 (n, 28, 28, 1) "digits" of 10 classes: the class's block, shifted by up to 1 pixel, with noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(10), n_per_class)
+    images = np.zeros((len(labels), 28, 28), np.float32)
+    for i, k in enumerate(labels):
+        r, c = CELLS[k]
+        dr, dc = rng.integers(-1, 2, 2)
+        images[i, r + dr:r + dr + 10, max(c + dc, 0):c + dc + 6] = rng.uniform(0.7, 1.0)
+    images = np.clip(images + rng.normal(0, 0.08, images.shape), 0, 1)
+    order = rng.permutation(len(labels))
+    return (images[order, ..., None] * 255).astype(np.uint8), labels[order]
+
+
+class BlockReader:
+    """A classifier (Keras' predict_on_batch interface) that reads the class from the block's position."""
+
+    def __init__(self):
+        masks = np.zeros((10, 28, 28), np.float32)
+        for k, (r, c) in enumerate(CELLS):
+            masks[k, r + 2:r + 8, c + 1:c + 5] = 1.0
+        self.masks = masks.reshape(10, -1)
+
+    def predict_on_batch(self, x):
+        brightness = (np.asarray(x).reshape(len(x), -1) + 1) / 2 @ self.masks.T / self.masks.sum(axis=1)
+        logits = 30 * brightness
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def block_generator(latent_dim: int = 4, noise: float = 0.3):
+    """A conditional generator (inputs "z" and a one-hot "label", as the CCGAN's) that draws the class's block."""
+    import keras
+
+    z = keras.Input((latent_dim,), name="z")
+    label = keras.Input((10,), name="label")
+    shape = keras.layers.Dense(784, use_bias=False, name="class_template")(label)
+    wiggle = keras.layers.Dense(784, use_bias=False, name="noise",
+                                kernel_initializer=keras.initializers.RandomNormal(stddev=noise, seed=1))(z)
+    x = keras.layers.Activation("tanh")(keras.layers.Add()([shape, wiggle]))
+    model = keras.Model([z, label], keras.layers.Reshape((28, 28, 1))(x), name="block_generator")
+    model.get_layer("class_template").set_weights([templates().reshape(10, 784)])
+    return model
 
 
 # ---------------------------------------------------------------------- stand-ins for evaluation

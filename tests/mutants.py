@@ -474,14 +474,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "the projection discriminator reads each real face beside the classifier's reading of that same face",
         (Edit("gans/training/steps/attribute.py", "        return self.attribute_outputs\n",
               "        return np.roll(self.attribute_outputs, 1, axis=0)\n"),),
-        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
+        ("tests/training/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
     ),
     Mutant(
         "projection-fake-reads-another-row",
         "the projection discriminator reads each generated face beside the attributes overlaid on its own noise",
         (Edit("gans/training/steps/attribute.py", "return noise, (attributes if self.projection else None)",
               "return noise, (np.roll(attributes, 1, axis=0) if self.projection else None)"),),
-        ("tests/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
+        ("tests/training/test_attribute_projection.py::test_real_faces_come_with_their_own_reading_and_fakes_with_their_own_overlay",),
     ),
     # ------------------------------------------------------------------ overwrites and kept checkpoints
     Mutant(
@@ -512,14 +512,14 @@ MUTANTS: tuple[Mutant, ...] = (
         "a finished reproduce job (its job.json written) is never run again: a second call trains nothing",
         (Edit("gans/studies/reproduce.py", "    if record.is_file():\n        try:",
               "    if False:\n        try:"),),
-        ("tests/test_reproduce.py",),
+        ("tests/studies/test_reproduce.py",),
     ),
     Mutant(
         "reproduce-verdict-ignores-the-rule",
         "a claim's verdict is its rule applied to the published value and ours",
         (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
               "    return \"not reproduced\""),),
-        ("tests/test_reproduce.py",),
+        ("tests/studies/test_reproduce.py",),
     ),
     # ------------------------------------------------------------------ the seed 004 studies' protocols
     Mutant(
@@ -528,7 +528,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "planted as PCA fitted on the very digits it then rebuilds",
         (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
               "    models = fit_pca_generators(x_held, y_held, ks[-1])"),),
-        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+        ("tests/studies/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
     ),
     Mutant(
         "pca-fit-on-all-digits",
@@ -536,7 +536,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "protocol this study had before: PCA fitted on every digit, the rebuilt ones included",
         (Edit("gans/studies/pca.py", "    models = fit_pca_generators(x_fit, y_fit, ks[-1])",
               "    models = fit_pca_generators(np.concatenate([x_fit, x_held]), np.concatenate([y_fit, y_held]), ks[-1])"),),
-        ("tests/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
+        ("tests/studies/test_study_protocols.py::test_pca_rebuilds_held_out_digits_from_components_fitted_on_the_training_part_only",),
     ),
     Mutant(
         "synthetic-control-fewer-steps",
@@ -545,6 +545,6 @@ MUTANTS: tuple[Mutant, ...] = (
         (Edit("gans/studies/synthetic.py",
               "            x_alone, y_alone = repeat_to_size(x[is_real], y[is_real], len(y), seed=seed)\n",
               "            x_alone, y_alone = x[is_real], y[is_real]\n"),),
-        ("tests/test_study_protocols.py::test_real_only_control_takes_as_many_gradient_steps_as_the_mixture",),
+        ("tests/studies/test_study_protocols.py::test_real_only_control_takes_as_many_gradient_steps_as_the_mixture",),
     ),
 )

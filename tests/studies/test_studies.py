@@ -3,7 +3,8 @@
 Tiny and fast: a few hundred "digits" whose class is where a bright block sits, a conditional generator
 built by hand that draws exactly those blocks (saved and loaded like a run's checkpoint), and a
 classifier that reads the block's position. The real-data runs are in the report (docs/); one test
-runs the PCA study on real MNIST when ../shared/data/mnist is present.
+runs the PCA study on real MNIST when ../shared/data/mnist is present. The block digits, their generator
+and their reader are in helpers.py (test_study_protocols.py uses them too), their fixtures in conftest.py.
 """
 
 from __future__ import annotations
@@ -13,94 +14,7 @@ import pytest
 
 from gans.errors import ConfigError, DataError
 
-from helpers import read_csv
-
-CELLS = [(r, c) for r in (2, 15) for c in (1, 6, 11, 16, 21)]  # the top-left corner of each class's block
-
-
-def templates() -> np.ndarray:
-    """(10, 28, 28) pre-activation templates: +3 inside the class's 10x6 block, -3 elsewhere."""
-    t = np.full((10, 28, 28), -3.0, np.float32)
-    for k, (r, c) in enumerate(CELLS):
-        t[k, r:r + 10, c:c + 6] = 3.0
-    return t
-
-
-def block_digits(n_per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 (n, 28, 28, 1) "digits" of 10 classes: the class's block, shifted by up to 1 pixel, with noise."""
-    rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(10), n_per_class)
-    images = np.zeros((len(labels), 28, 28), np.float32)
-    for i, k in enumerate(labels):
-        r, c = CELLS[k]
-        dr, dc = rng.integers(-1, 2, 2)
-        images[i, r + dr:r + dr + 10, max(c + dc, 0):c + dc + 6] = rng.uniform(0.7, 1.0)
-    images = np.clip(images + rng.normal(0, 0.08, images.shape), 0, 1)
-    order = rng.permutation(len(labels))
-    return (images[order, ..., None] * 255).astype(np.uint8), labels[order]
-
-
-class BlockReader:
-    """A classifier (Keras' predict_on_batch interface) that reads the class from the block's position."""
-
-    def __init__(self):
-        masks = np.zeros((10, 28, 28), np.float32)
-        for k, (r, c) in enumerate(CELLS):
-            masks[k, r + 2:r + 8, c + 1:c + 5] = 1.0
-        self.masks = masks.reshape(10, -1)
-
-    def predict_on_batch(self, x):
-        brightness = (np.asarray(x).reshape(len(x), -1) + 1) / 2 @ self.masks.T / self.masks.sum(axis=1)
-        logits = 30 * brightness
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-
-def block_generator(latent_dim: int = 4, noise: float = 0.3):
-    """A conditional generator (inputs "z" and a one-hot "label", as the CCGAN's) that draws the class's block."""
-    import keras
-
-    z = keras.Input((latent_dim,), name="z")
-    label = keras.Input((10,), name="label")
-    shape = keras.layers.Dense(784, use_bias=False, name="class_template")(label)
-    wiggle = keras.layers.Dense(784, use_bias=False, name="noise",
-                                kernel_initializer=keras.initializers.RandomNormal(stddev=noise, seed=1))(z)
-    x = keras.layers.Activation("tanh")(keras.layers.Add()([shape, wiggle]))
-    model = keras.Model([z, label], keras.layers.Reshape((28, 28, 1))(x), name="block_generator")
-    model.get_layer("class_template").set_weights([templates().reshape(10, 784)])
-    return model
-
-
-@pytest.fixture(scope="module")
-def block_checkpoint(tmp_path_factory):
-    from gans.training.callbacks import save_h5
-
-    path = tmp_path_factory.mktemp("ckpt") / "generator_step_000100.h5"
-    save_h5(block_generator(), path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def block_npz(tmp_path_factory):
-    """An MNIST-layout .npz with one split (x_test, y_test) of 30 block digits per class."""
-    images, labels = block_digits(30)
-    path = tmp_path_factory.mktemp("data") / "blocks.npz"
-    np.savez(path, x_test=images[..., 0], y_test=labels)
-    return path
-
-
-@pytest.fixture
-def gans_cli(capsys):
-    """``gans ARGS`` through the command's entry point: (status, stdout, stderr lines)."""
-    from gans.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        status = main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return status, captured.out, [line for line in captured.err.splitlines() if line.strip()]
-
-    return run
+from helpers import BlockReader, block_digits, read_csv
 
 
 # ---------------------------------------------------------------------- synthetic data: the pieces
@@ -212,7 +126,7 @@ def test_synthetic_study_learns_from_generated_digits(tmp_path, block_npz, block
     assert int(rows[0]["n_real"]) == counts[0] + sum(max(1, round(0.05 * n)) for n in counts[1:])
     assert float(rows[0]["accuracy"]) >= 0.9
     # The real digits alone for as many epochs (fewer steps) do worse; for as many steps (the control,
-    # issue 26) these easy blocks need no generated digit: tests/test_study_protocols.py checks the steps.
+    # issue 26) these easy blocks need no generated digit: tests/studies/test_study_protocols.py checks the steps.
     assert float(rows[0]["accuracy"]) > float(rows[0]["same_epochs_accuracy"])
     assert read_csv(tmp_path / "synthetic.csv") == [{k: str(v) for k, v in r.items()} for r in rows]
     for name in ("confusion_r0050", "confusion_r1000"):

@@ -1,7 +1,8 @@
 """The attribute-biased GAN (seed 002) in training and at the command line: its noise is equation 1 on
 real faces' classifier outputs, the freeze rule holds, a run logs the attribute agreement and resumes,
 ``gans train attribute``, ``gans train-classifier`` and ``gans generate-from-faces`` work, and bad input
-gets one line and exit status 2."""
+gets one line and exit status 2. Its classifier and CelebA-layout folder (the fixtures classifier_h5 and
+celeba_folder) are in conftest.py: test_attribute_projection.py uses them too."""
 
 import json
 from pathlib import Path
@@ -12,26 +13,18 @@ import pytest
 
 import gans  # noqa: F401
 from gans.cli import main
-from gans.config import NetworkSpec
 from gans.datasets.celeba import ATTRIBUTE_NAMES
 from gans.evaluation.attributes import predict_attributes
 from gans.experiments import NAMED
 from gans.models.attribute import attribute_noise, build_generator
 from gans.training.steps import AttributeStep, build_networks, make_step
 
-from helpers import celeba_folder as write_celeba_folder, save_attribute_classifier
 # the names this file has always used
 from helpers import ATTRIBUTE_SHAPE as SHAPE, attribute_faces as faces, read_csv as rows_of, tiny_attribute as tiny_config
+from helpers import ATTRIBUTE_PROJECTION as PROJECTION
 
 pytestmark = pytest.mark.faces  # every test here needs OpenCV (the faces extra)
 cv2 = pytest.importorskip("cv2")
-PROJECTION = NetworkSpec("attribute", {"filters": (4, 8), "num_attributes": 40})  # test_attribute_projection.py
-
-
-@pytest.fixture(scope="module")
-def classifier_h5(tmp_path_factory) -> Path:
-    """An untrained, narrow attribute classifier for 24x20 faces, saved as a run would save it."""
-    return save_attribute_classifier(tmp_path_factory.mktemp("classifier") / "classifier.h5")
 
 
 def test_the_papers_configuration():
@@ -119,12 +112,6 @@ def test_the_noise_refuses_a_generator_of_another_input_size(classifier_h5):
 
 
 # ---------------------------------------------------------------------- the command line
-@pytest.fixture(scope="module")
-def celeba_folder(tmp_path_factory) -> Path:
-    """A CelebA-layout folder: 40 JPEG faces 44x36 and list_attr_celeba.txt with the official names."""
-    return write_celeba_folder(tmp_path_factory.mktemp("celeba"), seed=1)
-
-
 def test_train_classifier_command_writes_the_model_and_its_reports(celeba_folder, tmp_path, capsys):
     out = tmp_path / "clf"
     args = ["train-classifier", "celeba", "--data", str(celeba_folder), "--image-size", "16", "16", "--epochs", "2",

@@ -21,8 +21,14 @@ from gans.errors import ConfigError
 from gans.models.attribute import attribute_noise, build_discriminator
 from gans.training.data import BatchSource
 from gans.training.steps import make_step
-from test_attribute_gan import (PROJECTION, SHAPE, celeba_folder, classifier_h5, faces,  # noqa: F401 (fixtures)
-                                tiny_config)
+
+from helpers import child_env
+# the names test_attribute_gan.py uses; its fixtures classifier_h5 and celeba_folder are in conftest.py
+from helpers import ATTRIBUTE_PROJECTION as PROJECTION, ATTRIBUTE_SHAPE as SHAPE, attribute_faces as faces
+from helpers import tiny_attribute as tiny_config
+
+pytestmark = pytest.mark.faces  # the CelebA-layout folder and the attribute runs need OpenCV (the faces extra)
+cv2 = pytest.importorskip("cv2")
 
 
 def prepared_step(classifier):
@@ -61,7 +67,7 @@ def test_the_projection_discriminator_scores_image_and_attributes_and_reloads_in
     code = (f"import numpy as np, keras, gans; d = keras.models.load_model({str(path)!r}, safe_mode=True); "
             f"print(repr(d([np.load({str(tmp_path / 'x.npy')!r}), np.load({str(tmp_path / 'o.npy')!r})], "
             f"training=False).numpy().ravel().tolist()))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=child_env())
     assert done.returncode == 0, done.stderr[-2000:]
     np.testing.assert_allclose(eval(done.stdout.strip().splitlines()[-1]), expected.ravel(), atol=1e-6)
 

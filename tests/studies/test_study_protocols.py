@@ -4,7 +4,8 @@
   that curve comes first; :func:`gans.studies.pca.saturation_point` finds where it stops improving.
 - Synthetic data (section 4.1): the real-only control takes as many gradient steps as the mixture.
 
-The block "digits", their generator and their reader are the ones of ``test_studies.py``.
+The block "digits", their generator and their reader are the ones of ``test_studies.py``: functions in
+helpers.py, fixtures (``block_npz``, ``block_checkpoint``, ``gans_cli``) in conftest.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import math
 
 import numpy as np
 import pytest
-# The fixtures (block_checkpoint, block_npz, gans_cli) are imported to be used by name.
-from test_studies import BlockReader, block_checkpoint, block_digits, block_npz, gans_cli, read_csv  # noqa: F401
 
 from gans.errors import DataError
+
+from helpers import BlockReader, block_digits, read_csv
 
 
 # ---------------------------------------------------------------------- PCA: reconstruction of held-out digits

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +18,9 @@ from gans.cli import main
 from gans.experiments import claims as registry
 from gans.experiments.claims import CLAIMS, VERDICTS, Claim, Rule, verdict
 
+from helpers import celeba_folder, child_env, gans_argv
+
+pytestmark = pytest.mark.faces  # its smoke data are JPEG faces (OpenCV, the faces extra)
 cv2 = pytest.importorskip("cv2")
 
 
@@ -32,20 +33,6 @@ def _mnist_npz(path: Path) -> Path:
     x, y = digits.images[order, ..., 0], digits.labels[order]
     np.savez(path, x_train=x[:2500], y_train=y[:2500], x_test=x[2500:3000], y_test=y[2500:3000])
     return path
-
-
-def _celeba(root: Path, n: int = 48) -> Path:
-    from gans.datasets.celeba import ATTRIBUTE_NAMES
-
-    images = root / "img"
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    lines = [str(n), " ".join(ATTRIBUTE_NAMES)]
-    for i in range(1, n + 1):
-        cv2.imwrite(str(images / f"{i:06d}.jpg"), rng.integers(0, 256, (54, 44, 3), dtype=np.uint8))
-        lines.append(f"{i:06d}.jpg " + " ".join(rng.choice(["1", "-1"], 40)))
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    return images
 
 
 def _utkface(folder: Path, n: int = 60) -> Path:
@@ -78,11 +65,11 @@ def _times(out: Path) -> dict[str, int]:
 def smoke(tmp_path_factory):
     """``gans reproduce all --scale smoke``, killed with SIGKILL during a training and called again."""
     root = tmp_path_factory.mktemp("reproduce")
-    data = {"mnist": _mnist_npz(root / "mnist.npz"), "celeba": _celeba(root / "celeba"),
+    data = {"mnist": _mnist_npz(root / "mnist.npz"), "celeba": celeba_folder(root / "celeba", n=48, seed=1, size=(54, 44)),
             "utkface": _utkface(root / "utk")}
     out = root / "out"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    first = subprocess.Popen([sys.executable, "-m", "gans.cli", *_argv(out, data)], env=env,
+    env = child_env()  # this checkout's gans, in the command and in every job it starts
+    first = subprocess.Popen(gans_argv(*_argv(out, data)), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     finished = out / "jobs" / "ccgan" / "s0" / "job.json"
     deadline = time.time() + 900
@@ -96,7 +83,7 @@ def smoke(tmp_path_factory):
     before = {name: (out / "jobs" / name / "job.json").stat().st_mtime_ns
               for name in ("pca", "classifier/s0", "thesis/exp01-s0", "thesis/exp04-s0", "ccgan/s0")}
     killed_job_done = (out / "jobs" / "pggan" / "bce-s0" / "job.json").is_file()
-    second = subprocess.run([sys.executable, "-m", "gans.cli", *_argv(out, data)], env=env, capture_output=True,
+    second = subprocess.run(gans_argv(*_argv(out, data)), env=env, capture_output=True,
                             text=True, timeout=1800)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     return {"out": out, "data": data, "before": before, "killed_job_done": killed_job_done, "stdout": second.stdout}
