@@ -203,3 +203,51 @@ def test_a_used_folder_that_is_no_reproduce_folder_is_refused(tmp_path, capsys):
     assert main(["reproduce", "004", "--scale", "smoke", "--out", str(tmp_path)]) == 2
     assert "is not a gans reproduce folder" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _context(tmp_path) -> "object":
+    from gans.studies.reproduce import Context
+
+    return Context(tmp_path, "smoke", 1, progress=False, device="test")
+
+
+def test_a_finished_job_runs_once(tmp_path):
+    from gans.studies.reproduce import Job, run_job
+
+    ctx, job = _context(tmp_path), Job("listing", ["list"], kind="study")
+    first = run_job(ctx, job)
+    assert first["command"] == "gans list" and first["wall_seconds"] > 0
+    second = run_job(ctx, job)
+    assert second == first
+    log = (tmp_path / "jobs" / "listing.log").read_text()
+    assert log.count("$ gans list") == 1, log
+
+
+@pytest.mark.parametrize("kind, state, again, kept", [
+    ("train", True, ["--resume"], True),    # a killed training continues from its last state
+    ("train", False, [], False),            # killed before its first state: started afresh
+    ("study", False, ["--overwrite"], True),  # a study owns its folder and is redone
+    ("sweep", False, [], True),             # a sweep resumes itself
+])
+def test_an_interrupted_job_continues_by_its_kind(kind, state, again, kept, tmp_path, monkeypatch):
+    from gans.studies import reproduce
+
+    ctx = _context(tmp_path)
+    folder = ctx.job_dir("j")
+    folder.mkdir(parents=True)
+    (folder / "partial.txt").write_text("from the killed call")
+    if state:
+        (folder / "state").mkdir()
+        (folder / "state" / "state.npz").write_bytes(b"x")
+    seen = []
+
+    def fake_run(command, **kwargs):
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, "run", fake_run)
+    reproduce.run_job(ctx, reproduce.Job("j", ["train", "--out", "{out}"], kind=kind))
+    assert len(seen) == 1
+    assert seen[0][-len(again) or len(seen[0]):] == again if again else seen[0][-1] == str(folder)
+    assert (folder / "partial.txt").exists() == kept
+    assert (folder / "job.json").is_file()
