@@ -251,3 +251,12 @@ def test_an_interrupted_job_continues_by_its_kind(kind, state, again, kept, tmp_
     assert seen[0][-len(again) or len(seen[0]):] == again if again else seen[0][-1] == str(folder)
     assert (folder / "partial.txt").exists() == kept
     assert (folder / "job.json").is_file()
+
+
+def test_a_folder_made_with_other_sizes_of_its_scale_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "reproduce.json").write_text(json.dumps({"scale": "smoke", "sizes": {"thesis_steps": 1}}))
+    assert main(["reproduce", "004", "--scale", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "smoke-scale results of other sizes" in err[0], err
