@@ -42,7 +42,7 @@ from gans.experiments.claims import CLAIMS, SCALES, Claim, select, verdict
 log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("claim", "paper", "source", "metric", "published", "ours", "spread", "n", "verdict", "reason",
-                  "rule", "our_protocol", "wall_seconds", "images_seen", "device")
+                  "rule", "our_protocol", "wall_seconds", "images_seen", "device", "measured_at")
 MNIST_EXPERIMENTS = tuple(range(1, 11))
 
 # What each scale trains. "thesis_steps": an iteration count for every experiment, a float for that share of
@@ -694,7 +694,8 @@ def result_row(ctx: Context, c: Claim, m: Measurement | None, records: list[dict
             "verdict": verdict(c, ours, reason or None), "reason": reason, "rule": c.rule.describe(c.unit),
             "our_protocol": "" if m is None else m.protocol,
             "wall_seconds": round(sum(r.get("wall_seconds", 0.0) for r in records), 1),
-            "images_seen": sum(int(r.get("images_seen", 0)) for r in records), "device": ctx.device}
+            "images_seen": sum(int(r.get("images_seen", 0)) for r in records), "device": ctx.device,
+            "measured_at": ""}
 
 
 def _hours(seconds: float) -> str:
@@ -717,10 +718,12 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
     Rows an earlier call measured for claims this call does not cover are kept, in the registry's order."""
     from gans.io import write_rows, write_text
 
-    mine = {r["claim"]: r for r in rows}
+    mine = {r["claim"]: {**r, "measured_at": r["measured_at"] or f"{header['date']} {header['commit']}"} for r in rows}
     waiting = {c.id for c in pending}
-    kept = earlier_rows(ctx.out)
+    kept = {cid: {**r, "measured_at": r.get("measured_at") or "an earlier call"}
+            for cid, r in earlier_rows(ctx.out).items()}
     rows = [mine.get(cid) or kept[cid] for cid in CLAIMS if cid in mine or (cid in kept and cid not in waiting)]
+    pending = [c for c in CLAIMS.values() if c.id not in {r["claim"] for r in rows}]  # this call's, and never run
     csv_path = ctx.out / "results.csv"
     write_rows(csv_path, RESULT_COLUMNS, rows)
     seen: dict[str, float] = {}
@@ -728,7 +731,8 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
         record = json.loads(job.read_text(encoding="utf-8"))
         seen[record["job"]] = float(record.get("wall_seconds", 0.0))
     lines = [f"# Reproduced claims ({ctx.scale} scale)", "",
-             f"Made by `{header['command']}` on {header['date']} at commit {header['commit']}, device: "
+             f"Last written by `{header['command']}` on {header['date']} at commit {header['commit']} (each row's "
+             f"date and commit are in results.csv, column measured_at), device: "
              f"{ctx.device}. Every job's wall time together: {_hours(sum(seen.values()))} "
              f"({len(seen)} jobs; a claim's cost column counts the jobs it reads, some shared)."
              + (" At the smoke scale the numbers mean nothing: it only shows that every claim's code runs."
