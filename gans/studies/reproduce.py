@@ -278,7 +278,7 @@ def ccgan_jobs(ctx: Context) -> list[Job]:
 def fdb_jobs(ctx: Context) -> list[Job]:
     steps = ctx.size["fdb_steps"]
     points = math.prod(len(axis.split("=")[1].split(",")) for axis in ctx.size["fdb_grid"])
-    return [Job("fdb", ["sweep", "cgan", "--grid", *ctx.size["fdb_grid"], "--steps", steps, "--no-fid",
+    return [Job("fdb", ["sweep", "ccgan-mnist", "--grid", *ctx.size["fdb_grid"], "--steps", steps, "--no-fid",
                         *_data("--data", ctx.mnist), "--no-tensorboard", "--no-progress", "--out", "{out}"],
                 kind="sweep", images=points * steps * 64)]
 
@@ -327,7 +327,7 @@ def caae_jobs(ctx: Context, arms=tuple(CAAE_ARMS)) -> list[Job]:
             lr, batch = CAAE_ARMS[arm]
             batch //= ctx.size["caae_batch_divisor"]
             jobs.append(Job(f"caae/{arm}-s{seed}", [
-                "train", "caae", "--data", ctx.utkface, "--image-size", size, "--epochs", epochs, "--lr", lr,
+                "train", "--experiment", "caae-utkface", "--data", ctx.utkface, "--image-size", size, "--epochs", epochs, "--lr", lr,
                 "--batch-size", batch, *(["--limit", limit] if limit else []), "--seed", seed,
                 *(["--generator-filters", "256"] if size < 128 else []), "--no-progress", "--no-tensorboard",
                 "--out", "{out}"], images=epochs * (limit or 23708)))
@@ -336,12 +336,15 @@ def caae_jobs(ctx: Context, arms=tuple(CAAE_ARMS)) -> list[Job]:
 
 def pggan_jobs(ctx: Context) -> list[Job]:
     target, images, limit = ctx.size["pggan_target"], ctx.size["pggan_images"], ctx.size["pggan_limit"]
+    from gans.experiments import get_experiment
+
+    progressive = get_experiment("pggan-celeba").variant  # its family trains from options (the target resolution)
     phases = 2 * (int(math.log2(target)) - 2) - 1
     jobs = []
     for seed in ctx.seed_list():
         for recipe in ("bce", "mse"):
             jobs.append(Job(f"pggan/{recipe}-s{seed}", [
-                "train", "pggan", "--data", ctx.celeba, "--recipe", recipe, "--target-resolution", target,
+                "train", progressive, "--data", ctx.celeba, "--recipe", recipe, "--target-resolution", target,
                 "--image-size", target, target, *(["--images-per-phase", images] if images else []),
                 *(["--limit", limit] if limit else []), "--seed", seed, "--no-progress", "--no-tensorboard",
                 "--out", "{out}"], images=phases * (images or 800_000)))
