@@ -14,7 +14,7 @@ from test_evaluation_diagnostics import collapsing_losses, healthy_losses, write
 
 COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
             "generate-from-faces", "export", "demo", "age-progress", "train-age-classifier", "age-agreement", "sweep",
-            "study")
+            "study", "reproduce")
 
 
 def subparsers():
