@@ -25,7 +25,7 @@ from gans.errors import ConfigError
 VERDICTS = ("reproduced", "not reproduced", "not comparable")
 SCALES = ("smoke", "small", "full")
 SCALE_HELP = {
-    "smoke": "minutes: every claim's code path at a toy size (CI runs it); its numbers mean nothing",
+    "smoke": "minutes: every claim's code path at a toy size (the tests run it); its numbers mean nothing",
     "small": "what a 2-core CPU finishes in a few hours in total, 3 training seeds where a claim is about training",
     "full": "the papers' own scale, for a GPU",
 }
