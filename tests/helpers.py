@@ -622,7 +622,7 @@ def collapsing_losses(onset=600, steps=2000, seed=0, climb=True):
 
 def write_run(run_dir, steps, d, g, variant="dcgan", loss="binary_crossentropy", diversity=None):
     """A run folder as training leaves it (config.json, losses.csv, diversity.csv) for the diagnosis."""
-    run_dir.mkdir(parents=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps({"experiment": 2, "variant": variant, "dataset": "mnist",
                                                       "discriminator_loss": loss, "loss": loss}))
     rows = ["step,d_loss_real,d_loss_fake,d_loss,g_loss"] + [

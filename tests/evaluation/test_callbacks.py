@@ -12,7 +12,7 @@ import pytest
 from gans.evaluation.callbacks import DiagnosticsCallback, FIDCallback
 from gans.evaluation.fid import FeatureExtractor
 
-from helpers import StandInTrainer, read_csv, tiny_extractor
+from helpers import StandInTrainer, read_csv, tiny_extractor, write_run
 
 
 def test_fid_callback_writes_rows_and_resumes(tmp_path):
@@ -44,12 +44,8 @@ def test_fid_callback_disabled_does_nothing(tmp_path):
 
 def test_diagnostics_callback_flags_collapse(tmp_path):
     trainer = StandInTrainer(tmp_path, total_steps=400, collapse=True)
-    rng = np.random.default_rng(1)
-    lines = ["step,d_loss_real,d_loss_fake,d_loss,g_loss"] + [
-        f"{s},0.6,0.6,{0.6 + 0.05 * rng.standard_normal():.4f},{0.9 + 0.1 * rng.standard_normal():.4f}"
-        for s in range(1, 401)]
-    (tmp_path / "losses.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "config.json").write_text(json.dumps({"variant": "gan", "discriminator_loss": "binary_crossentropy"}))
+    noise = np.random.default_rng(1).standard_normal((400, 2))
+    write_run(tmp_path, range(1, 401), 0.6 + 0.05 * noise[:, 0], 0.9 + 0.1 * noise[:, 1], variant="gan")
     trainer.fit([DiagnosticsCallback(50, n=64)], until=400)
     rows = read_csv(tmp_path / "diversity.csv")
     assert [int(r["step"]) for r in rows] == list(range(50, 401, 50))

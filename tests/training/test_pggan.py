@@ -19,7 +19,7 @@ from gans.datasets.base import ImageDataset
 from gans.models.growth import Schedule, resolutions
 from gans.training import RunSettings, train
 
-from helpers import ONE_THREAD, check_model_saving, child_env, run_gans
+from helpers import ONE_THREAD, check_model_saving, child_env, run_gans, write_run
 from helpers import smooth_faces as faces, tiny_pggan as tiny_config  # the names this file has always used
 
 HERE = Path(__file__).resolve().parent
@@ -523,12 +523,9 @@ def test_diagnostics_compare_a_growing_generator_with_real_images_of_its_own_res
 
     images = faces(120, side=32, seed=3)
     trainer = GrowingTrainer(tmp_path, images)
-    rng = np.random.default_rng(0)
-    lines = ["step,d_loss_real,d_loss_fake,d_loss,g_loss"] + [
-        f"{s},0.3,0.3,{0.3 + 0.02 * rng.standard_normal():.4f},{0.4 + 0.02 * rng.standard_normal():.4f}"
-        for s in range(1, 61)]
-    (tmp_path / "losses.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "config.json").write_text(json.dumps({"variant": "pggan", "discriminator_loss": "least_squares"}))
+    noise = np.random.default_rng(0).standard_normal((60, 2))
+    write_run(tmp_path, range(1, 61), 0.3 + 0.02 * noise[:, 0], 0.4 + 0.02 * noise[:, 1], variant="pggan",
+              loss="least_squares")
     callback = DiagnosticsCallback(10, n=48)
     callback.on_train_begin(trainer)
     for step in range(1, 61):
