@@ -726,7 +726,7 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
     kept = {cid: {**r, "measured_at": r.get("measured_at") or "an earlier call"}
             for cid, r in earlier_rows(ctx.out).items()}
     rows = [mine.get(cid) or kept[cid] for cid in CLAIMS if cid in mine or (cid in kept and cid not in waiting)]
-    pending = [c for c in CLAIMS.values() if c.id not in {r["claim"] for r in rows}]  # this call's, and never run
+    not_run = [c for c in CLAIMS.values() if c.id not in {r["claim"] for r in rows}]  # this call's, and never run
     csv_path = ctx.out / "results.csv"
     write_rows(csv_path, RESULT_COLUMNS, rows)
     seen: dict[str, float] = {}
@@ -747,10 +747,10 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
         cost = _hours(float(r["wall_seconds"])) + (f", {images:,} images" if images else "")
         lines.append(f"| `{r['claim']}`: {r['metric']} | {r['paper']}, {r['source']} | {r['published']} | {r['ours']} "
                      f"| {verdict_text} (rule: {r['rule']}) | {r['our_protocol']} | {cost} |")
-    for c in pending:
+    for c in not_run:
         lines.append(f"| `{c.id}`: {c.metric} | {c.paper}, {c.source} | {c.published_text()} | not run yet | - | - | - |")
     counts = {v: sum(r["verdict"] == v for r in rows) for v in ("reproduced", "not reproduced", "not comparable")}
-    lines += ["", ", ".join(f"{k}: {v}" for k, v in counts.items()) + (f", not run yet: {len(pending)}" if pending
+    lines += ["", ", ".join(f"{k}: {v}" for k, v in counts.items()) + (f", not run yet: {len(not_run)}" if not_run
                                                                        else ""), "",
               "The papers' own protocols are in `gans.experiments.claims` (each claim's `protocol`); where the "
               "library departs from them is on the deviations pages."]
