@@ -169,6 +169,9 @@ def _start_up_noise(line: str) -> bool:
     return bool(re.match(r"^[IWE]\d{4} ", line)) or "absl::InitializeLog" in line
 
 
+ALIVE_EVERY = 2.0  # seconds between the time stamps of a running job's record of its attempts
+
+
 def run_job(ctx: Context, job: Job) -> dict:
     """Run ``job`` unless it finished before; return its ``job.json`` record.
 
@@ -193,30 +196,58 @@ def run_job(ctx: Context, job: Job) -> dict:
     folder.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "gans.cli", *argv, *again]
     log_path = folder.parent / f"{folder.name}.log"
+    # the wall time of attempts a kill interrupted stays in the cost: each attempt's start is recorded beside
+    # the log, time-stamped while it runs, and the next call counts it up to the last stamp
+    from gans.io import write_json
+
+    partial = folder.parent / f"{folder.name}.partial.json"
+    attempts = _interrupted_attempts(partial, log_path, folder)
+    write_json(partial, {"attempts": attempts, "started": time.time()})
     start = time.perf_counter()
     with open(log_path, "a", encoding="utf-8") as log_file:
         log_file.write(f"$ gans {' '.join(argv + again)}\n")
         log_file.flush()
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, env=env,
-                              preexec_fn=_die_with_parent if os.name == "posix" else None)
+        with subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                              preexec_fn=_die_with_parent if os.name == "posix" else None) as done:
+            while True:  # the record's time stamp says the attempt was alive until now, should a kill follow
+                try:
+                    done.wait(timeout=ALIVE_EVERY)
+                    break
+                except subprocess.TimeoutExpired:
+                    partial.touch()
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
         tail = [line for line in lines if not _start_up_noise(line)][-6:]
         raise DataError(f"job {job.name} failed (exit {done.returncode}): gans {' '.join(argv + again)}\n  "
                         + "\n  ".join(tail) + f"\n(full log: {log_path}; rerun the same gans reproduce to retry)")
-    earlier = 0.0
-    partial = folder / "job.partial.json"  # wall time of the interrupted attempts is kept in the cost
-    if partial.is_file():
-        earlier = float(json.loads(partial.read_text(encoding="utf-8")).get("wall_seconds", 0.0))
-    record = {"job": job.name, "command": "gans " + " ".join(argv), "wall_seconds": round(seconds + earlier, 1),
-              "images_seen": int(job.images), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    attempts.append(round(seconds, 1))
+    record = {"job": job.name, "command": "gans " + " ".join(argv), "wall_seconds": round(sum(attempts), 1),
+              "attempts": attempts, "images_seen": int(job.images),
+              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     folder.mkdir(parents=True, exist_ok=True)
-    from gans.io import write_json
-
     write_json(folder / "job.json", record)
+    partial.unlink(missing_ok=True)
     return record
+
+
+def _interrupted_attempts(partial: Path, log_path: Path, folder: Path) -> list[float]:
+    """The wall seconds of a job's earlier, interrupted attempts: the ones ``partial`` lists, and the one it
+    says started last, which ran until the last write to ``partial`` (every few seconds while it runs), its
+    log or its folder."""
+    if not partial.is_file():
+        return []
+    try:
+        record = json.loads(partial.read_text(encoding="utf-8"))
+        attempts = [float(s) for s in record.get("attempts", [])]
+        started = record.get("started")
+    except (OSError, ValueError, TypeError):
+        return []  # a record cut short by the kill: the interrupted time is unknown, not guessed
+    if started is not None:
+        written = [p.stat().st_mtime for p in (partial, log_path, *folder.rglob("*")) if p.is_file()]
+        attempts.append(round(max(0.0, max(written, default=float(started)) - float(started)), 1))
+    return attempts
 
 
 # ---------------------------------------------------------------------------------------------- the plans

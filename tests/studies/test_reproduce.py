@@ -165,7 +165,12 @@ def test_a_killed_reproduce_continues_without_redoing_finished_jobs(called):
     for name, mtime in called["before"].items():
         assert (out / "jobs" / name / "job.json").stat().st_mtime_ns == mtime, f"{name} was redone"
     assert not called["killed_job_done"], "the job killed mid-run had already finished"
-    assert (out / "jobs" / called["killed"] / "job.json").is_file()
+    record = json.loads((out / "jobs" / called["killed"] / "job.json").read_text())
+    # the killed attempt's time stays in the cost: it ran the 3 s _kill_during waits, stamped every 2 s
+    from gans.studies.reproduce import ALIVE_EVERY
+
+    assert len(record["attempts"]) == 2 and record["attempts"][0] >= 3 - ALIVE_EVERY > 0, record
+    assert record["wall_seconds"] == pytest.approx(sum(record["attempts"]), abs=0.2)
     if called["target"] == "all":
         assert (out / "jobs" / "fdb" / "sweep.csv").is_file()
 
@@ -256,6 +261,29 @@ def test_a_finished_job_runs_once(tmp_path):
     assert second == first
     log = (tmp_path / "jobs" / "listing.log").read_text()
     assert log.count("$ gans list") == 1, log
+    assert first["attempts"] == [first["wall_seconds"]]
+    assert not (tmp_path / "jobs" / "listing.partial.json").exists()
+
+
+def test_an_interrupted_attempt_counts_in_the_cost(tmp_path):
+    """A kill leaves the attempt's start beside the log, time-stamped while it ran; the next call counts
+    the attempt up to its last stamp or the log's last write, whichever is later."""
+    import os
+
+    from gans.studies.reproduce import Job, run_job
+
+    ctx, job = _context(tmp_path), Job("listing", ["list"], kind="study")
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    now = time.time()
+    (jobs / "listing.partial.json").write_text(json.dumps({"attempts": [4.0], "started": now - 100}))
+    (jobs / "listing.log").write_text("$ gans list\n(killed)\n")
+    os.utime(jobs / "listing.log", (now - 80, now - 80))
+    os.utime(jobs / "listing.partial.json", (now - 70, now - 70))  # its last stamp
+    record = run_job(ctx, job)
+    assert record["attempts"][:2] == [4.0, pytest.approx(30.0, abs=0.2)], record
+    assert len(record["attempts"]) == 3 and record["wall_seconds"] == pytest.approx(34.0 + record["attempts"][2], abs=0.2)
+    assert not (jobs / "listing.partial.json").exists()
 
 
 @pytest.mark.parametrize("kind, state, again, kept", [
@@ -276,11 +304,22 @@ def test_an_interrupted_job_continues_by_its_kind(kind, state, again, kept, tmp_
         (folder / "state" / "state.npz").write_bytes(b"x")
     seen = []
 
-    def fake_run(command, **kwargs):
-        seen.append(command)
-        return subprocess.CompletedProcess(command, 0)
+    class Finished:  # the job's process, finished at once
+        returncode = 0
 
-    monkeypatch.setattr(reproduce.subprocess, "run", fake_run)
+        def __init__(self, command, **kwargs):
+            seen.append(command)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(reproduce.subprocess, "Popen", Finished)
     reproduce.run_job(ctx, reproduce.Job("j", ["train", "--out", "{out}"], kind=kind))
     assert len(seen) == 1
     assert seen[0][-len(again) or len(seen[0]):] == again if again else seen[0][-1] == str(folder)
