@@ -515,6 +515,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/studies/test_reproduce.py::test_a_finished_job_runs_once",),
     ),
     Mutant(
+        "reproduce-forgets-a-killed-attempt",
+        "a job's cost keeps the wall time of the attempts a kill interrupted; planted as the cost this had "
+        "before: only the last attempt's",
+        (Edit("gans/studies/reproduce.py", "    attempts = _interrupted_attempts(partial, log_path, folder)\n",
+              "    attempts = []\n"),),
+        ("tests/studies/test_reproduce.py::test_an_interrupted_attempt_counts_in_the_cost",),
+    ),
+    Mutant(
         "reproduce-verdict-ignores-the-rule",
         "a claim's verdict is its rule applied to the published value and ours",
         (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
