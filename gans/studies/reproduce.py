@@ -132,13 +132,14 @@ class Job:
             reads an earlier job's output); ``{out}`` stands for the job's folder.
         kind: "train" (resumes with --resume), "sweep" (resumes itself) or "study" (redone with
             --overwrite when interrupted).
-        images: images the job's training sees (for the cost column), 0 when unknown.
+        images: images the job's training sees (for the cost column), 0 when unknown, or a function of
+            the finished job's folder that reads the count there (where the data decide it).
     """
 
     name: str
     argv: list | Callable
     kind: str = "train"
-    images: int = 0
+    images: int | Callable[[Path], int] = 0
 
 
 def _done(ctx: Context, job: Job) -> dict | None:
@@ -224,7 +225,7 @@ def run_job(ctx: Context, job: Job) -> dict:
                         + "\n  ".join(tail) + f"\n(full log: {log_path}; rerun the same gans reproduce to retry)")
     attempts.append(round(seconds, 1))
     record = {"job": job.name, "command": "gans " + " ".join(argv), "wall_seconds": round(sum(attempts), 1),
-              "attempts": attempts, "images_seen": int(job.images),
+              "attempts": attempts, "images_seen": int(job.images(folder) if callable(job.images) else job.images),
               "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "job.json", record)
@@ -341,8 +342,14 @@ def classifier_jobs(ctx: Context) -> list[Job]:
     return [Job(f"classifier/s{seed}", ["train-classifier", "celeba", "--data", ctx.celeba, "--epochs",
                                         ctx.size["classifier_epochs"], *(["--image-size", *size] if size else []),
                                         *(["--limit", limit] if limit else []), "--seed", seed, "--no-progress",
-                                        "--out", "{out}"], kind="study")
+                                        "--out", "{out}"], kind="study", images=_classifier_images)
             for seed in ctx.seed_list()]
+
+
+def _classifier_images(folder: Path) -> int:
+    """The faces a finished classifier job trained on, every epoch (the folder decides the count)."""
+    record = json.loads((folder / "classifier.json").read_text(encoding="utf-8"))
+    return int(record["n_train"]) * int(record["epochs"])
 
 
 # Table 1's results 10 and 11, and result 11's batch without the scaled learning rate (the smoke scale

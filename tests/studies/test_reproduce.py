@@ -142,6 +142,8 @@ def test_every_claim_has_a_row_and_a_verdict(called):
         assert by_claim[claim]["verdict"] != "not comparable", by_claim[claim]
         assert by_claim[claim]["ours"], f"{claim} measured nothing"
         assert float(by_claim[claim]["wall_seconds"]) > 0 and by_claim[claim]["device"], by_claim[claim]
+        if claim != "pca-saturation":  # the one claim that trains nothing
+            assert int(by_claim[claim]["images_seen"]) > 0, by_claim[claim]
     text = (called["out"] / "results.md").read_text()
     assert all(f"`{c}`" in text for c in CLAIMS)
     if called["target"] == "all":
@@ -263,6 +265,21 @@ def test_a_finished_job_runs_once(tmp_path):
     assert log.count("$ gans list") == 1, log
     assert first["attempts"] == [first["wall_seconds"]]
     assert not (tmp_path / "jobs" / "listing.partial.json").exists()
+
+
+def test_a_job_can_read_its_image_count_from_its_folder(tmp_path):
+    """The attribute classifier's count is the folder's training faces times its epochs."""
+    from gans.studies.reproduce import Job, classifier_jobs, run_job
+
+    ctx = _context(tmp_path)
+    jobs = classifier_jobs(ctx)
+    assert jobs and all(callable(j.images) for j in jobs)
+    folder = ctx.job_dir("listing")
+    folder.mkdir(parents=True)
+    (folder / "classifier.json").write_text(json.dumps({"n_train": 98, "epochs": 3}))
+    assert jobs[0].images(folder) == 294
+    record = run_job(ctx, Job("listing", ["list"], kind="sweep", images=jobs[0].images))  # keeps its folder
+    assert record["images_seen"] == 294
 
 
 def test_an_interrupted_attempt_counts_in_the_cost(tmp_path):
