@@ -262,6 +262,12 @@ def read_rows_until(path: str | Path, step: int) -> list[dict[str, str]]:
                 if all(v not in (None, "") for v in row.values()) and int(float(row["step"])) <= step]
 
 
+def markdown_row(cells: Iterable) -> str:
+    """One row of a Markdown table; a ``|`` inside a cell (an absolute value, "|eg gap|") is escaped so
+    that it does not split the cell."""
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
 def write_rows(path: str | Path, columns, rows) -> None:
     """Write a CSV log atomically: the header ``columns``, then each row's values in that order (a value
     holding a comma, quote or line break is quoted, as the csv module reads it back)."""

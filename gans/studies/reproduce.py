@@ -757,7 +757,7 @@ def earlier_rows(out: Path) -> dict[str, dict]:
 def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: dict) -> tuple[Path, Path]:
     """Write OUT/results.csv and OUT/results.md: the rows measured so far, then ``pending`` claims as such.
     Rows an earlier call measured for claims this call does not cover are kept, in the registry's order."""
-    from gans.io import write_rows, write_text
+    from gans.io import markdown_row, write_rows, write_text
 
     mine = {r["claim"]: {**r, "measured_at": r["measured_at"] or f"{header['date']} {header['commit']}"} for r in rows}
     waiting = {c.id for c in pending}
@@ -783,10 +783,11 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
         verdict_text = f"**{r['verdict']}**" + (f": {r['reason']}" if r["reason"] else "")
         images = int(r["images_seen"])
         cost = _hours(float(r["wall_seconds"])) + (f", {images:,} images" if images else "")
-        lines.append(f"| `{r['claim']}`: {r['metric']} | {r['paper']}, {r['source']} | {r['published']} | {r['ours']} "
-                     f"| {verdict_text} (rule: {r['rule']}) | {r['our_protocol']} | {cost} |")
+        lines.append(markdown_row([f"`{r['claim']}`: {r['metric']}", f"{r['paper']}, {r['source']}", r["published"],
+                                  r["ours"], f"{verdict_text} (rule: {r['rule']})", r["our_protocol"], cost]))
     for c in not_run:
-        lines.append(f"| `{c.id}`: {c.metric} | {c.paper}, {c.source} | {c.published_text()} | not run yet | - | - | - |")
+        lines.append(markdown_row([f"`{c.id}`: {c.metric}", f"{c.paper}, {c.source}", c.published_text(), "not run yet",
+                                  "-", "-", "-"]))
     counts = {v: sum(r["verdict"] == v for r in rows) for v in ("reproduced", "not reproduced", "not comparable")}
     lines += ["", ", ".join(f"{k}: {v}" for k, v in counts.items()) + (f", not run yet: {len(not_run)}" if not_run
                                                                        else ""), "",

@@ -253,6 +253,27 @@ def _context(tmp_path) -> "object":
     return Context(tmp_path, "smoke", 1, progress=False, device="test")
 
 
+def test_a_pipe_inside_a_cell_does_not_split_the_results_table(tmp_path):
+    """Absolute values ("|eg gap| 0.04") in ours and in the rule keep results.md's columns."""
+    import re
+
+    from gans.studies.reproduce import result_row, write_results
+
+    ctx = _context(tmp_path)
+    claim = CLAIMS["caae-linear-scaling"]
+    row = result_row(ctx, claim, None, [], reason="|a - b| too large")
+    row["ours"] = "|eg gap| 0.04"
+    _, md = write_results(ctx, [row], [], {"command": "gans reproduce", "date": "today", "commit": "abc"})
+    lines = [line for line in md.read_text().splitlines() if line.startswith("| ")]
+    header = lines[0]
+    assert header.startswith("| claim") and len(lines) == 1 + len(CLAIMS)
+    columns = len(re.findall(r"(?<!\\)\|", header))
+    assert columns == 8
+    for line in lines[1:]:
+        assert len(re.findall(r"(?<!\\)\|", line)) == columns, line
+    assert "\\|eg gap\\| 0.04" in md.read_text()
+
+
 def test_a_finished_job_runs_once(tmp_path):
     from gans.studies.reproduce import Job, run_job
 
