@@ -523,6 +523,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/studies/test_reproduce.py::test_an_interrupted_attempt_counts_in_the_cost",),
     ),
     Mutant(
+        "markdown-cell-pipe-unescaped",
+        "a '|' inside a Markdown table cell (results.md's '|eg gap|') is escaped, so it does not split the row",
+        (Edit("gans/io.py", '''    return "| " + " | ".join(str(c).replace("|", "\\\\|") for c in cells) + " |"''',
+              '''    return "| " + " | ".join(str(c) for c in cells) + " |"'''),),
+        ("tests/studies/test_reproduce.py::test_a_pipe_inside_a_cell_does_not_split_the_results_table",),
+    ),
+    Mutant(
         "reproduce-verdict-ignores-the-rule",
         "a claim's verdict is its rule applied to the published value and ours",
         (Edit("gans/experiments/claims.py", "    return \"reproduced\" if c.rule.judge(c.published, ours) else \"not reproduced\"",
