@@ -518,7 +518,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "reproduce-forgets-a-killed-attempt",
         "a job's cost keeps the wall time of the attempts a kill interrupted; planted as the cost this had "
         "before: only the last attempt's",
-        (Edit("gans/studies/reproduce.py", "    attempts = _interrupted_attempts(partial, log_path, folder)\n",
+        (Edit("gans/studies/reproduce.py", "    attempts = _interrupted_attempts(partial, log_path)\n",
               "    attempts = []\n"),),
         ("tests/studies/test_reproduce.py::test_an_interrupted_attempt_counts_in_the_cost",),
     ),

@@ -202,7 +202,7 @@ def run_job(ctx: Context, job: Job) -> dict:
     from gans.io import write_json
 
     partial = folder.parent / f"{folder.name}.partial.json"
-    attempts = _interrupted_attempts(partial, log_path, folder)
+    attempts = _interrupted_attempts(partial, log_path)
     write_json(partial, {"attempts": attempts, "started": time.time()})
     start = time.perf_counter()
     with open(log_path, "a", encoding="utf-8") as log_file:
@@ -233,10 +233,10 @@ def run_job(ctx: Context, job: Job) -> dict:
     return record
 
 
-def _interrupted_attempts(partial: Path, log_path: Path, folder: Path) -> list[float]:
+def _interrupted_attempts(partial: Path, log_path: Path) -> list[float]:
     """The wall seconds of a job's earlier, interrupted attempts: the ones ``partial`` lists, and the one it
-    says started last, which ran until the last write to ``partial`` (every few seconds while it runs), its
-    log or its folder."""
+    says started last, which ran until the last write to ``partial`` (stamped every few seconds while it
+    runs) or to its log."""
     if not partial.is_file():
         return []
     try:
@@ -246,7 +246,7 @@ def _interrupted_attempts(partial: Path, log_path: Path, folder: Path) -> list[f
     except (OSError, ValueError, TypeError):
         return []  # a record cut short by the kill: the interrupted time is unknown, not guessed
     if started is not None:
-        written = [p.stat().st_mtime for p in (partial, log_path, *folder.rglob("*")) if p.is_file()]
+        written = [p.stat().st_mtime for p in (partial, log_path) if p.is_file()]
         attempts.append(round(max(0.0, max(written, default=float(started)) - float(started)), 1))
     return attempts
 
