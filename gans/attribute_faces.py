@@ -1,6 +1,7 @@
 """A new face from the features of given faces (seed 002): the attribute classifier reads the faces,
 their averaged attributes are overlaid on the GAN's noise (equation 1), the generator draws the face;
-``gans generate-from-faces``."""
+``gans generate-from-faces``. And whether trained generators' faces carry the attributes asked of
+them, measured on checkpoints: ``gans attribute-agreement``."""
 
 from __future__ import annotations
 
@@ -152,4 +153,101 @@ def cmd_generate_from_faces(args) -> int:
               "distance from 0.5, not from the CelebA mean")
     print(f"new face: {out}\nbeside its inputs: {beside}\nattributes: {table}\n"
           f"explained ({len(shown)} attributes furthest from the CelebA mean): {explained}")
+    return 0
+
+
+EVALUATION_FILE = "attribute_agreement_{n}x{k}_seed{seed}.csv"  # not the training log's attribute_agreement.png
+SETTINGS_COLUMNS = ("generator", "run", "step", "n", "faces_per_mix", "seed", "alpha", "beta")  # then the measures
+
+
+def format_evaluation(rows: list[dict]) -> str:
+    """The rows of ``gans attribute-agreement`` as a table a person reads: per generator, the agreement
+    with the overlay and with plain noise and the gain, over all attributes and the balanced ones, and
+    the balanced correlation."""
+    header = (f"{'run':<24} {'step':>6}  {'agreement, all (none, gain)':<28} {'balanced (none, gain)':<28} "
+              "correlation, balanced (none)")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        cells = []
+        for suffix in ("", "_balanced"):
+            a, b = float(r[f"agreement{suffix}"]), float(r[f"agreement{suffix}_no_overlay"])
+            cells.append(f"{a:.1%} ({b:.1%}, {100 * (a - b):+.1f})")
+        lines.append(f"{str(r['run'])[-24:]:<24} {str(r['step']):>6}  {cells[0]:<28} {cells[1]:<28} "
+                     f"{float(r['correlation_balanced']):.3f} ({float(r['correlation_balanced_no_overlay']):.3f})")
+    return "\n".join(lines)
+
+
+def cmd_attribute_agreement(args) -> int:
+    """``gans attribute-agreement GENERATOR_OR_RUN ... --data CELEBA_DIR [--n N] [--faces-per-mix K]``."""
+    from tqdm.auto import tqdm
+
+    from gans.datasets.celeba import load_celeba
+    from gans.errors import ConfigError
+    from gans.evaluation.attributes import (AttributeAgreement, attribute_mixes, balanced_attributes, base_rates,
+                                            load_attribute_classifier, per_attribute_rows,
+                                            plot_attribute_correlations, read_back)
+    from gans.io import read_json, write_rows
+    from gans.models import load_generator
+    from gans.models.attribute import ALPHA, BETA, check_attribute_generator
+    from gans.training.steps import checkpoint_origin, run_generator
+
+    def outputs(table: str) -> tuple[Path, Path, Path]:  # the table, its per-attribute table and figure
+        table = check_output(table, ".csv", "--out", args.overwrite)
+        per = check_output(str(table.with_name(f"{table.stem}_per_attribute.csv")), ".csv", "--out", args.overwrite)
+        figure = check_output(str(table.with_suffix(".png")), ".png", "--out", args.overwrite)
+        return table, per, figure
+
+    given = outputs(args.out) if args.out else None  # a given --out: before anything is loaded
+    paths = [run_generator(g) for g in args.generators]  # a run folder: its latest generator
+    origins = [checkpoint_origin(p) for p in paths]
+    records = [read_json(Path(o["run"]) / "config.json", "a run's config.json")
+               if o["run"] and (Path(o["run"]) / "config.json").is_file() else {} for o in origins]
+    options = [r.get("step_options") or {} for r in records]
+    if given is None and origins[0]["run"] is None:
+        raise ConfigError(f"{paths[0]} is not in a run folder (RUN/checkpoints/): pass --out TABLE.csv.")
+    table, per_table, figure = given or outputs(str(Path(origins[0]["run"]) / EVALUATION_FILE.format(
+        n=args.n, k=args.faces_per_mix, seed=args.seed)))
+    classifier_path = args.classifier or next((o.get("classifier") for o in options if o.get("classifier")), None)
+    if classifier_path is None:
+        raise ConfigError("no classifier known: the generators' run folders do not name one; pass --classifier "
+                          "CLASSIFIER.h5 (from 'gans train-classifier').")
+    classifier = load_attribute_classifier(classifier_path)
+    generators = []
+    for path in paths:
+        generator = load_generator(path)
+        generators.append((generator, check_attribute_generator(generator, source=f"generator {path}")))
+    size = generators[0][1][:2]
+    if any(shape[:2] != size for _, shape in generators):
+        raise ConfigError("the generators draw faces of different sizes "
+                          f"({sorted({f'{s[0]}x{s[1]}' for _, s in generators})}); measure each size in its own call.")
+    data = load_celeba(args.data, limit=args.limit, size=size)
+    rates = base_rates(data.labels, None)
+    balanced = balanced_attributes(rates)
+    print(f"{args.n} mixes of {args.faces_per_mix} of {len(data.images)} faces from {args.data} (seed {args.seed}); "
+          f"{int(balanced.sum())} balanced attributes (base rate 10-90%)")
+    rows, per_rows, mixes = [], [], {}
+    for (generator, _), path, origin, option in tqdm(list(zip(generators, paths, origins, options)),
+                                                     desc="attribute agreement", unit="generator",
+                                                     disable=args.no_progress or len(paths) == 1):
+        alpha = args.alpha if args.alpha is not None else float(option.get("alpha", ALPHA))
+        beta = args.beta if args.beta is not None else float(option.get("beta", BETA))
+        if (alpha, beta) not in mixes:  # one draw of faces and r for every generator: paired comparisons
+            mixes[alpha, beta] = attribute_mixes(classifier, data.images, args.n, args.faces_per_mix, args.seed,
+                                                 alpha, beta)[:2]
+        asked, noise = mixes[alpha, beta]
+        found, per_attribute = read_back(generator, classifier, asked, noise, balanced)
+        run = Path(origin["run"]).name if origin["run"] else ""
+        row = {"generator": str(path), "run": run, "step": "" if origin["step"] is None else origin["step"],
+               "n": args.n, "faces_per_mix": args.faces_per_mix, "seed": args.seed, "alpha": alpha, "beta": beta,
+               **{name: f"{value:.4f}" for name, value in found.items()}}
+        rows.append(row)
+        per_rows += per_attribute_rows(origin["step"], rates, balanced, per_attribute, generator=str(path), run=run)
+    write_rows(table, (*SETTINGS_COLUMNS, *AttributeAgreement.COLUMNS[1:]), rows)
+    write_rows(per_table, ("generator", "run", *AttributeAgreement.PER_ATTRIBUTE_COLUMNS), per_rows)
+    last = rows[-1]
+    plot_attribute_correlations([r for r in per_rows if r["generator"] == last["generator"]], figure,
+                                title=f"{last['run'] or Path(last['generator']).name} step {last['step']}: "
+                                      f"{args.n} mixes of {args.faces_per_mix}".replace(" step :", ":"))
+    print(format_evaluation(rows))
+    print(f"written to {table}, {per_table} and {figure} (the last generator's attributes, ranked)")
     return 0

@@ -523,6 +523,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/studies/test_reproduce.py::test_an_interrupted_attempt_counts_in_the_cost",),
     ),
     Mutant(
+        "attribute-mix-is-its-first-face",
+        "a mix's asked attributes are the classifier's outputs averaged over all of its faces",
+        (Edit("gans/evaluation/attributes.py", "    asked = read.reshape(n, faces_per_mix, -1).mean(axis=1)\n",
+              "    asked = read.reshape(n, faces_per_mix, -1)[:, 0]\n"),),
+        ("tests/training/test_attribute_gan.py::test_mixes_average_k_faces_and_one_face_is_its_own_reading",),
+    ),
+    Mutant(
+        "attribute-agreement-overlays-the-plain-noise",
+        "the plain-noise faces of the agreement measure are rendered from r itself, not from the overlaid noise",
+        (Edit("gans/evaluation/attributes.py", '"_no_overlay": r}, read',
+              '"_no_overlay": attribute_noise(asked, r, alpha, beta)}, read'),),
+        ("tests/training/test_attribute_gan.py::test_mixes_average_k_faces_and_one_face_is_its_own_reading",),
+    ),
+    Mutant(
         "markdown-cell-pipe-unescaped",
         "a '|' inside a Markdown table cell (results.md's '|eg gap|') is escaped, so it does not split the row",
         (Edit("gans/io.py", '''    return "| " + " | ".join(str(c).replace("|", "\\\\|") for c in cells) + " |"''',

@@ -1,4 +1,4 @@
-"""``gans`` commands: train-classifier, generate-from-faces (the CelebA attributes paper)."""
+"""``gans`` commands: train-classifier, generate-from-faces, attribute-agreement (the CelebA attributes paper)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,43 @@ def register(sub) -> None:
     p.add_argument("--seed", type=count(0), default=0, help="seed of the normal noise (0)")
     p.add_argument("--overwrite", action="store_true", help="replace the output files if they exist")
     p.set_defaults(func=lazy("gans.attribute_faces:cmd_generate_from_faces"))
+
+    p = sub.add_parser(
+        "attribute-agreement", help="how well an attribute GAN's faces carry the attributes put into their noise",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Draw N mixes of K real faces (seeded), average the classifier's 40 outputs over each mix as\n"
+                    "'gans generate-from-faces' does, render each mix from equation 1's noise and from the same r\n"
+                    "without the overlay, and read the faces back with the classifier. Per generator: the share\n"
+                    "of attributes read on the asked side of 0.5 (agreement) and the correlation across faces\n"
+                    "between asked and read values, over all 40 attributes and over the balanced ones (CelebA\n"
+                    "base rate 10-90%), each beside its plain-noise figure. Every generator of one call sees the\n"
+                    "same faces and r, so their rows compare pair by pair. Writes OUT (one row per generator),\n"
+                    "OUT's stem + '_per_attribute.csv' and OUT's stem + '.png' (the last generator's attributes,\n"
+                    "ranked). The training log (RUN/attributes.csv) measures 256 mixes of 2; this measures more,\n"
+                    "or single faces, or checkpoints of several runs side by side.",
+        epilog="examples:\n"
+               "  gans attribute-agreement runs/attr --data img_align_celeba\n"
+               "  gans attribute-agreement runs/attr/checkpoints/generator_step_00{4,8}000.h5 runs/attr-proj \\\n"
+               "      --data img_align_celeba --n 2048 --faces-per-mix 1 --out single_faces.csv",
+    )
+    p.add_argument("generators", metavar="GENERATOR_OR_RUN", nargs="+",
+                   help="generator .h5 files from 'gans train attribute', or run folders (their latest generator)")
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="CelebA image folder with list_attr_celeba.txt in it or beside it: the faces mixed, and "
+                        "the labels that give each attribute's base rate")
+    p.add_argument("--classifier", metavar="CLASSIFIER.h5",
+                   help="the attribute classifier (default: the one the first run trained with, from its config.json)")
+    p.add_argument("--n", type=count(2), default=2048, metavar="N", help="mixes, each rendered twice (2048)")
+    p.add_argument("--faces-per-mix", type=count(), default=2, metavar="K",
+                   help="real faces averaged into each attribute vector (2, as the training log; 1: one given face)")
+    p.add_argument("--limit", type=count(2), metavar="N", help="draw from the first N faces of the folder only")
+    p.add_argument("--seed", type=count(0), default=1357, help="seed of the faces chosen and of r (1357)")
+    unit = number("alpha and beta", 0, 1)
+    p.add_argument("--alpha", type=unit, help="equation 1's alpha (default: each run's own, else 0.6)")
+    p.add_argument("--beta", type=unit, help="equation 1's beta (default: each run's own, else 0.8)")
+    p.add_argument("--out", metavar="TABLE.csv",
+                   help="the table to write (default: in the first generator's run folder, "
+                        "attribute_agreement_NxK_seedS.csv)")
+    p.add_argument("--overwrite", action="store_true", help="replace the table and its companions if they exist")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=lazy("gans.attribute_faces:cmd_attribute_agreement"))

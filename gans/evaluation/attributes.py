@@ -8,7 +8,9 @@ attribute agreement of generated faces (seed 002, Kim, Ha and Kim 2018).
 - :func:`load_attribute_classifier` and :func:`predict_attributes`: a saved classifier, checked, and
   its 40 outputs for faces of any size (resized to the classifier's input);
 - :func:`attribute_agreement`: how well faces read back the attributes they were asked for, a
-  measure the paper lacked (:class:`gans.evaluation.attributes.AttributeAgreement` logs it in training).
+  measure the paper lacked; :func:`attribute_mixes` and :func:`read_back` take it on a generator,
+  :class:`AttributeAgreement` logs it in training and ``gans attribute-agreement``
+  (:mod:`gans.attribute_faces`) on checkpoints afterwards, on more mixes or single faces.
 """
 
 from __future__ import annotations
@@ -370,6 +372,59 @@ def cmd_train_classifier(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- measured on generated faces
+def attribute_mixes(classifier, faces: np.ndarray, n: int, faces_per_mix: int, seed: int, alpha: float,
+                    beta: float) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """What a generator is asked to draw: ``n`` mixes of ``faces_per_mix`` real faces (seeded), as
+    ``gans generate-from-faces`` mixes its inputs, and ``n`` normal vectors r.
+
+    Returns:
+        ``asked`` (n, 40): the classifier's outputs averaged over each mix's faces; ``noise``:
+        ``{"": equation 1's noise (r overlaid with asked, alpha and beta), "_no_overlay": r}``; and
+        ``read`` (n * faces_per_mix, 40): the classifier's outputs on the faces chosen.
+    """
+    from gans.models.attribute import LATENT_DIM, attribute_noise
+
+    rng = np.random.default_rng(seed)
+    wanted = n * faces_per_mix
+    chosen = faces[rng.choice(len(faces), wanted, replace=len(faces) < wanted)]
+    read = predict_attributes(classifier, chosen)
+    asked = read.reshape(n, faces_per_mix, -1).mean(axis=1)
+    r = rng.standard_normal((n, LATENT_DIM), dtype=np.float32)
+    return asked, {"": attribute_noise(asked, r, alpha, beta), "_no_overlay": r}, read
+
+
+def read_back(generator, classifier, asked: np.ndarray, noise: dict[str, np.ndarray],
+              balanced: np.ndarray) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """The generator renders each noise of :func:`attribute_mixes`, the classifier reads the faces, and
+    :func:`attribute_agreement` compares the reading with ``asked``.
+
+    Returns:
+        the measures, each name with the noise's suffix (``agreement``, ``agreement_no_overlay``,
+        ...), and per suffix the (40,) per-attribute correlations.
+    """
+    found, per_attribute = {}, {}
+    for suffix, z in noise.items():
+        images = np.asarray(generator.predict(z, batch_size=256, verbose=0))
+        read = predict_attributes(classifier, images)
+        found.update({f"{name}{suffix}": value for name, value in attribute_agreement(asked, read, balanced).items()})
+        per_attribute[suffix] = attribute_correlations(asked, read)
+    return found, per_attribute
+
+
+def per_attribute_rows(step, rates: np.ndarray, balanced: np.ndarray, per_attribute: dict[str, np.ndarray],
+                       **extra) -> list[dict]:
+    """One row per attribute of a :func:`read_back` measurement, as ``attribute_correlations.csv`` holds
+    them (``extra`` columns first)."""
+    from gans.datasets.celeba import ATTRIBUTE_NAMES
+
+    return [{**extra, "step": "" if step is None else int(step), "attribute": name,
+             "base_rate": f"{rates[i]:.4f}", "balanced": int(balanced[i]),
+             "correlation": f"{per_attribute[''][i]:.4f}",
+             "correlation_no_overlay": f"{per_attribute['_no_overlay'][i]:.4f}"}
+            for i, name in enumerate(ATTRIBUTE_NAMES)]
+
+
 # ---------------------------------------------------------------------- measured during training
 class AttributeAgreement(IntervalCallback):
     """Does the generator draw the attributes its noise carries? A measure the CelebA attributes paper
@@ -420,18 +475,12 @@ class AttributeAgreement(IntervalCallback):
         self.attribute_rows: list[dict] = []
 
     def on_train_begin(self, trainer) -> None:
-        from gans.models.attribute import ALPHA, BETA, LATENT_DIM, attribute_noise
+        from gans.models.attribute import ALPHA, BETA
 
-        rng = np.random.default_rng(self.seed)
-        real = trainer.data.images
-        wanted = self.n * self.faces_per_mix
-        chosen = real[rng.choice(len(real), wanted, replace=len(real) < wanted)]
-        read = predict_attributes(self.classifier, chosen)
-        self.asked = read.reshape(self.n, self.faces_per_mix, -1).mean(axis=1)
-        r = rng.standard_normal((self.n, LATENT_DIM), dtype=np.float32)
         step = trainer.step_obj
-        self.noise = {"": attribute_noise(self.asked, r, getattr(step, "alpha", ALPHA), getattr(step, "beta", BETA)),
-                      "_no_overlay": r}
+        self.asked, self.noise, read = attribute_mixes(
+            self.classifier, trainer.data.images, self.n, self.faces_per_mix, self.seed,
+            getattr(step, "alpha", ALPHA), getattr(step, "beta", BETA))
         rates = getattr(step, "attribute_base_rates", None)
         self.base_rates = rates if rates is not None else base_rates(None, read)
         run_dir = Path(trainer.run_dir)
@@ -440,24 +489,14 @@ class AttributeAgreement(IntervalCallback):
 
     def run(self, trainer, step: int) -> None:
         from gans.callbacks import publish
-        from gans.datasets.celeba import ATTRIBUTE_NAMES
 
         if self.rows and int(float(self.rows[-1]["step"])) >= step:
             return
         balanced = balanced_attributes(self.base_rates)
-        row, per_attribute = {"step": int(step)}, {}
-        for suffix, z in self.noise.items():
-            images = np.asarray(trainer.step_obj.generator.predict(z, batch_size=256, verbose=0))
-            read = predict_attributes(self.classifier, images)
-            found = attribute_agreement(self.asked, read, balanced)
-            row.update({f"{name}{suffix}": f"{value:.4f}" for name, value in found.items()})
-            per_attribute[suffix] = attribute_correlations(self.asked, read)
+        found, per_attribute = read_back(trainer.step_obj.generator, self.classifier, self.asked, self.noise, balanced)
+        row = {"step": int(step), **{name: f"{value:.4f}" for name, value in found.items()}}
         self.rows.append(row)
-        for i, name in enumerate(ATTRIBUTE_NAMES):
-            self.attribute_rows.append({"step": int(step), "attribute": name, "base_rate": f"{self.base_rates[i]:.4f}",
-                                        "balanced": int(balanced[i]),
-                                        "correlation": f"{per_attribute[''][i]:.4f}",
-                                        "correlation_no_overlay": f"{per_attribute['_no_overlay'][i]:.4f}"})
+        self.attribute_rows += per_attribute_rows(step, self.base_rates, balanced, per_attribute)
         run_dir = Path(trainer.run_dir)
         write_rows(run_dir / self.FILE, self.COLUMNS, self.rows)
         write_rows(run_dir / self.PER_ATTRIBUTE_FILE, self.PER_ATTRIBUTE_COLUMNS, self.attribute_rows)
@@ -531,3 +570,4 @@ def plot_attribute_correlations(rows: list[dict], out: Path, title: str = "") ->
     ax.set_title(f"{title}\nper attribute, ranked" if title else "per attribute, ranked", fontsize=10)
     fig.tight_layout()
     save_figure(fig, out)
+

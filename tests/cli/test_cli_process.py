@@ -13,8 +13,8 @@ from helpers import collapsing_losses, gans_argv, healthy_losses, write_run
 from helpers import run_gans as gans  # ``gans ARGS`` in a fresh process: (status, stdout, stderr)
 
 COMMANDS = ("list", "train", "sample", "crop-faces", "fid", "report", "diagnose", "train-classifier",
-            "generate-from-faces", "export", "demo", "age-progress", "train-age-classifier", "age-agreement", "sweep",
-            "study", "reproduce")
+            "generate-from-faces", "attribute-agreement", "export", "demo", "age-progress", "train-age-classifier",
+            "age-agreement", "sweep", "study", "reproduce")
 
 
 def subparsers():

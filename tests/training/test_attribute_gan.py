@@ -255,6 +255,91 @@ def test_generate_from_faces_bad_input_is_one_line(classifier_h5, generator_h5, 
         assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_mixes_average_k_faces_and_one_face_is_its_own_reading(classifier_h5):
+    from gans.evaluation.attributes import attribute_mixes
+    from gans.models.attribute import attribute_noise
+
+    classifier = keras.models.load_model(classifier_h5, compile=False)
+    images = faces(30, seed=7)
+    for k in (1, 2, 3):
+        asked, noise, read = attribute_mixes(classifier, images, 8, k, seed=5, alpha=0.6, beta=0.8)
+        assert read.shape == (8 * k, 40) and asked.shape == (8, 40)
+        assert asked == pytest.approx(read.reshape(8, k, 40).mean(axis=1))
+        assert noise[""] == pytest.approx(attribute_noise(asked, noise["_no_overlay"], 0.6, 0.8))
+    again = attribute_mixes(classifier, images, 8, 1, seed=5, alpha=0.6, beta=0.8)
+    assert again[0] == pytest.approx(attribute_mixes(classifier, images, 8, 1, seed=5, alpha=0.6, beta=0.8)[0])
+    rng = np.random.default_rng(5)  # the faces, then r, from one seeded stream
+    chosen = rng.choice(len(images), 8, replace=False)
+    assert again[0] == pytest.approx(predict_attributes(classifier, images[chosen]))  # one face: its own reading
+    assert again[1]["_no_overlay"] == pytest.approx(rng.standard_normal((8, 160), dtype=np.float32))  # plain r
+
+
+@pytest.fixture(scope="module")
+def attribute_run(celeba_folder, classifier_h5, tmp_path_factory) -> Path:
+    """A 4-step attribute run on the CelebA-layout folder, its agreement logged at steps 2 and 4."""
+    run = tmp_path_factory.mktemp("attribute-run") / "run"
+    assert main(["train", "attribute", "--data", str(celeba_folder), "--classifier", str(classifier_h5),
+                 "--image-size", "24", "20", "--limit", "32", "--batch-size", "8", "--sample-every", "2",
+                 "--checkpoint-every", "2", "--steps", "4", "--out", str(run), "--no-progress"]) == 0
+    return run
+
+
+def test_attribute_agreement_command_reads_what_the_training_log_read(attribute_run, celeba_folder, capsys):
+    """With the training log's draw (256 mixes of 2, seed 1357, the run's faces) the command measures
+    the run's checkpoints to the log's own figures; the classifier and alpha, beta come from the run."""
+    out = attribute_run / "again.csv"
+    step2 = attribute_run / "checkpoints" / "generator_step_000002.h5"
+    assert main(["attribute-agreement", str(step2), str(attribute_run), "--data", str(celeba_folder), "--limit", "32",
+                 "--n", "256", "--seed", "1357", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "256 mixes of 2 of 32 faces" in printed and "agreement" in printed
+    rows, log = rows_of(out), rows_of(attribute_run / "attributes.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4] and [int(r["step"]) for r in log] == [2, 4]
+    assert {r["run"] for r in rows} == {"run"} and {r["faces_per_mix"] for r in rows} == {"2"}
+    for row, logged in zip(rows, log):
+        measures = [k for k in logged if k != "step"]
+        assert len(measures) == 8
+        assert [float(row[k]) for k in measures] == pytest.approx([float(logged[k]) for k in measures], abs=2e-4)
+    per = rows_of(attribute_run / "again_per_attribute.csv")
+    assert len(per) == 80 and [r["attribute"] for r in per[:40]] == list(ATTRIBUTE_NAMES)
+    assert (attribute_run / "again.png").stat().st_size > 0
+
+
+def test_attribute_agreement_default_table_single_faces_and_overwrite(attribute_run, celeba_folder, capsys):
+    args = ["attribute-agreement", str(attribute_run), "--data", str(celeba_folder), "--n", "20",
+            "--faces-per-mix", "1", "--no-progress"]
+    assert main(args) == 0
+    table = attribute_run / "attribute_agreement_20x1_seed1357.csv"  # the default: in the run folder, by settings
+    rows = rows_of(table)
+    assert len(rows) == 1 and rows[0]["faces_per_mix"] == "1" and rows[0]["n"] == "20"
+    assert rows[0]["alpha"] == "0.6" and rows[0]["beta"] == "0.8"
+    capsys.readouterr()
+    assert main(args) == 2  # never replaced unasked
+    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert main([*args, "--alpha", "0.3", "--overwrite"]) == 0
+    assert rows_of(table)[0]["alpha"] == "0.3"
+    assert (attribute_run / "attribute_agreement.png").stat().st_size > 0  # the training log's figure stays
+
+
+def test_attribute_agreement_bad_input_is_one_line(attribute_run, celeba_folder, generator_h5, tmp_path, capsys):
+    small = tmp_path / "small.h5"
+    keras.Sequential([keras.Input((100,)), keras.layers.Dense(24 * 20 * 3), keras.layers.Reshape(SHAPE)]).save(small)
+    data = ["--data", str(celeba_folder)]
+    cases = [
+        ([str(generator_h5), *data], "not in a run folder (RUN/checkpoints/): pass --out"),
+        ([str(generator_h5), *data, "--out", str(tmp_path / "t.csv")], "no classifier known"),
+        ([str(attribute_run), str(small), *data, "--out", str(tmp_path / "u.csv")], "equation 1 makes 160-d noise"),
+        ([str(tmp_path / "none.h5"), *data], "does not exist"),
+        ([str(attribute_run), "--data", str(tmp_path)], "list_attr_celeba.txt"),
+        ([str(attribute_run), *data, "--n", "1"], "--n"),
+        ([str(attribute_run), *data, "--faces-per-mix", "0"], "--faces-per-mix"),
+    ]
+    for args, message in cases:
+        assert main(["attribute-agreement", *args]) == 2, message
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_generate_from_real_photos_with_the_mtcnn_crop(classifier_h5, generator_h5, shared_data, tmp_path, capsys):
     pytest.importorskip("mtcnn")
     photos = [shared_data / "photos" / name for name in ("img20.jpg", "200426.jpg")]
