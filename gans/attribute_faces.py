@@ -200,9 +200,9 @@ def cmd_attribute_agreement(args) -> int:
     given = outputs(args.out) if args.out else None  # a given --out: before anything is loaded
     paths = [run_generator(g) for g in args.generators]  # a run folder: its latest generator
     origins = [checkpoint_origin(p) for p in paths]
-    records = [read_json(Path(o["run"]) / "config.json", "a run's config.json")
-               if o["run"] and (Path(o["run"]) / "config.json").is_file() else {} for o in origins]
-    options = [r.get("step_options") or {} for r in records]
+    configs = [Path(o["run"]) / "config.json" if o["run"] else None for o in origins]
+    options = [(read_json(c, "a run's config.json").get("step_options") or {}) if c and c.is_file() else {}
+               for c in configs]  # each run's classifier, alpha and beta
     if given is None and origins[0]["run"] is None:
         raise ConfigError(f"{paths[0]} is not in a run folder (RUN/checkpoints/): pass --out TABLE.csv.")
     table, per_table, figure = given or outputs(str(Path(origins[0]["run"]) / EVALUATION_FILE.format(
@@ -245,9 +245,10 @@ def cmd_attribute_agreement(args) -> int:
     write_rows(table, (*SETTINGS_COLUMNS, *AttributeAgreement.COLUMNS[1:]), rows)
     write_rows(per_table, ("generator", "run", *AttributeAgreement.PER_ATTRIBUTE_COLUMNS), per_rows)
     last = rows[-1]
+    at = f" step {last['step']}" if last["step"] != "" else ""
     plot_attribute_correlations([r for r in per_rows if r["generator"] == last["generator"]], figure,
-                                title=f"{last['run'] or Path(last['generator']).name} step {last['step']}: "
-                                      f"{args.n} mixes of {args.faces_per_mix}".replace(" step :", ":"))
+                                title=f"{last['run'] or Path(last['generator']).name}{at}: "
+                                      f"{args.n} mixes of {args.faces_per_mix}")
     print(format_evaluation(rows))
     print(f"written to {table}, {per_table} and {figure} (the last generator's attributes, ranked)")
     return 0

@@ -268,6 +268,12 @@ def markdown_row(cells: Iterable) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
 
+def markdown_header(cells: Iterable) -> list[str]:
+    """A Markdown table's first two lines: the column names (:func:`markdown_row`) and the rule below them."""
+    cells = list(cells)
+    return [markdown_row(cells), "|" + "---|" * len(cells)]
+
+
 def write_rows(path: str | Path, columns, rows) -> None:
     """Write a CSV log atomically: the header ``columns``, then each row's values in that order (a value
     holding a comma, quote or line break is quoted, as the csv module reads it back)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gans.errors import ConfigError, DataError, DataNotFoundError
-from gans.io import markdown_row, read_json
+from gans.io import markdown_header, markdown_row, read_json
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def markdown_tables(results: list[RunFID], skipped: list[Skipped] = ()) -> str:
         out += [f"## {label + ': ' if label else ''}{title} (extractor: {extractor})", ""]
         with_thesis = any(r.thesis_fid is not None for r in rows)
         header = ["Experiment", "Data set", "FID", "Extractor", "Steps"] + (["Thesis FID"] if with_thesis else []) + ["Verdict"]
-        out += [markdown_row(header), "|" + "---|" * len(header)]
+        out += markdown_header(header)
         counts = {e: sum(r.experiment == e for r in rows) for e in {r.experiment for r in rows}}
         for r in rows:
             # Several runs of one experiment (seeds, changed settings): name the run folder as well.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from gans.io import markdown_row, read_json, read_rows_until, write_rows, write_text
+from gans.io import markdown_header, markdown_row, read_json, read_rows_until, write_rows, write_text
 
 METRICS = ("fid", "kid", "kid_std", "agreement")
 _LAST = 2**62  # read_rows_until: every row
@@ -119,7 +119,7 @@ def write_report(out: str | Path, study, spec) -> dict:
               f"{len(rows)} configurations over {', '.join(f'{k}={v}' for k, v in spec.axes.items())}"
               + (f"; learning rates scaled linearly from {spec.scale[0]:g} at batch {spec.scale[1]}" if spec.scale
                  else "") + ".\n\n")
-    lines = [markdown_row(columns), "|" + "---|" * len(columns)]
+    lines = markdown_header(columns)
     lines += [markdown_row(row[c] for c in columns) for row in rows]
     write_text(out / "sweep.md", header + "\n".join(lines) + "\n")
     figure = plot_sweep(out, rows, spec)

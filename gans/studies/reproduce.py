@@ -757,7 +757,7 @@ def earlier_rows(out: Path) -> dict[str, dict]:
 def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: dict) -> tuple[Path, Path]:
     """Write OUT/results.csv and OUT/results.md: the rows measured so far, then ``pending`` claims as such.
     Rows an earlier call measured for claims this call does not cover are kept, in the registry's order."""
-    from gans.io import markdown_row, write_rows, write_text
+    from gans.io import markdown_header, markdown_row, write_rows, write_text
 
     mine = {r["claim"]: {**r, "measured_at": r["measured_at"] or f"{header['date']} {header['commit']}"} for r in rows}
     waiting = {c.id for c in pending}
@@ -778,7 +778,7 @@ def write_results(ctx: Context, rows: list[dict], pending: list[Claim], header: 
              f"({len(seen)} jobs; a claim's cost column counts the jobs it reads, some shared)."
              + (" At the smoke scale the numbers mean nothing: it only shows that every claim's code runs."
                 if ctx.scale == "smoke" else ""), "",
-             "| claim | paper, source | published | ours | verdict | our protocol | cost |", "|---|---|---|---|---|---|---|"]
+             *markdown_header(("claim", "paper, source", "published", "ours", "verdict", "our protocol", "cost"))]
     for r in rows:
         verdict_text = f"**{r['verdict']}**" + (f": {r['reason']}" if r["reason"] else "")
         images = int(r["images_seen"])
