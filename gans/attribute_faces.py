@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gans.evaluation.attributes import REFERENCES, AttributeAgreement
 from gans.io import check_output
 
 
@@ -158,15 +159,24 @@ def cmd_generate_from_faces(args) -> int:
 
 EVALUATION_FILE = "attribute_agreement_{n}x{k}_seed{seed}.csv"  # not the training log's attribute_agreement.png
 SETTINGS_COLUMNS = ("generator", "run", "step", "n", "faces_per_mix", "seed", "alpha", "beta")  # then the measures
+REFERENCE_COLUMNS = tuple(f"{m}{s}" for s in REFERENCES for m in AttributeAgreement.MEASURES)  # alike in every row
 
 
 def format_evaluation(rows: list[dict]) -> str:
     """The rows of ``gans attribute-agreement`` as a table a person reads: per generator, the agreement
     with the overlay and with plain noise and the gain, over all attributes and the balanced ones, and
-    the balanced correlation."""
+    the balanced correlation; under them the same measures on the real-face yardsticks
+    (:func:`gans.evaluation.attributes.reference_agreement`)."""
     header = (f"{'run':<24} {'step':>6}  {'agreement, all (none, gain)':<28} {'balanced (none, gain)':<28} "
               "correlation, balanced (none)")
     lines = [header, "-" * len(header)]
+    references = []
+    for suffix, name in zip(REFERENCES, ("real: a given face itself", "real: a random face")):
+        if rows and f"agreement{suffix}" in rows[0]:
+            r = rows[0]
+            references.append(f"{name:<31} {float(r[f'agreement{suffix}']):<28.1%} "
+                              f"{float(r[f'agreement_balanced{suffix}']):<28.1%} "
+                              f"{float(r[f'correlation_balanced{suffix}']):.3f}")
     for r in rows:
         cells = []
         for suffix in ("", "_balanced"):
@@ -174,6 +184,8 @@ def format_evaluation(rows: list[dict]) -> str:
             cells.append(f"{a:.1%} ({b:.1%}, {100 * (a - b):+.1f})")
         lines.append(f"{str(r['run'])[-24:]:<24} {str(r['step']):>6}  {cells[0]:<28} {cells[1]:<28} "
                      f"{float(r['correlation_balanced']):.3f} ({float(r['correlation_balanced_no_overlay']):.3f})")
+    if references:
+        lines += ["-" * len(header), *references]
     return "\n".join(lines)
 
 
@@ -183,9 +195,9 @@ def cmd_attribute_agreement(args) -> int:
 
     from gans.datasets.celeba import load_celeba
     from gans.errors import ConfigError
-    from gans.evaluation.attributes import (AttributeAgreement, attribute_mixes, balanced_attributes, base_rates,
+    from gans.evaluation.attributes import (attribute_mixes, balanced_attributes, base_rates,
                                             load_attribute_classifier, per_attribute_rows,
-                                            plot_attribute_correlations, read_back)
+                                            plot_attribute_correlations, read_back, reference_agreement)
     from gans.io import read_json, write_rows
     from gans.models import load_generator
     from gans.models.attribute import ALPHA, BETA, check_attribute_generator
@@ -225,24 +237,27 @@ def cmd_attribute_agreement(args) -> int:
     balanced = balanced_attributes(rates)
     print(f"{args.n} mixes of {args.faces_per_mix} of {len(data.images)} faces from {args.data} (seed {args.seed}); "
           f"{int(balanced.sum())} balanced attributes (base rate 10-90%)")
-    rows, per_rows, mixes = [], [], {}
+    rows, per_rows, mixes, references = [], [], {}, {}
     for (generator, _), path, origin, option in tqdm(list(zip(generators, paths, origins, options)),
                                                      desc="attribute agreement", unit="generator",
                                                      disable=args.no_progress or len(paths) == 1):
         alpha = args.alpha if args.alpha is not None else float(option.get("alpha", ALPHA))
         beta = args.beta if args.beta is not None else float(option.get("beta", BETA))
         if (alpha, beta) not in mixes:  # one draw of faces and r for every generator: paired comparisons
-            mixes[alpha, beta] = attribute_mixes(classifier, data.images, args.n, args.faces_per_mix, args.seed,
-                                                 alpha, beta)[:2]
+            asked, noise, read = attribute_mixes(classifier, data.images, args.n, args.faces_per_mix, args.seed,
+                                                 alpha, beta)
+            mixes[alpha, beta] = asked, noise
+            if not references:  # the faces drawn do not depend on alpha and beta: one pair of yardsticks
+                references = reference_agreement(classifier, data.images, asked, read, args.seed, balanced)
         asked, noise = mixes[alpha, beta]
         found, per_attribute = read_back(generator, classifier, asked, noise, balanced)
         run = Path(origin["run"]).name if origin["run"] else ""
         row = {"generator": str(path), "run": run, "step": "" if origin["step"] is None else origin["step"],
                "n": args.n, "faces_per_mix": args.faces_per_mix, "seed": args.seed, "alpha": alpha, "beta": beta,
-               **{name: f"{value:.4f}" for name, value in found.items()}}
+               **{name: f"{value:.4f}" for name, value in {**found, **references}.items()}}
         rows.append(row)
         per_rows += per_attribute_rows(origin["step"], rates, balanced, per_attribute, generator=str(path), run=run)
-    write_rows(table, (*SETTINGS_COLUMNS, *AttributeAgreement.COLUMNS[1:]), rows)
+    write_rows(table, (*SETTINGS_COLUMNS, *AttributeAgreement.COLUMNS[1:], *REFERENCE_COLUMNS), rows)
     write_rows(per_table, ("generator", "run", *AttributeAgreement.PER_ATTRIBUTE_COLUMNS), per_rows)
     last = rows[-1]
     at = f" step {last['step']}" if last["step"] != "" else ""

@@ -537,6 +537,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/training/test_attribute_gan.py::test_mixes_average_k_faces_and_one_face_is_its_own_reading",),
     ),
     Mutant(
+        "attribute-random-face-is-the-given-face",
+        "the random-face yardstick of the agreement reads a random real face, not the mix's own given face",
+        (Edit("gans/evaluation/attributes.py",
+              "    random_faces = predict_attributes(classifier, faces[rng.choice(len(faces), n, replace=len(faces) < n)])\n",
+              "    random_faces = np.asarray(read).reshape(n, -1, asked.shape[1])[:, 0]\n"),),
+        ("tests/training/test_attribute_gan.py::test_real_face_yardsticks_a_given_face_scores_one_a_random_face_does_not",),
+    ),
+    Mutant(
         "markdown-cell-pipe-unescaped",
         "a '|' inside a Markdown table cell (results.md's '|eg gap|') is escaped, so it does not split the row",
         (Edit("gans/io.py", '''    return "| " + " | ".join(str(c).replace("|", "\\\\|") for c in cells) + " |"''',

@@ -954,6 +954,28 @@ def cases() -> list[Case]:
                                                     "--out", "{W}/gff_run.png"], None, setup=_attribute_run,
              check=_file_exists("gff_run_explained.png"),
              item="generate-from-faces with a RUN_FOLDER said the generator does not exist"))
+    aa = ["attribute-agreement", "{W}/A", "--data", "{W}/celeba_root", "--no-progress"]
+    add(Case("aa_single_faces", [*aa, "--n", "6", "--faces-per-mix", "1", "--overwrite", "--out", "{W}/aa.csv"], None,
+             setup=_attribute_run, check=lambda w, r: _file_exists("aa.csv")(w, r) or _stdout_has(
+                 "real: a given face itself")(w, r), item="attribute-agreement on a run: its table and yardsticks"))
+    for name, argv, match, item in [
+        ("aa_data_npz", ["attribute-agreement", "{W}/A", "--data", "{W}/faces.npz", "--out", "{W}/aa_npz.csv"],
+         r"faces\.npz is a file; CelebA is read from its image folder", "the faces as an .npz, not a CelebA folder"),
+        ("aa_generator_text", ["attribute-agreement", "{W}/text.h5", "--data", "{W}/celeba_root", "--classifier",
+                               "{W}/clfA/classifier.h5", "--out", "{W}/aa_text.csv"],
+         r"cannot load .*text\.h5 as a Keras model", "a text file named .h5 as the generator"),
+        ("aa_mnist_generator", ["attribute-agreement", "{W}/R/checkpoints/generator_step_000020.h5", "--data",
+                                "{W}/celeba_root", "--classifier", "{W}/clfA/classifier.h5", "--out", "{W}/aa_r.csv"],
+         r"equation 1 makes 160-d noise", "an MNIST generator measured as an attribute generator"),
+        ("aa_classifier_is_generator", ["attribute-agreement", "{W}/A", "--data", "{W}/celeba_root", "--classifier",
+                                        "{W}/A/checkpoints/generator_step_000002.h5", "--out", "{W}/aa_clf.csv"],
+         r"takes \[\(None, 160\)\], not one image .*gans train-classifier", "the generator passed as the classifier"),
+        ("aa_n_one", ["attribute-agreement", "{W}/nothing.h5", "--data", "{W}/nothing", "--n", "1"], r"--n",
+         "one mix has no correlation"),
+        ("aa_out_folder", ["attribute-agreement", "{W}/nothing.h5", "--data", "{W}/nothing", "--out", "{W}/notes"],
+         r"--out .*must end in \.csv", "a folder as the table"),
+    ]:
+        add(Case(name, argv, match, item=item, setup=_attribute_run if "{W}/A" in argv or "clfA" in str(argv) else None))
 
     # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
     # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
@@ -980,6 +1002,9 @@ def cases() -> list[Case]:
                        "{W}/ow/ow_export/g.keras"], ["g.keras.json"], "export over another export's contract"),
         ("ow_crop_faces", ["crop-faces", "{W}/photos", "{W}/ow/ow_crop_faces/c.npz"], ["c.npz"],
          "crop-faces over an existing .npz"),
+        ("ow_attribute_agreement", ["attribute-agreement", "{W}/text.h5", "--data", "{W}/nothing", "--out",
+                                    "{W}/ow/ow_attribute_agreement/agree.csv"], ["agree_per_attribute.csv"],
+         "attribute-agreement over an earlier table's per-attribute companion"),
         ("ow_generate_from_faces", ["generate-from-faces", "{W}/text.h5", "{W}/text.h5", "{W}/png8/000.png", "--out",
                                     "{W}/ow/ow_generate_from_faces/new.png"], ["new_with_inputs.png"],
          "generate-from-faces over the picture beside an earlier face"),

@@ -72,7 +72,9 @@ def register(sub) -> None:
                     "same faces and r, so their rows compare pair by pair. Writes OUT (one row per generator),\n"
                     "OUT's stem + '_per_attribute.csv' and OUT's stem + '.png' (the last generator's attributes,\n"
                     "ranked). The training log (RUN/attributes.csv) measures 256 mixes of 2; this measures more,\n"
-                    "or single faces, or checkpoints of several runs side by side.",
+                    "or single faces, or checkpoints of several runs side by side. Two yardsticks on real faces come\n"
+                    "with every table: each mix's first given face itself (what a generator that copied it would\n"
+                    "score; 100% on single faces) and a random real face (one that ignored the attributes).",
         epilog="examples:\n"
                "  gans attribute-agreement runs/attr --data img_align_celeba\n"
                "  gans attribute-agreement runs/attr/checkpoints/generator_step_00{4,8}000.h5 runs/attr-proj \\\n"

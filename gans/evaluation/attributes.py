@@ -9,6 +9,7 @@ attribute agreement of generated faces (seed 002, Kim, Ha and Kim 2018).
   its 40 outputs for faces of any size (resized to the classifier's input);
 - :func:`attribute_agreement`: how well faces read back the attributes they were asked for, a
   measure the paper lacked; :func:`attribute_mixes` and :func:`read_back` take it on a generator,
+  :func:`reference_agreement` on real faces (a copy of a given face, a random face) as yardsticks,
   :class:`AttributeAgreement` logs it in training and ``gans attribute-agreement``
   (:mod:`gans.attribute_faces`) on checkpoints afterwards, on more mixes or single faces.
 """
@@ -410,6 +411,36 @@ def read_back(generator, classifier, asked: np.ndarray, noise: dict[str, np.ndar
         found.update({f"{name}{suffix}": value for name, value in attribute_agreement(asked, read, balanced).items()})
         per_attribute[suffix] = attribute_correlations(asked, read)
     return found, per_attribute
+
+
+REFERENCES = ("_given_face", "_random_face")  # the suffixes of :func:`reference_agreement`'s measures
+
+
+def reference_agreement(classifier, faces: np.ndarray, asked: np.ndarray, read: np.ndarray, seed: int,
+                        balanced: np.ndarray) -> dict[str, float]:
+    """Two real-face yardsticks for :func:`read_back`'s figures on one draw of :func:`attribute_mixes`:
+    the measures of :func:`attribute_agreement` when the faces read are real ones instead of generated.
+
+    - ``_given_face``: each mix's first given face. What a generator that copied one of the given faces
+      exactly would score; on one given face (``faces_per_mix`` 1) every measure is 1, on mixes of two
+      it loses the attributes the two faces differ in about half the time.
+    - ``_random_face``: a real face drawn at random (its own seeded stream, so the mixes' draw is
+      unchanged). What a generator of real faces that ignored the attributes would score.
+
+    Args:
+        faces: the faces the mixes were drawn from.
+        asked: :func:`attribute_mixes`' ``asked`` (n, k).
+        read: :func:`attribute_mixes`' ``read`` (n * faces_per_mix, k).
+        seed: the mixes' seed.
+        balanced: as for :func:`attribute_agreement`.
+    """
+    n = len(asked)
+    rng = np.random.default_rng([int(seed), 1])
+    random_faces = predict_attributes(classifier, faces[rng.choice(len(faces), n, replace=len(faces) < n)])
+    out = {}
+    for suffix, reading in zip(REFERENCES, (np.asarray(read).reshape(n, -1, asked.shape[1])[:, 0], random_faces)):
+        out.update({f"{name}{suffix}": value for name, value in attribute_agreement(asked, reading, balanced).items()})
+    return out
 
 
 def per_attribute_rows(step, rates: np.ndarray, balanced: np.ndarray, per_attribute: dict[str, np.ndarray],

@@ -45,7 +45,7 @@ REPRESENTATIVE = [
     "sample_out_folder", "sample_out_jpg", "sample_out_exists", "sample_flat_model", "sample_out_new_folder",
     "crop_state_corrupt", "crop_chunk_truncated", "diagnose_not_a_run", "app_demo_port_range",
     "app_export_system_savedmodel", "i24_sweep_label_axis", "i24_export_tflite_as_keras", "ow_report",
-    "ow_study_synthetic", "ow_age_progress", "ow_study_foreign_files",
+    "ow_study_synthetic", "ow_age_progress", "ow_study_foreign_files", "aa_out_folder",
 ]
 # These fail before TensorFlow is imported, so a fresh process answers in well under a second.
 WITHOUT_TENSORFLOW = ["args_lr_inf", "fid_text", "fid_stats_n", "fid_png_truncated", "report_fid_number",

@@ -274,6 +274,29 @@ def test_mixes_average_k_faces_and_one_face_is_its_own_reading(classifier_h5):
     assert again[1]["_no_overlay"] == pytest.approx(rng.standard_normal((8, 160), dtype=np.float32))  # plain r
 
 
+def test_real_face_yardsticks_a_given_face_scores_one_a_random_face_does_not(classifier_h5):
+    from gans.evaluation.attributes import REFERENCES, attribute_agreement, attribute_mixes, reference_agreement
+
+    classifier = keras.models.load_model(classifier_h5, compile=False)
+    images = faces(30, seed=7)
+    balanced = np.arange(40) % 2 == 0
+    for k in (1, 2):
+        asked, _, read = attribute_mixes(classifier, images, 64, k, seed=5, alpha=0.6, beta=0.8)
+        found = reference_agreement(classifier, images, asked, read, 5, balanced)
+        assert sorted(found) == sorted(f"{m}{s}" for s in REFERENCES for m in
+                                       ("agreement", "correlation", "agreement_balanced", "correlation_balanced"))
+        first = read.reshape(64, k, 40)[:, 0]  # the copy of each mix's first given face
+        assert found["agreement_given_face"] == pytest.approx(attribute_agreement(asked, first)["agreement"])
+        assert found["agreement_random_face"] < found["agreement_given_face"]
+        if k == 1:
+            assert [found[f"{m}_given_face"] for m in ("agreement", "agreement_balanced", "correlation",
+                                                       "correlation_balanced")] == pytest.approx([1, 1, 1, 1])
+            assert found["correlation_random_face"] < 0.5
+        else:  # a copy of one face of two misses some of the attributes the two differ in
+            assert 0.5 < found["agreement_given_face"] < 1
+    assert reference_agreement(classifier, images, asked, read, 5, balanced) == pytest.approx(found)  # seeded
+
+
 @pytest.fixture(scope="module")
 def attribute_run(celeba_folder, classifier_h5, tmp_path_factory) -> Path:
     """A 4-step attribute run on the CelebA-layout folder, its agreement logged at steps 2 and 4."""
@@ -300,6 +323,9 @@ def test_attribute_agreement_command_reads_what_the_training_log_read(attribute_
         measures = [k for k in logged if k != "step"]
         assert len(measures) == 8
         assert [float(row[k]) for k in measures] == pytest.approx([float(logged[k]) for k in measures], abs=2e-4)
+    references = [k for k in rows[0] if k.endswith(("_given_face", "_random_face"))]
+    assert len(references) == 8 and all(row[k] == rows[0][k] for row in rows for k in references)  # one draw
+    assert "real: a given face itself" in printed and "real: a random face" in printed
     per = rows_of(attribute_run / "again_per_attribute.csv")
     assert len(per) == 80 and [r["attribute"] for r in per[:40]] == list(ATTRIBUTE_NAMES)
     assert (attribute_run / "again.png").stat().st_size > 0
@@ -313,6 +339,8 @@ def test_attribute_agreement_default_table_single_faces_and_overwrite(attribute_
     rows = rows_of(table)
     assert len(rows) == 1 and rows[0]["faces_per_mix"] == "1" and rows[0]["n"] == "20"
     assert rows[0]["alpha"] == "0.6" and rows[0]["beta"] == "0.8"
+    assert float(rows[0]["agreement_given_face"]) == 1.0  # one given face: its copy agrees everywhere
+    assert float(rows[0]["agreement_random_face"]) < 1.0
     capsys.readouterr()
     assert main(args) == 2  # never replaced unasked
     assert "already exists; pass --overwrite" in capsys.readouterr().err
