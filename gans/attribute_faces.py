@@ -170,13 +170,11 @@ def format_evaluation(rows: list[dict]) -> str:
     header = (f"{'run':<24} {'step':>6}  {'agreement, all (none, gain)':<28} {'balanced (none, gain)':<28} "
               "correlation, balanced (none)")
     lines = [header, "-" * len(header)]
-    references = []
-    for suffix, name in zip(REFERENCES, ("real: a given face itself", "real: a random face")):
-        if rows and f"agreement{suffix}" in rows[0]:
-            r = rows[0]
-            references.append(f"{name:<31} {float(r[f'agreement{suffix}']):<28.1%} "
-                              f"{float(r[f'agreement_balanced{suffix}']):<28.1%} "
-                              f"{float(r[f'correlation_balanced{suffix}']):.3f}")
+    first = rows[0] if rows else {}  # the yardsticks are alike in every row
+    references = [f"{name:<31} {float(first[f'agreement{s}']):<28.1%} {float(first[f'agreement_balanced{s}']):<28.1%} "
+                  f"{float(first[f'correlation_balanced{s}']):.3f}"
+                  for s, name in zip(REFERENCES, ("real: a given face itself", "real: a random face"))
+                  if f"agreement{s}" in first]
     for r in rows:
         cells = []
         for suffix in ("", "_balanced"):

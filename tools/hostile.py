@@ -975,7 +975,8 @@ def cases() -> list[Case]:
         ("aa_out_folder", ["attribute-agreement", "{W}/nothing.h5", "--data", "{W}/nothing", "--out", "{W}/notes"],
          r"--out .*must end in \.csv", "a folder as the table"),
     ]:
-        add(Case(name, argv, match, item=item, setup=_attribute_run if "{W}/A" in argv or "clfA" in str(argv) else None))
+        needs_run = "{W}/A" in argv or "clfA" in str(argv)  # the run A or its classifier
+        add(Case(name, argv, match, item=item, setup=_attribute_run if needs_run else None))
 
     # ---- overwrites: every command that writes refuses an existing output without --overwrite, before
     # its work (the inputs named here are often missing: the refusal must come first); a study owns its folder
