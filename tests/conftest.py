@@ -3,6 +3,7 @@ stand-in, ``gans`` in this process, the seed 004 studies' block digits and the a
 and CelebA-layout folder. The shared functions (runners, tiny configurations, image factories) are in
 helpers.py."""
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ from helpers import block_digits, block_generator, celeba_folder as write_celeba
 from helpers import stand_in_lenet
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    """The Ctrl-C tests need Ctrl-C to reach ``gans``. A shell that starts pytest in the background
+    (``nohup pytest &``, some CI runners) starts it with SIGINT ignored, every process it starts
+    inherits that, and ``gans train`` rightly leaves an ignored signal ignored; so the tests' processes
+    take Ctrl-C as an interactive shell's would (each worker runs this; children inherit the default)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
